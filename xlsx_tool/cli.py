@@ -1,0 +1,160 @@
+"""The command line: a thin click layer over the core modules.
+
+Exit codes: 0 done and nothing to fix; 1 done, but problems were found (or a department
+has not submitted); 2 the command could not run (wrong arguments, unreadable definition,
+an output that cannot be written).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import ToolError
+from .problems import SEVERITY_LABEL, Problem
+
+FOLDER = click.Path(file_okay=False, path_type=Path)
+EXISTING_FOLDER = click.Path(exists=True, file_okay=False, path_type=Path)
+
+
+class Context:
+    debug = False
+
+
+def echo_problems(problems: list[Problem] | tuple[Problem, ...], err: bool = False) -> None:
+    for p in problems:
+        click.echo(f"[{SEVERITY_LABEL[p.severity]}] {p.text()}", err=err)
+
+
+def emit_json(data: object) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def load_or_fail(folder: Path):
+    """Load definition + master; on any error print them all and stop with exit 2."""
+    from .master import load
+
+    loaded, problems = load(folder)
+    errors = [p for p in problems if p.is_error]
+    if loaded is None or errors:
+        echo_problems(problems, err=True)
+        raise _Stop(
+            f"調査定義または施策マスタに {len(errors) or 1} 件のエラーがあります。"
+            f"xlsx-tool check {folder} で確認し、修正してから再実行してください。")
+    return loaded
+
+
+class _Stop(click.ClickException):
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        click.echo(f"エラー: {self.format_message()}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="xlsx-tool")
+@click.option("--debug", is_flag=True, help="エラー時に詳しい情報（トレースバック）を表示します。")
+def cli(debug: bool) -> None:
+    """区の実績調査を Excel で行うツールです。
+
+    \b
+    作業の流れ:
+      init      調査フォルダを作る（調査定義と空の施策マスタ）
+      check     調査定義と施策マスタを点検する
+      generate  所管課ごとの調査票を 1_配布 に作る
+      collect   2_回収 に集めた調査票を読み取り、点検する
+      summarize 集計結果（集計表・グラフ・報告文案）を 3_集計 に作る
+      run       collect と summarize を続けて行う
+      demo      同梱の例で全工程を試す
+    """
+    Context.debug = debug
+
+
+@cli.command()
+@click.argument("folder", type=FOLDER, required=False)
+@click.option("--template", "-t", default="2025", show_default=True,
+              help="使うテンプレート名（一覧は --list）。")
+@click.option("--year", type=int, help="調査する年度（西暦、例: 2021）。省略時は前年度。")
+@click.option("--list", "show_list", is_flag=True, help="使えるテンプレートの一覧を表示します。")
+def init(folder: Path | None, template: str, year: int | None, show_list: bool) -> None:
+    """新しい調査フォルダ FOLDER を作ります（調査定義・空の施策マスタ・作業フォルダ）。"""
+    from . import folder as F
+
+    if show_list:
+        for name, about in F.templates().items():
+            click.echo(f"{name}\t{about}")
+        return
+    if folder is None:
+        raise _Stop("作成する調査フォルダを指定してください（例: xlsx-tool init 令和7年度調査）。")
+    made = F.init_survey(folder, template, year)
+    click.echo(f"調査フォルダを作成しました: {folder}")
+    for path in made:
+        click.echo(f"  {path.relative_to(folder)}")
+    click.echo("次に、施策マスタに施策を入力し（記入例の行は削除）、survey.toml の提出期限・問合せ先を"
+               f"書き換えてから xlsx-tool check {folder} を実行してください。")
+
+
+@cli.command()
+@click.argument("folder", type=EXISTING_FOLDER)
+def check(folder: Path) -> None:
+    """調査定義（survey.toml）と施策マスタを点検し、問題をすべて表示します。"""
+    from .master import load
+
+    loaded, problems = load(folder)
+    echo_problems(problems)
+    errors = sum(p.is_error for p in problems)
+    others = len(problems) - errors
+    if loaded is not None:
+        m = loaded.master
+        click.echo(f"施策 {len(m.measures)} 件、所管課 {len(m.departments)} 課、"
+                   f"{loaded.survey.group_label} {len(loaded.survey.groups)} 件を読み込みました。")
+    if errors:
+        click.echo(f"エラー {errors} 件、その他 {others} 件。エラーを修正してから generate してください。")
+        sys.exit(1)
+    click.echo(f"エラーはありません（その他 {others} 件）。xlsx-tool generate {folder} で調査票を作れます。")
+
+
+@cli.command()
+@click.argument("folder", type=EXISTING_FOLDER)
+def generate(folder: Path) -> None:
+    """所管課ごとの調査票を 1_配布 フォルダに作ります。"""
+    from .forms import generate as make_forms
+
+    loaded = load_or_fail(folder)
+    total = len(loaded.master.departments)
+    with click.progressbar(length=total, label="調査票を作成中", file=sys.stderr) as bar:
+        paths = make_forms(loaded, progress=lambda _d: bar.update(1))
+    click.echo(f"{len(paths)} 課分の調査票を作成しました: {paths[0].parent if paths else folder}")
+
+
+def main() -> None:
+    # Japanese text on a redirected stdout must not depend on the console's code page.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure") and not stream.isatty():
+            stream.reconfigure(encoding="utf-8")
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("中断しました。", err=True)
+        sys.exit(2)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except ToolError as exc:
+        click.echo(f"エラー: {exc}", err=True)
+        if Context.debug:
+            traceback.print_exc()
+        sys.exit(2)
+    except Exception:
+        if Context.debug:
+            raise
+        click.echo("エラー: 想定外の問題が起きました。--debug を付けて再実行し、表示内容を"
+                   "ICT 担当へ知らせてください。", err=True)
+        sys.exit(2)

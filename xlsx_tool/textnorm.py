@@ -1,0 +1,74 @@
+"""Text normalisation shared by the master reader and intake validation (pure, no I/O)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Excel's own limits, obeyed wherever we name a sheet or a file.
+SHEET_NAME_MAX = 31
+_SHEET_FORBIDDEN = set('[]:*?/\\')
+_FILE_FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
+                     *(f"LPT{i}" for i in range(1, 10))}
+_SPACES = re.compile(r"\s+")
+
+
+def squash(value: str) -> str:
+    """NFKC (full-width letters and digits to half-width), spaces collapsed and trimmed.
+
+    Departments type 「Ａ」, 「達成＋」 or 「 達成　」 for A, 達成+ and 達成; NFKC folds the
+    width and the ideographic space, and we strip what is left.
+    """
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", value)).strip()
+
+
+def choice_key(value: str) -> str:
+    """The form under which two spellings of one choice compare equal (spaces removed too)."""
+    return squash(value).replace(" ", "").casefold()
+
+
+def measure_key(value: object) -> str:
+    """A measure number as text: 4, 4.0, "４", "No.4" and "No. 4" are all "4"."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = squash(str(value))
+    text = re.sub(r"^(?:No|NO|no|№)\.?\s*", "", text)
+    return text
+
+
+def natural_key(value: str) -> tuple:
+    """Sort "2" before "10" and keep non-numbers in a stable order."""
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", value) if p)
+
+
+def display_width(text: str) -> int:
+    """Columns a text takes in Excel's default font: full-width characters count as two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "FWA" else 1 for ch in text)
+
+
+def sheet_name_problem(name: str) -> str | None:
+    """Why Excel would refuse this sheet name, or None when it is fine."""
+    if not name:
+        return "空の名前"
+    if len(name) > SHEET_NAME_MAX:
+        return f"{len(name)}文字で上限31文字を超えています"
+    bad = sorted(set(name) & _SHEET_FORBIDDEN)
+    if bad:
+        return "使えない文字 " + " ".join(bad) + " を含みます"
+    if name.startswith("'") or name.endswith("'"):
+        return "先頭または末尾がアポストロフィです"
+    if name.casefold() == "history":
+        return "History は Excel の予約語です"
+    return None
+
+
+def safe_file_name(stem: str, suffix: str = ".xlsx", limit: int = 120) -> str:
+    """A Windows-valid file name: forbidden characters replaced, no reserved device names."""
+    stem = _FILE_FORBIDDEN.sub("_", unicodedata.normalize("NFC", stem)).strip().rstrip(". ")
+    stem = stem[:limit].rstrip(". ") or "_"
+    if stem.split(".")[0].upper() in _WINDOWS_RESERVED:
+        stem = "_" + stem
+    return stem + suffix
