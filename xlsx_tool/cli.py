@@ -132,6 +132,52 @@ def generate(folder: Path) -> None:
     click.echo(f"{len(paths)} 課分の調査票を作成しました: {paths[0].parent if paths else folder}")
 
 
+def _collect(folder: Path, as_json: bool):
+    from .collect import STATUS_LABEL
+    from .collect import collect as run_collect
+
+    loaded = load_or_fail(folder)
+    if as_json:
+        result = run_collect(loaded)
+        emit_json(result.as_json())
+        return loaded, result
+    with click.progressbar(length=1, label="回収ファイルを読み取り中", file=sys.stderr) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(1)
+        result = run_collect(loaded, progress=progress)
+    click.echo(f"{'所管課':<12}\t状況\tエラー\t警告\tファイル")
+    for d in result.departments:
+        click.echo(f"{d.department:<12}\t{STATUS_LABEL[d.status]}\t{d.errors}\t{d.warnings}\t{d.file or '-'}")
+    shown = [p for p in result.problems if p.severity != "notice"]
+    if shown:
+        click.echo("")
+        echo_problems(shown)
+    for k in result.skipped:
+        click.echo(f"[読み飛ばし] {k['file']}: {k['reason']}")
+    click.echo("")
+    click.echo(f"提出済 {result.count('submitted')} 課、要修正 {result.count('needs_fix')} 課、"
+               f"未提出 {result.count('missing')} 課（ファイル {len(result.submissions)} 件、"
+               f"読み飛ばし {len(result.skipped)} 件、お知らせ {len(result.problems) - len(shown)} 件）。")
+    for path in result.outputs:
+        click.echo(f"出力: {path}")
+    return loaded, result
+
+
+@cli.command()
+@click.argument("folder", type=EXISTING_FOLDER)
+@click.option("--json", "as_json", is_flag=True, help="結果を JSON で標準出力に出します。")
+def collect(folder: Path, as_json: bool) -> None:
+    """2_回収 の調査票をすべて読み取り、所管課ごとの提出状況と問題を示します。
+
+    \b
+    終了コード: 0 全課が提出済、1 要修正または未提出の課がある、2 実行できない。
+    回収状況.xlsx と、問題のある課への修正依頼の調査票を 3_集計 に作ります。
+    """
+    _loaded, result = _collect(folder, as_json)
+    sys.exit(0 if result.complete else 1)
+
+
 def main() -> None:
     # Japanese text on a redirected stdout must not depend on the console's code page.
     for stream in (sys.stdout, sys.stderr):

@@ -11,8 +11,8 @@ from pathlib import Path
 from . import survey as S
 from .errors import SurveyError
 from .master import EXAMPLE_MARK
-from .xlsxout import atomic_write, close_to_bytes, new_workbook, ok
 from .wareki import fiscal_year_of
+from .xlsxout import atomic_write, close_to_bytes, new_workbook, ok
 
 
 def templates() -> dict[str, str]:

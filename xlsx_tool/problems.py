@@ -70,7 +70,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # --- collect: cells ---
     "required": (ERROR, "「{field}」が未入力です。入力してください。"),
     "unknown-choice": (ERROR, "「{field}」の「{value}」は選択肢にありません。一覧（{choices}）から選んでください。"),
-    "normalized-choice": (NOTICE, "「{field}」の「{value}」を「{normalized}」として読み取りました。"),
+    "normalized": (NOTICE, "「{field}」の「{value}」を「{normalized}」として読み取りました。"),
     "not-selectable": (ERROR, "「{field}」の「{value}」はこの施策では選べません。{choices} から選んでください。"),
     "not-a-number": (ERROR, "「{field}」の「{value}」は数値ではありません。単位や「約」を付けず半角数字だけを入力してください。"),
     "out-of-range": (ERROR, "「{field}」の「{value}」は範囲外です。{hint}"),
