@@ -178,6 +178,96 @@ def collect(folder: Path, as_json: bool) -> None:
     sys.exit(0 if result.complete else 1)
 
 
+def _summarize(folder: Path, loaded, as_json: bool, allow_missing: bool) -> int:
+    from .summarize import summarize as run_summarize
+
+    result = run_summarize(loaded, allow_missing=allow_missing)
+    t = result.tally
+    if as_json:
+        data = t.as_json(loaded.survey)
+        data["output"] = str(result.path) if result.path else None
+        emit_json(data)
+    if result.refused:
+        for m in t.missing:
+            click.echo(f"[未回答] 施策番号 {m.number} {m.name}（{m.department}）", err=True)
+        click.echo(f"未回答の施策が {len(t.missing)} 件あるため集計しませんでした。xlsx-tool collect {folder} で"
+                   "状況を確認するか、未回答を含めて集計する場合は --allow-missing を付けてください。", err=True)
+        return 1
+    if not as_json:
+        print_rating_table(loaded.survey, t)
+        click.echo(f"出力: {result.path}")
+    return 0
+
+
+def print_rating_table(survey, t) -> None:
+    click.echo(f"{survey.year_label} 評価別集計表")
+    click.echo("施策の評価\t該当施策\t割合")
+    for r in t.ratings:
+        click.echo(f"{r.value}\t{r.count}施策\t{r.percent}%")
+    click.echo(f"計\t{t.total}施策\t100%")
+
+
+@cli.command()
+@click.argument("folder", type=EXISTING_FOLDER)
+@click.option("--json", "as_json", is_flag=True, help="集計結果を JSON で標準出力に出します。")
+@click.option("--allow-missing", is_flag=True, help="未回答の施策を「未回答」として含めて集計します。")
+def summarize(folder: Path, as_json: bool, allow_missing: bool) -> None:
+    """回収済みの回答を集計し、3_集計 に集計結果（集計表・グラフ・報告文案）を作ります。
+
+    \b
+    未回答の施策があるときは、一覧を示して集計しません（--allow-missing で集計）。
+    終了コード: 0 作成した、1 未回答があるため作成しなかった、2 実行できない。
+    """
+    loaded = load_or_fail(folder)
+    sys.exit(_summarize(folder, loaded, as_json, allow_missing))
+
+
+@cli.command()
+@click.argument("folder", type=EXISTING_FOLDER)
+@click.option("--allow-missing", is_flag=True, help="未回答の施策を「未回答」として含めて集計します。")
+def run(folder: Path, allow_missing: bool) -> None:
+    """collect（回収）と summarize（集計）を続けて行います。"""
+    loaded, result = _collect(folder, as_json=False)
+    click.echo("")
+    code = _summarize(folder, loaded, False, allow_missing)
+    sys.exit(code or (0 if result.complete else 1))
+
+
+@cli.command()
+@click.argument("folder", type=FOLDER, default="xlsx-tool-demo")
+def demo(folder: Path) -> None:
+    """同梱の例（ICT推進・活用計画2025 令和3年度）で全工程を試します。
+
+    FOLDER（省略時 xlsx-tool-demo）に例をコピーし、調査票を作り、各課の回答を記入して
+    2_回収 に置き、回収・集計まで行います。その後は通常の調査フォルダとして使えます。
+    """
+    from . import demo as D
+    from .collect import collect as run_collect
+    from .forms import generate as make_forms
+    from .summarize import summarize as run_summarize
+
+    D.copy_example(folder)
+    click.echo(f"例の調査をコピーしました: {folder}")
+    loaded = load_or_fail(folder)
+    forms = make_forms(loaded)
+    click.echo(f"調査票を作成しました: {len(forms)} 課（{folder / '1_配布'}）")
+    D.fill_all(folder, forms)
+    click.echo(f"各課の回答を記入して 2_回収 に置きました: {len(forms)} ファイル")
+    result = run_collect(loaded)
+    click.echo(f"回収: 提出済 {result.count('submitted')} 課、要修正 {result.count('needs_fix')} 課、"
+               f"未提出 {result.count('missing')} 課")
+    summary = run_summarize(loaded)
+    if summary.refused:
+        raise _Stop("例の回答に未回答の施策があります（同梱データの誤りです）。")
+    click.echo("")
+    print_rating_table(loaded.survey, summary.tally)
+    click.echo("")
+    click.echo("出力:")
+    for path in [*result.outputs, summary.path]:
+        click.echo(f"  {path}")
+    click.echo(f"調査票は {folder / '1_配布'}、回収したファイルは {folder / '2_回収'} にあります。")
+
+
 def main() -> None:
     # Japanese text on a redirected stdout must not depend on the console's code page.
     for stream in (sys.stdout, sys.stderr):

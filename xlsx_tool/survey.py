@@ -127,6 +127,7 @@ class Survey:
     status_file: str = "回収状況.xlsx"
     summary_file: str = "集計結果.xlsx"
     achievement_field: str | None = None
+    plan_short: str = ""
     source_hash: str = field(default="", compare=False)
 
     @property
@@ -273,6 +274,7 @@ class _Builder:
             summary_file=self.text(outputs, "summary", "outputs.", required=False,
                                    default="集計結果.xlsx"),
             achievement_field=achievement_field, source_hash=source_hash,
+            plan_short=self.text(s, "plan_short", "survey.", required=False),
         )
         return survey, self.found
 

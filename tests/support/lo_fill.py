@@ -135,7 +135,7 @@ class Office:
             "--nologo",
             "--nodefault",
             "--nolockcheck",
-            "--accept=pipe,name=%s;urp;" % self.pipe,
+            f"--accept=pipe,name={self.pipe};urp;",
         ]
         self._log = open(self.log_path, "wb")
         # Own session/process group so the whole soffice tree (shell wrapper,
@@ -151,7 +151,7 @@ class Office:
         resolver = local.ServiceManager.createInstanceWithContext(
             "com.sun.star.bridge.UnoUrlResolver", local
         )
-        url = "uno:pipe,name=%s;urp;StarOffice.ComponentContext" % self.pipe
+        url = f"uno:pipe,name={self.pipe};urp;StarOffice.ComponentContext"
         deadline = time.monotonic() + CONNECT_TIMEOUT
         last = None
         while True:
@@ -163,13 +163,12 @@ class Office:
             rc = self.proc.poll()
             if rc is not None:
                 raise FillError(
-                    "soffice exited with code %s before accepting connections; log:\n%s"
-                    % (rc, self.log_tail())
+                    f"soffice exited with code {rc} before accepting connections; log:\n{self.log_tail()}"
                 )
             if time.monotonic() > deadline:
                 raise FillError(
-                    "could not connect to soffice within %ds: %s; log:\n%s"
-                    % (CONNECT_TIMEOUT, last, self.log_tail())
+                    f"could not connect to soffice within {CONNECT_TIMEOUT:.0f}s: {last}; "
+                    f"log:\n{self.log_tail()}"
                 )
             time.sleep(0.25)
         smgr = ctx.ServiceManager
@@ -231,7 +230,7 @@ def get_sheet(doc, name):
     sheets = doc.getSheets()
     if not sheets.hasByName(name):
         raise FillError(
-            "no sheet %r (sheets: %s)" % (name, ", ".join(sheets.getElementNames()))
+            "no sheet {!r} (sheets: {})".format(name, ", ".join(sheets.getElementNames()))
         )
     return sheets.getByName(name)
 
@@ -318,11 +317,11 @@ def fill_cells(doc, fill, allow_locked=False):
         sheet = get_sheet(doc, sheet_name)
         out = filled.setdefault(sheet_name, {})
         for addr, value in cells.items():
-            where = "%s!%s" % (sheet_name, addr)
+            where = f"{sheet_name}!{addr}"
             try:
                 cell = sheet.getCellRangeByName(addr)
             except Exception as e:
-                raise FillError("%s: bad cell address: %s" % (where, e))
+                raise FillError(f"{where}: bad cell address: {e}") from e
             # LibreOffice's API writes through sheet protection without
             # complaint, so do the check a person at the keyboard would meet.
             if (
@@ -331,8 +330,7 @@ def fill_cells(doc, fill, allow_locked=False):
                 and cell.getPropertyValue("CellProtection").IsLocked
             ):
                 raise FillError(
-                    "%s: cell is locked on a protected sheet; a user could not type %r here"
-                    % (where, value)
+                    f"{where}: cell is locked on a protected sheet; a user could not type {value!r} here"
                 )
             try:
                 if value is None:
@@ -340,7 +338,7 @@ def fill_cells(doc, fill, allow_locked=False):
                     ok = enum_name(cell.getType()) == "EMPTY"
                     got = None
                 elif isinstance(value, bool):
-                    raise FillError("%s: booleans are not supported (%r)" % (where, value))
+                    raise FillError(f"{where}: booleans are not supported ({value!r})")
                 elif isinstance(value, str):
                     cell.setString(value)
                     got = cell.getString()
@@ -350,17 +348,14 @@ def fill_cells(doc, fill, allow_locked=False):
                     got = cell.getValue()
                     ok = got == float(value) and enum_name(cell.getType()) == "VALUE"
                 else:
-                    raise FillError(
-                        "%s: unsupported value type %s" % (where, type(value).__name__)
-                    )
+                    raise FillError(f"{where}: unsupported value type {type(value).__name__}")
             except FillError:
                 raise
             except Exception as e:
-                raise FillError("%s: LibreOffice refused the value %r: %s" % (where, value, e))
+                raise FillError(f"{where}: LibreOffice refused the value {value!r}: {e}") from e
             if not ok:
                 raise FillError(
-                    "%s: value %r was not taken (cell now %r; sheet protected=%s)"
-                    % (where, value, cell.getString(), sheet.isProtected())
+                    f"{where}: value {value!r} was not taken (cell now {cell.getString()!r}; sheet protected={sheet.isProtected()})"
                 )
             out[addr] = got
             # The API bypasses data validation too: report values that a STOP
@@ -370,18 +365,30 @@ def fill_cells(doc, fill, allow_locked=False):
                 items = list_items(doc, v.getFormula1())
                 text = cell.getString()
                 if items is None:
-                    problems.append({"cell": where, "value": value, "problem": "list not resolved",
-                                     "formula1": v.getFormula1()})
+                    problems.append(
+                        {
+                            "cell": where,
+                            "value": value,
+                            "problem": "list not resolved",
+                            "formula1": v.getFormula1(),
+                        }
+                    )
                 elif text not in items:
-                    problems.append({"cell": where, "value": value, "problem": "not in list",
-                                     "allowed": items,
-                                     "error_style": enum_name(v.ErrorAlertStyle)})
+                    problems.append(
+                        {
+                            "cell": where,
+                            "value": value,
+                            "problem": "not in list",
+                            "allowed": items,
+                            "error_style": enum_name(v.ErrorAlertStyle),
+                        }
+                    )
     return filled, problems
 
 
 def range_name(a):
-    start = "%s%d" % (col_letters(a.StartColumn), a.StartRow + 1)
-    end = "%s%d" % (col_letters(a.EndColumn), a.EndRow + 1)
+    start = f"{col_letters(a.StartColumn)}{a.StartRow + 1}"
+    end = f"{col_letters(a.EndColumn)}{a.EndRow + 1}"
     return start if start == end else start + ":" + end
 
 
@@ -425,11 +432,12 @@ def inspect_sheet(sheet, all_validations=False):
         ranges_out.append(entry)
         for row in range(a.StartRow, last_row + 1):
             for col in range(a.StartColumn, a.EndColumn + 1):
-                c = {"cell": "%s%d" % (col_letters(col), row + 1)}
+                c = {"cell": f"{col_letters(col)}{row + 1}"}
                 c.update(info)
                 cells.append((row, col, c))
     cells.sort(key=lambda t: (t[0], t[1]))
-    return [c for _, _, c in cells], ranges_out, "A1:%s%d" % (col_letters(used.EndColumn), used.EndRow + 1)
+    used_range = f"A1:{col_letters(used.EndColumn)}{used.EndRow + 1}"
+    return [c for _, _, c in cells], ranges_out, used_range
 
 
 def run(in_path, out_path, spec):
@@ -443,7 +451,7 @@ def run(in_path, out_path, spec):
         raise FillError('SPEC must be {"fill": {sheet: {cell: value}}, "inspect": [sheet, ...]}')
     in_file = Path(in_path).resolve()
     if not in_file.is_file():
-        raise FillError("input file not found: %s" % in_file)
+        raise FillError(f"input file not found: {in_file}")
     out_file = Path(out_path).resolve()
     out_file.parent.mkdir(parents=True, exist_ok=True)
 
@@ -465,9 +473,9 @@ def run(in_path, out_path, spec):
             (prop("Hidden", True), prop("ReadOnly", False), prop("MacroExecutionMode", 0)),
         )
         if doc is None:
-            raise FillError("LibreOffice could not load %s; log:\n%s" % (in_file, office.log_tail()))
+            raise FillError(f"LibreOffice could not load {in_file}; log:\n{office.log_tail()}")
         if not doc.supportsService("com.sun.star.sheet.SpreadsheetDocument"):
-            raise FillError("%s did not load as a spreadsheet" % in_file)
+            raise FillError(f"{in_file} did not load as a spreadsheet")
 
         filled, problems = fill_cells(doc, fill, allow_locked)
         try:
@@ -498,7 +506,7 @@ def run(in_path, out_path, spec):
             (prop("FilterName", "Calc Office Open XML"), prop("Overwrite", True)),
         )
         if not out_file.is_file():
-            raise FillError("storeToURL did not write %s" % out_file)
+            raise FillError(f"storeToURL did not write {out_file}")
         return {
             "ok": True,
             "sheets": sheets,
@@ -527,8 +535,15 @@ def emit(obj):
     sys.stdout.flush()
 
 
+def _on_sigterm(signum, frame):
+    # Turn SIGTERM (e.g. a caller's timeout) into an exception so the finally
+    # blocks still end soffice and remove the temporary profile.
+    raise SystemExit(128 + signum)
+
+
 def main(argv):
     t0 = time.monotonic()
+    signal.signal(signal.SIGTERM, _on_sigterm)
     if len(argv) != 4:
         emit({"ok": False, "error": "usage: lo_fill.py IN.xlsx OUT.xlsx SPEC.json"})
         return 1
@@ -541,7 +556,7 @@ def main(argv):
         return 1
     except Exception as e:  # UNO exceptions, import errors, ...
         traceback.print_exc(file=sys.stderr)
-        emit({"ok": False, "error": "%s: %s" % (type(e).__name__, e)})
+        emit({"ok": False, "error": f"{type(e).__name__}: {e}"})
         return 1
     result["seconds"] = round(time.monotonic() - t0, 2)
     emit(result)
