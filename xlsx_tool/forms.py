@@ -255,8 +255,13 @@ class _FormWriter:
             ok(ws.write_string(HEADER_ROW, c, col.header, self.f_header), col.header)
             ws.set_column(c, c, col.width)
         ended = ended_values(s)
+        # Rows do not grow by themselves in a written file; long answers get three lines.
+        long_text = any(c.field and c.field.type == "text" and (c.field.max_length or 0) > 60
+                        for c in self.cols)
         for i, m in enumerate(self.measures):
             r = FIRST_ROW + i
+            if long_text:
+                ws.set_row(r, 45)
             is_end = is_ended(s, m)
             given = self.answers.get(m.number, {})
             for c, col in enumerate(self.cols):

@@ -260,7 +260,8 @@ class _SummaryWriter:
 
     def report(self) -> None:
         ws = self.wb.add_worksheet(SHEET_REPORT)
-        ws.set_column(0, 0, 110)
+        width = 72  # fits portrait A4 in Excel and LibreOffice alike
+        ws.set_column(0, 0, width)
         styles = {"title": self.f_doc_title, "heading": self.f_heading, "subheading": self.f_subheading,
                   "item": self.f_body, "body": self.f_body}
         r = 0
@@ -268,6 +269,7 @@ class _SummaryWriter:
             if style in ("heading", "subheading"):
                 r += 1
             self.text(ws, r, 0, text, styles[style])
+            ws.set_row(r, row_height(text, width, 18 if style in ("title", "heading") else 15))
             r += 1
         ws.set_paper(9)
         ws.fit_to_pages(1, 0)

@@ -1,0 +1,229 @@
+"""Shared fixtures and helpers for the collect tests.
+
+The example survey (examples/ict2025) is built once per test module: copy_example, load,
+generate the forms, and fill every department's form with the example answers into a cache
+beside the survey folder (not inside 2_回収). Each test then gets a fresh copy of the survey
+folder (``survey_env``), so tests never see each other's files.
+
+Every filled form is stamped with a fixed save time (docProps/core.xml dcterms:modified),
+because openpyxl writes "now" on every save and collect orders a department's submissions
+by that time: tests that need a newer submission stamp it later than ``STAMP``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import shutil
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from xlsx_tool import demo, forms, master
+from xlsx_tool import survey as S
+from xlsx_tool.forms import ID_SHEET
+
+STAMP = "2022-05-09T01:00:00Z"  # save time of every valid filled form
+NEWER = "2022-05-12T01:00:00Z"  # a later save time, for resubmissions
+INPUT_SHEET = "調査票"
+TARGET = "ICT推進課"  # the department most tests play with (7 measures, rows 5-11)
+
+
+# --- zip-level helpers --------------------------------------------------------------------
+
+def rewrite_zip(src: Path | bytes, dst: Path, replace: dict[str, bytes | Callable[[bytes], bytes]]
+                | None = None, drop: Iterable[str] = ()) -> Path:
+    """Copy a zip entry by entry into dst, replacing (bytes or a function of the old bytes)
+    or dropping entries; entries named in `replace` but absent are added."""
+    replace = dict(replace or {})
+    drop = set(drop)
+    data = src if isinstance(src, bytes) else Path(src).read_bytes()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            if info.filename in drop:
+                continue
+            body = zin.read(info.filename)
+            if info.filename in replace:
+                new = replace.pop(info.filename)
+                body = new(body) if callable(new) else new
+            zout.writestr(info.filename, body)
+        for name, new in replace.items():
+            zout.writestr(name, new(b"") if callable(new) else new)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst.write_bytes(out.getvalue())
+    return dst
+
+
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+
+
+def set_modified(path: Path, iso: str) -> Path:
+    """Set the save time a spreadsheet program writes (docProps/core.xml dcterms:modified)."""
+    def patch(core: bytes) -> bytes:
+        new, n = _MODIFIED.subn(rb"\g<1>" + iso.encode() + rb"\g<2>", core)
+        assert n == 1, core
+        return new
+    return rewrite_zip(path, path, {"docProps/core.xml": patch})
+
+
+def read_modified(path: Path) -> str:
+    core = zipfile.ZipFile(path).read("docProps/core.xml")
+    m = _MODIFIED.search(core)
+    return m.group(0).decode() if m else ""
+
+
+def snapshot(folder: Path) -> dict[str, tuple[str, int]]:
+    """sha256 and mtime (ns) of every file below folder."""
+    return {p.relative_to(folder).as_posix(): (hashlib.sha256(p.read_bytes()).hexdigest(),
+                                               p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+# --- form layout --------------------------------------------------------------------------
+
+def form_layout(wb) -> tuple[dict[str, str], dict[str, int]]:
+    """(field or column key -> column letter, measure number -> row) from the _id sheet."""
+    columns, rows = {}, {}
+    for kind, key, value in wb[ID_SHEET].iter_rows(min_col=1, max_col=3, values_only=True):
+        if kind == "column":
+            columns[key] = value
+        elif kind == "measure":
+            rows[key] = int(value)
+    return columns, rows
+
+
+def edit_form(src: Path, dst: Path, edit: Callable | None = None, modified: str | None = STAMP) -> Path:
+    """Open src with openpyxl, call edit(wb, ws, columns, rows), save as dst, stamp the save time."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(src)
+    columns, rows = form_layout(wb)
+    if edit is not None:
+        edit(wb, wb[INPUT_SHEET], columns, rows)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(dst)
+    if modified:
+        set_modified(dst, modified)
+    return dst
+
+
+def put_text(cell, value: str) -> None:
+    """Type text into a cell as text, even when it starts with '=' (as Excel keeps a
+    text-formatted cell or a value typed after an apostrophe)."""
+    cell.value = value
+    cell.data_type = "s"
+
+
+# --- the example survey -------------------------------------------------------------------
+
+@dataclass
+class Base:
+    root: Path  # holds survey/ and filled/
+    folder: Path  # the survey folder (2_回収 empty)
+    departments: tuple[str, ...]
+    form_names: dict[str, str]  # department -> form file name
+    filled: dict[str, Path]  # department -> a valid filled form (stamped STAMP), outside the survey
+    answers: dict[str, dict[str, str]]  # measure -> field -> example answer (text as in the CSV)
+    measures: dict[str, tuple[str, ...]]  # department -> its measure numbers, in form order
+
+
+def build_base(root: Path) -> Base:
+    folder = root / "survey"
+    demo.copy_example(folder)
+    loaded, problems = master.load(folder)
+    assert loaded is not None and not [p for p in problems if p.is_error], problems
+    paths = forms.generate(loaded)
+    answers = demo.example_answers(folder)
+    filled_dir = root / "filled"
+    filled = {}
+    for department, path in zip(loaded.master.departments, paths, strict=True):
+        out = filled_dir / path.name
+        demo.fill_form(path, out, answers)
+        set_modified(out, STAMP)
+        filled[department] = out
+    return Base(root, folder, loaded.master.departments,
+                {d: p.name for d, p in zip(loaded.master.departments, paths, strict=True)},
+                filled, answers,
+                {d: tuple(m.number for m in loaded.master.of(d)) for d in loaded.master.departments})
+
+
+@dataclass
+class Env:
+    """A fresh copy of the example survey for one test."""
+
+    base: Base
+    folder: Path
+    loaded: object = None
+    made: list[Path] = field(default_factory=list)
+
+    def __post_init__(self):
+        loaded, _problems = master.load(self.folder)
+        self.loaded = loaded
+
+    @property
+    def returns(self) -> Path:
+        return self.folder / S.RETURNS_DIR
+
+    @property
+    def output(self) -> Path:
+        return self.folder / S.OUTPUT_DIR
+
+    def form(self, department: str) -> Path:
+        """The distributed (empty) form."""
+        return self.folder / S.FORMS_DIR / self.base.form_names[department]
+
+    def rel(self, path: Path) -> str:
+        return path.relative_to(self.folder).as_posix()
+
+    def put_valid(self, departments: Iterable[str] | None = None, exclude: Iterable[str] = ()) -> list[Path]:
+        """Copy valid filled forms into 2_回収 (all departments by default)."""
+        exclude = set(exclude)
+        out = []
+        for d in departments if departments is not None else self.base.departments:
+            if d in exclude:
+                continue
+            dst = self.returns / self.base.form_names[d]
+            shutil.copy2(self.base.filled[d], dst)
+            out.append(dst)
+        return out
+
+    def edited(self, name: str, edit: Callable | None, department: str = TARGET,
+               modified: str | None = STAMP, sub: str = "") -> Path:
+        """A department's valid filled form, edited with openpyxl, saved into 2_回収/[sub/]name."""
+        dst = self.returns / sub / name if sub else self.returns / name
+        return edit_form(self.base.filled[department], dst, edit, modified)
+
+    def collect(self, **kw):
+        from xlsx_tool.collect import collect
+
+        return collect(self.loaded, **kw)
+
+
+@pytest.fixture(scope="module")
+def example_base(tmp_path_factory) -> Base:
+    return build_base(tmp_path_factory.mktemp("example"))
+
+
+@pytest.fixture
+def survey_env(example_base: Base, tmp_path: Path) -> Env:
+    folder = tmp_path / "survey"
+    shutil.copytree(example_base.folder, folder)
+    assert not any((folder / S.RETURNS_DIR).iterdir())
+    return Env(example_base, folder)
+
+
+def valid_form_bytes(base: Base, department: str = TARGET) -> bytes:
+    return base.filled[department].read_bytes()
+
+
+def touch_back(path: Path, seconds: float) -> None:
+    """Move a file's mtime `seconds` into the past (negative: into the future)."""
+    st = path.stat()
+    os.utime(path, (st.st_atime - seconds, st.st_mtime - seconds))

@@ -1,0 +1,127 @@
+"""check: every problem of a definition or master, at once, each with its position."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from xlsx_tool.cli import cli
+from xlsx_tool.master import load
+
+from tests.survey_helpers import make_survey, write_master
+
+H25 = ["施策番号", "施策名", "基本方針", "所管課", "前年度評価"]
+
+# (id, template, header, rows, toml edit, expected [(code, row, column, measure)])
+CASES = [
+    ("clean", "2025", H25, [[1, "A施策", "Ⅰ", "課A", "達成"]], None, []),
+    ("duplicate-number", "2025", H25, [[1, "A", "Ⅰ", "課A", ""], ["No.1", "B", "Ⅰ", "課A", ""]], None,
+     [("duplicate-measure", 3, "施策番号", "1")]),
+    ("empty-department", "2025", H25, [[1, "A", "Ⅰ", "", ""]], None,
+     [("empty-department", 2, "所管課", "1")]),
+    ("unknown-group", "2025", H25, [[1, "A", "Ⅴ", "課A", ""]], None,
+     [("unknown-group", 2, "基本方針", "1")]),
+    ("group-spellings", "2025", H25,
+     [[1, "A", "基本方針Ⅱ", "課A", ""], [2, "B", "Ⅲ：オンライン化の促進", "課A", ""],
+      [3, "C", "データの利活用", "課A", ""]], None, []),
+    ("previous-outside-scale", "2025", H25, [[1, "A", "Ⅰ", "課A", "AA"]], None,
+     [("bad-previous", 2, "前年度評価", "1")]),
+    ("previous-full-width", "2025", H25, [[1, "A", "Ⅰ", "課A", "達成＋"]], None, []),
+    ("missing-columns", "2025", ["施策番号", "施策名"], [[1, "A"]], None,
+     [("missing-column", 1, "基本方針", ""), ("missing-column", 1, "所管課", "")]),
+    ("empty-number-and-name", "2025", H25, [["", "A", "Ⅰ", "課A", ""], [2, "", "Ⅰ", "課A", ""]], None,
+     [("empty-measure-number", 2, "施策番号", ""), ("empty-measure-name", 3, "施策名", "2")]),
+    ("bad-sheet-name", "2025", H25, [[1, "A", "Ⅰ", "課A", ""]],
+     lambda t: t.replace('input_sheet = "調査票"', 'input_sheet = "調査票[入力]"'),
+     [("bad-sheet-name", None, "", "")]),
+    ("long-sheet-name", "2025", H25, [[1, "A", "Ⅰ", "課A", ""]],
+     lambda t: t.replace('input_sheet = "調査票"', 'input_sheet = "' + "あ" * 32 + '"'),
+     [("bad-sheet-name", None, "", "")]),
+    ("unknown-scale", "2025", H25, [[1, "A", "Ⅰ", "課A", ""]],
+     lambda t: t.replace('scale = "評価"', 'scale = "評定"'),
+     [("unknown-scale", None, "", ""), ("bad-rating-field", None, "", "")]),
+    ("list-too-long", "2025", H25, [[1, "A", "Ⅰ", "課A", ""]],
+     lambda t: t.replace('{ value = "未達成"', '{ value = "' + "長" * 250 + '" },\n  { value = "未達成"'),
+     [("list-too-long", None, "", ""), ("message-too-long", None, "", "")]),
+    ("toml-syntax", "2025", H25, [[1, "A", "Ⅰ", "課A", ""]],
+     lambda t: t.replace("[survey]", "[survey"), [("toml-syntax", None, "", "")]),
+    ("file-name-clash", "2025", H25, [[1, "A", "Ⅰ", "課/A", ""], [2, "B", "Ⅰ", "課:A", ""]], None,
+     [("file-name-clash", None, "", "")]),
+    ("2020-groups-from-master", "2020", None, None, None, []),
+    ("2020-bad-direction", "2020",
+     ["施策番号", "施策名", "基本目標", "所管課", "前年度評価", "前年度方向性"],
+     [[1, "A", "①", "課A", "B", "拡大する"]], None, [("bad-previous", 2, "前年度方向性", "1")]),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_check_finds_every_problem(tmp_path, case):
+    _id, template, header, rows, edit, expected = case
+    folder = make_survey(tmp_path / "s", template, header, rows, edit)
+    _loaded, problems = load(folder)
+    found = [(p.code, p.row, p.column, p.measure) for p in problems if p.severity != "notice"
+             or p.code == "list-too-long"]
+    assert found == expected
+    for p in problems:
+        assert p.message and p.file, p  # every finding names its file and says what to do
+
+
+def test_check_cli_lists_all_and_exits_1(tmp_path):
+    folder = make_survey(tmp_path / "s", "2025", H25,
+                         [[1, "A", "Ⅴ", "課A", ""], [1, "B", "Ⅰ", "", "AA"]])
+    result = CliRunner().invoke(cli, ["check", str(folder)])
+    assert result.exit_code == 1
+    assert "施策マスタ.csv 2行目 列「基本方針」" in result.output
+    assert "施策マスタ.csv 3行目 列「施策番号」" in result.output  # the duplicate
+    assert "エラー 2 件" in result.output
+
+
+def test_master_in_cp932_and_xlsx(tmp_path):
+    """Excel on Japanese Windows saves CSV as Shift_JIS; an .xlsx master reads the same."""
+    folder = make_survey(tmp_path / "s", "2025", H25, [[1, "A", "Ⅰ", "課A", ""]])
+    write_master(folder, ["施策番号", "施策名", "基本方針", "所管課", "備考"],
+                 [[1, "電子決裁の推進", "Ⅰ", "総務課", "重点"]], encoding="cp932")
+    loaded, problems = load(folder)
+    assert not problems
+    assert loaded.master.measures[0].name == "電子決裁の推進"
+    assert loaded.master.extra_columns == ("備考",)  # unknown columns are kept
+
+
+def test_unknown_columns_kept_and_shown_on_forms(tmp_path):
+    import openpyxl
+
+    from xlsx_tool.forms import generate
+
+    folder = make_survey(tmp_path / "s", "2025", ["施策番号", "施策名", "基本方針", "所管課", "担当係"],
+                         [[1, "A", "Ⅰ", "課A", "企画係"]])
+    loaded, _ = load(folder)
+    (path,) = generate(loaded)
+    ws = openpyxl.load_workbook(path)["調査票"]
+    headers = [c.value for c in ws[4]]
+    assert "担当係" in headers
+    assert ws.cell(5, headers.index("担当係") + 1).value == "企画係"
+
+
+def test_init_both_templates_then_check(tmp_path):
+    runner = CliRunner()
+    listing = runner.invoke(cli, ["init", "--list"])
+    assert "2025" in listing.output and "2020" in listing.output
+    for name in ("2025", "2020"):
+        folder = tmp_path / name
+        result = runner.invoke(cli, ["init", str(folder), "--template", name, "--year", "2024"])
+        assert result.exit_code == 0, result.output
+        for sub in ("survey.toml", "施策マスタ.xlsx", "1_配布", "2_回収", "3_集計"):
+            assert (folder / sub).exists()
+        checked = runner.invoke(cli, ["check", str(folder)])
+        assert checked.exit_code == 0, checked.output
+        assert "記入例" in checked.output  # the example row is pointed out
+    again = runner.invoke(cli, ["init", str(tmp_path / "2025")])
+    assert again.exit_code != 0
+
+
+def test_every_command_has_japanese_help():
+    runner = CliRunner()
+    for name in ("init", "check", "generate", "collect", "summarize", "run", "demo"):
+        result = runner.invoke(cli, [name, "--help"])
+        assert result.exit_code == 0
+        assert any("\u3040" <= ch <= "\u30ff" for ch in result.output), name
