@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
+from tests.survey_helpers import make_survey, write_master
 from xlsx_tool.cli import cli
 from xlsx_tool.master import load
-
-from tests.survey_helpers import make_survey, write_master
 
 H25 = ["施策番号", "施策名", "基本方針", "所管課", "前年度評価"]
 

@@ -8,9 +8,9 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
+from tests.survey_helpers import copy_example, make_survey
 from xlsx_tool.forms import FIRST_ROW, HEADER_ROW, form_bytes, generate
 from xlsx_tool.master import load
-from tests.survey_helpers import copy_example, make_survey
 
 
 @pytest.fixture(scope="module")

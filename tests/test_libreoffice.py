@@ -8,11 +8,11 @@ import shutil
 import openpyxl
 import pytest
 
+from tests.support.lo import convert, libreoffice_or_skip, lo_fill
+from tests.survey_helpers import copy_example
 from xlsx_tool.collect import collect
 from xlsx_tool.forms import FIRST_ROW, generate
 from xlsx_tool.master import load
-from tests.support.lo import convert, libreoffice_or_skip, lo_fill
-from tests.survey_helpers import copy_example
 
 pytestmark = pytest.mark.libreoffice
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from . import ledger
 from . import problems as P
 from . import survey as S
-from .forms import form_bytes, form_file_name
+from .forms import asked_departments, form_bytes, form_file_name
 from .master import Loaded
 from .problems import Problem
 from .sandbox import read_all
@@ -149,10 +149,13 @@ def decide(loaded: Loaded, submissions: list[Submission], skipped: list[dict]) -
         else:
             problems += s.problems
     departments = []
+    asked = set(asked_departments(loaded))
     for d in loaded.master.departments:
         subs = by_department.get(d, [])
         if not subs:
-            departments.append(DepartmentStatus(d, MISSING, measures=len(loaded.master.of(d))))
+            # A department whose measures have all ended has nothing to send.
+            status = MISSING if d in asked else SUBMITTED
+            departments.append(DepartmentStatus(d, status, measures=len(loaded.measures_of(d))))
             continue
         subs.sort(key=lambda s: (_time(s.saved_at), _time(s.mtime), s.file), reverse=True)
         chosen = subs[0]
@@ -161,7 +164,7 @@ def decide(loaded: Loaded, submissions: list[Submission], skipped: list[dict]) -
         problems += chosen.problems
         departments.append(DepartmentStatus(
             d, NEEDS_FIX if chosen.errors else SUBMITTED, chosen.file, received(chosen),
-            len(loaded.master.of(d)), chosen.errors, chosen.warnings))
+            len(loaded.measures_of(d)), chosen.errors, chosen.warnings))
     return CollectResult(departments, problems, skipped, submissions)
 
 

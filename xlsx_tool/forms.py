@@ -12,7 +12,10 @@ import datetime as dt
 import hashlib
 import io
 import json
+import multiprocessing as mp
+import os
 from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,9 +133,9 @@ Marks = Mapping[tuple[str, str], str]  # (measure number, field or "") -> messag
 def form_bytes(loaded: Loaded, department: str, answers: Answers | None = None,
                marks: Marks | None = None, note: str = "") -> bytes:
     """The department's form as .xlsx bytes; `answers`/`marks` make a correction copy."""
-    survey, master = loaded.survey, loaded.master
-    measures = master.of(department)
-    cols = columns(survey, master)
+    survey = loaded.survey
+    measures = loaded.measures_of(department)
+    cols = loaded.columns
     buffer = io.BytesIO()
     wb = new_workbook(buffer)
     writer = _FormWriter(wb, survey, department, measures, cols, answers or {}, marks or {})
@@ -416,18 +419,52 @@ def _clip(text: str, limit: int = S.INPUT_MESSAGE_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def asked_departments(loaded: Loaded) -> list[str]:
+    """Departments with something to answer: one whose measures have all ended gets no form."""
+    return [d for d in loaded.master.departments
+            if not all(is_ended(loaded.survey, m) for m in loaded.measures_of(d))]
+
+
+PARALLEL_FROM = 24  # below this, starting worker processes costs more than it saves
+_worker_loaded: Loaded | None = None
+
+
+def _init_worker(loaded: Loaded) -> None:
+    global _worker_loaded
+    _worker_loaded = loaded
+
+
+def _write_form(job: tuple[str, Path]) -> str:
+    department, path = job
+    assert _worker_loaded is not None
+    atomic_write(path, form_bytes(_worker_loaded, department))
+    return department
+
+
 def generate(loaded: Loaded, out_dir: Path | None = None,
-             progress: Callable[[str], None] | None = None) -> list[Path]:
-    """Write every department's form into 1_配布/ and return the paths."""
+             progress: Callable[[str], None] | None = None, workers: int | None = None) -> list[Path]:
+    """Write every department's form into 1_配布/ and return the paths.
+
+    Many forms are written by one process per core; the survey is sent to each worker once.
+    """
     out_dir = out_dir or loaded.survey.path(S.FORMS_DIR)
-    written = []
-    for department in loaded.master.departments:
-        path = out_dir / form_file_name(loaded.survey, department)
-        atomic_write(path, form_bytes(loaded, department))
-        written.append(path)
-        if progress:
-            progress(department)
-    return written
+    jobs = [(d, out_dir / form_file_name(loaded.survey, d)) for d in asked_departments(loaded)]
+    workers = workers or os.cpu_count() or 1
+    if len(jobs) < PARALLEL_FROM or workers < 2:
+        _init_worker(loaded)
+        for job in jobs:
+            department = _write_form(job)
+            if progress:
+                progress(department)
+        return [path for _d, path in jobs]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ctx = mp.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+                             initargs=(loaded,)) as pool:
+        for department in pool.map(_write_form, jobs, chunksize=16):
+            if progress:
+                progress(department)
+    return [path for _d, path in jobs]
 
 
 def cell_of(row_index: int, col_index: int) -> str:

@@ -85,6 +85,11 @@ def read_workbook(path: Path, want: tuple[str, ...] = ()) -> RawWorkbook:
         result.failure, result.detail = "corrupt", "XML: " + _short(exc)
     except OSError as exc:
         result.failure, result.detail = "corrupt", exc.strerror or _short(exc)
+    except (NotImplementedError, RuntimeError, ValueError, LookupError, UnicodeError) as exc:
+        # zipfile raises NotImplementedError for an unknown compression method and
+        # RuntimeError for an entry flagged as encrypted; bad numbers or indexes in the XML
+        # surface as ValueError/IndexError. For an untrusted file each means "broken".
+        result.failure, result.detail = "corrupt", _short(exc)
     return result
 
 

@@ -11,6 +11,7 @@ import dataclasses
 import io
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from . import problems as P
@@ -75,11 +76,39 @@ def _is_group_col(name: str) -> bool:
 
 @dataclass(frozen=True)
 class Loaded:
-    """A survey with its master: what every later command starts from."""
+    """A survey with its master: what every later command starts from.
+
+    Lookups every form and every returned file needs are computed once here: with 2,000
+    departments a per-file scan of the whole master would dominate generate and collect.
+    """
 
     survey: Survey
     master: Master
     problems: tuple[Problem, ...]
+
+    @cached_property
+    def columns(self):
+        from .forms import columns
+
+        return columns(self.survey, self.master)
+
+    @cached_property
+    def _by_department(self) -> dict[str, tuple[Measure, ...]]:
+        groups: dict[str, list[Measure]] = {}
+        for m in self.master.measures:
+            groups.setdefault(m.department, []).append(m)
+        return {d: tuple(ms) for d, ms in groups.items()}
+
+    def measures_of(self, department: str) -> tuple[Measure, ...]:
+        return self._by_department.get(department, ())
+
+    @cached_property
+    def by_number(self) -> dict[str, Measure]:
+        return self.master.by_number()
+
+    @cached_property
+    def departments(self) -> frozenset[str]:
+        return frozenset(self._by_department)
 
     @property
     def errors(self) -> list[Problem]:

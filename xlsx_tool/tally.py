@@ -119,10 +119,16 @@ def tally(survey: Survey, master: Master, answers: Mapping[str, Mapping[str, obj
     scale = survey.rating_scale
     values = list(scale.names)
     lines, missing = [], []
+    from .forms import ended_values, is_ended
+
+    fixed = ended_values(survey)
     for m in master.measures:
         given = answers.get(m.number, {})
+        if is_ended(survey, m):
+            # Not asked again: rated 終了 with direction 完了 whatever came back, still counted.
+            given = {**given, **fixed}
         rating = given.get(survey.rating_field)
-        if m.number in invalid or rating not in values:
+        if rating not in values or (m.number in invalid and not is_ended(survey, m)):
             rating = UNANSWERED
             missing.append(m)
         change = trend(survey, m.previous_rating, rating) if m.previous_rating else ""

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from . import problems as P
 from . import survey as S
 from .forms import ID_MARK, ended_values, fixed_value, is_ended
-from .forms import columns as form_columns
 from .forms import form_version as current_form_version
 from .intake import ID_SHEET, RawCell, RawWorkbook
 from .master import Loaded, Measure
@@ -114,14 +113,14 @@ def check_submission(loaded: Loaded, raw: RawWorkbook, file: str, mtime: str = "
         sub.add("other-year", value=record.get("fiscal_year", "?"), expected=survey.fiscal_year)
         return sub
     department = record.get("department", "")
-    if department not in loaded.master.departments:
+    if department not in loaded.departments:
         sub.add("unknown-department", value=department)
         return sub
     sub.department = department
     sub.identified = True
     sub.form_version = record.get("form_version", "")
-    measures = loaded.master.of(department)
-    cols = form_columns(survey, loaded.master)
+    measures = loaded.measures_of(department)
+    cols = loaded.columns
     if sub.form_version and sub.form_version != current_form_version(survey, measures, cols):
         sub.add("old-form")
     sheet = record.get("sheet") or survey.input_sheet
@@ -136,7 +135,7 @@ class _FormCheck:
     def __init__(self, loaded: Loaded, sub: Submission, raw: RawWorkbook, sheet: str, record: dict):
         self.loaded, self.survey, self.sub, self.raw = loaded, loaded.survey, sub, raw
         self.sheet, self.cells = sheet, raw.cells[sheet]
-        cols = form_columns(self.survey, loaded.master)
+        cols = loaded.columns
         mapping = record.get("_columns") or {}
         # Column letters from the identification record; the layout of this version as fallback.
         from .xlsxout import col_letter
@@ -150,7 +149,7 @@ class _FormCheck:
 
     def run(self, measures: tuple[Measure, ...]) -> None:
         mine = {m.number: m for m in measures}
-        everyone = self.loaded.master.by_number()
+        everyone = self.loaded.by_number
         found: dict[str, list[int]] = {}
         last = max((int(re.sub(r"\D", "", ref) or 0) for ref in self.cells), default=0)
         number_letter = self.letters[S.COL_NUMBER]

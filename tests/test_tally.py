@@ -1,0 +1,373 @@
+"""Pure tallies (xlsx_tool.tally) and the report sentences built from them (xlsx_tool.report).
+
+No workbook is written here: surveys are built from a template toml and a CSV master in a
+temporary folder, answers are plain dicts {measure number: {field: value}}.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import shutil
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from xlsx_tool import report
+from xlsx_tool.demo import example_answers
+from xlsx_tool.master import load
+from xlsx_tool.tally import DECLINED, IMPROVED, UNANSWERED, largest_remainder, tally
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATES = ROOT / "templates"
+EXAMPLE = ROOT / "examples" / "ict2025"
+
+
+def make_survey(folder: Path, template: str, header: list[str], rows: list[list[object]]):
+    """A survey folder from templates/<template>.toml with a CSV master; returns Loaded."""
+    folder.mkdir(parents=True, exist_ok=True)
+    text = (TEMPLATES / f"{template}.toml").read_text(encoding="utf-8")
+    text = text.replace('master = "施策マスタ.xlsx"', 'master = "施策マスタ.csv"')
+    (folder / "survey.toml").write_text(text, encoding="utf-8")
+    with open(folder / "施策マスタ.csv", "w", encoding="utf-8-sig", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
+    loaded, problems = load(folder)
+    assert loaded is not None, [p.text() for p in problems]
+    assert not [p for p in problems if p.is_error], [p.text() for p in problems]
+    return loaded
+
+
+# --------------------------------------------------------------------------- largest_remainder
+
+@pytest.mark.parametrize(
+    ("counts", "expected"),
+    [
+        pytest.param([1, 1, 1], [34, 33, 33], id="thirds"),
+        pytest.param([5, 19, 1], [20, 76, 4], id="ict2025-example"),
+        pytest.param([1, 2], [33, 67], id="one-and-two"),
+        pytest.param([0, 0, 0], [0, 0, 0], id="all-zero"),
+        pytest.param([0, 7, 0], [0, 100, 0], id="one-holds-everything"),
+        pytest.param([3], [100], id="single-category"),
+        pytest.param([1] * 7, [15, 15, 14, 14, 14, 14, 14], id="seven-equal"),
+        # 12.5 / 62.5 / 25: equal remainders, the larger count gets the spare point.
+        pytest.param([1, 5, 2], [12, 63, 25], id="tie-goes-to-larger-count"),
+        pytest.param([], [], id="no-categories"),
+    ],
+)
+def test_largest_remainder_cases(counts, expected):
+    shares = largest_remainder(counts)
+    assert shares == expected
+    assert sum(shares) == (100 if sum(counts) else 0)
+
+
+@given(st.lists(st.integers(min_value=0, max_value=10_000), min_size=1, max_size=15)
+       .filter(lambda xs: sum(xs) > 0))
+def test_largest_remainder_property(counts):
+    shares = largest_remainder(counts)
+    assert len(shares) == len(counts)
+    assert sum(shares) == 100
+    n = sum(counts)
+    for c, s in zip(counts, shares, strict=True):
+        exact = Fraction(c * 100, n)
+        assert math.floor(exact) <= s <= math.ceil(exact), (c, s, exact)
+
+
+# --------------------------------------------------------------------------- 2025 style tallies
+
+@pytest.fixture(scope="module")
+def s2025(tmp_path_factory):
+    """Four measures: Ⅰ has 1 and 2, Ⅱ has 3, Ⅲ has 4, Ⅳ none."""
+    return make_survey(
+        tmp_path_factory.mktemp("s2025") / "survey", "2025",
+        ["施策番号", "施策名", "基本方針", "所管課"],
+        [[1, "施策一", "Ⅰ", "総務課"], [2, "施策二", "Ⅰ", "総務課"],
+         [3, "施策三", "Ⅱ", "情報課"], [4, "施策四", "Ⅲ", "情報課"]])
+
+
+def all_rated(value: str = "達成") -> dict[str, dict[str, object]]:
+    return {n: {"評価": value, "取組実績": "実施した"} for n in ("1", "2", "3", "4")}
+
+
+def test_zero_rows_kept_and_all_in_one_category(s2025):
+    t = tally(s2025.survey, s2025.master, all_rated("達成"))
+    assert t.total == 4
+    assert t.categories == ("達成+", "達成", "未達成")
+    assert [(r.value, r.count, r.percent) for r in t.ratings] == [
+        ("達成+", 0, 0), ("達成", 4, 100), ("未達成", 0, 0)]
+    assert t.ratings[0].definition == "令和7年度計画の事業量を上回る実績となっている"
+    assert t.missing == ()
+    assert t.directions == ()
+    assert t.changes == ()
+    # every group is listed, also one without measures, with every rating column
+    assert [(g.id, g.total, g.ratings) for g in t.groups] == [
+        ("Ⅰ", 2, {"達成+": 0, "達成": 2, "未達成": 0}),
+        ("Ⅱ", 1, {"達成+": 0, "達成": 1, "未達成": 0}),
+        ("Ⅲ", 1, {"達成+": 0, "達成": 1, "未達成": 0}),
+        ("Ⅳ", 0, {"達成+": 0, "達成": 0, "未達成": 0}),
+    ]
+
+
+def test_no_unanswered_category_when_everything_is_rated(s2025):
+    answers = all_rated("達成")
+    answers["1"]["評価"] = "達成+"
+    answers["4"]["評価"] = "未達成"
+    t = tally(s2025.survey, s2025.master, answers)
+    assert UNANSWERED not in t.categories
+    assert all(UNANSWERED not in g.ratings for g in t.groups)
+    data = t.as_json(s2025.survey)
+    assert [r["value"] for r in data["ratings"]] == ["達成+", "達成", "未達成"]
+    assert [r["count"] for r in data["ratings"]] == [1, 2, 1]
+    assert [r["percent"] for r in data["ratings"]] == [25, 50, 25]
+    assert data["missing"] == []
+
+
+def _no_answer(a):
+    del a["3"]
+
+
+def _empty_rating(a):
+    a["3"]["評価"] = ""
+
+
+def _none_rating(a):
+    a["3"]["評価"] = None
+
+
+def _unknown_rating(a):
+    a["3"]["評価"] = "A"  # not on this survey's scale
+
+
+def _only_other_fields(a):
+    a["3"] = {"取組実績": "書いたが評価がない"}
+
+
+@pytest.mark.parametrize(
+    ("mutate", "invalid"),
+    [
+        pytest.param(_no_answer, set(), id="no-answer-at-all"),
+        pytest.param(_empty_rating, set(), id="empty-rating"),
+        pytest.param(_none_rating, set(), id="none-rating"),
+        pytest.param(_unknown_rating, set(), id="value-not-on-scale"),
+        pytest.param(_only_other_fields, set(), id="rating-field-absent"),
+        pytest.param(lambda a: None, {"3"}, id="valid-rating-but-invalid"),
+    ],
+)
+def test_unanswered_is_its_own_last_category(s2025, mutate, invalid):
+    answers = all_rated("達成")
+    mutate(answers)
+    t = tally(s2025.survey, s2025.master, answers, invalid)
+    assert t.categories == ("達成+", "達成", "未達成", UNANSWERED)
+    assert [(r.value, r.count) for r in t.ratings] == [
+        ("達成+", 0), ("達成", 3), ("未達成", 0), (UNANSWERED, 1)]
+    assert t.ratings[-1].definition  # explained in the table
+    assert sum(r.percent for r in t.ratings) == 100
+    assert [m.number for m in t.missing] == ["3"]
+    assert t.total == 4
+    by_group = {g.id: g.ratings for g in t.groups}
+    assert by_group["Ⅱ"] == {"達成+": 0, "達成": 0, "未達成": 0, UNANSWERED: 1}
+    assert by_group["Ⅰ"][UNANSWERED] == 0
+    assert by_group["Ⅳ"][UNANSWERED] == 0
+    line = next(x for x in t.lines if x.measure.number == "3")
+    assert line.rating == UNANSWERED
+    data = t.as_json(s2025.survey)
+    assert data["ratings"][-1]["value"] == UNANSWERED
+    assert data["missing"] == [{"measure": "3", "name": "施策三", "department": "情報課"}]
+
+
+def test_invalid_numbers_outside_the_master_are_ignored(s2025):
+    t = tally(s2025.survey, s2025.master, all_rated("達成"), {"99"})
+    assert t.missing == ()
+    assert UNANSWERED not in t.categories
+
+
+# --------------------------------------------------------------------------- 2020 style tallies
+
+# number, previous rating, previous direction, group, current rating, current direction
+ROWS_2020 = [
+    ("1", "B", "計画どおり推進", "1：目標一", "A", "計画どおり推進"),
+    ("2", "A", "", "1：目標一", "C", "計画修正"),
+    ("3", "その他", "", "2：目標二", "A", "計画どおり推進"),
+    ("4", "A", "", "2：目標二", "その他", "事業拡大"),
+    ("5", "A", "", "2：目標二", "A", "事業拡大"),
+    ("6", "", "", "2：目標二", "B", "計画どおり推進"),
+    ("7", "A", "完了", "1：目標一", "終了", "完了"),  # ended: the form gives 終了/完了
+    ("8", "終了", "", "2：目標二", "終了", "完了"),  # ended in an earlier year
+    ("9", "C", "", "1：目標一", "AA", "事業縮小"),
+]
+
+
+@pytest.fixture(scope="module")
+def s2020(tmp_path_factory):
+    return make_survey(
+        tmp_path_factory.mktemp("s2020") / "survey", "2020",
+        ["施策番号", "施策名", "基本目標", "所管課", "前年度評価", "前年度方向性"],
+        [[n, f"施策{n}", g, "課A" if int(n) % 2 else "課B", pr, pd] for n, pr, pd, g, _r, _d in ROWS_2020])
+
+
+@pytest.fixture(scope="module")
+def answers2020():
+    return {n: {"評価": r, "方向性": d} for n, _pr, _pd, _g, r, d in ROWS_2020}
+
+
+@pytest.fixture(scope="module")
+def t2020(s2020, answers2020):
+    return tally(s2020.survey, s2020.master, answers2020)
+
+
+def test_2020_ratings_keep_scale_order_and_zero_rows(t2020):
+    assert [(r.value, r.count) for r in t2020.ratings] == [
+        ("AA", 1), ("A", 3), ("B", 1), ("C", 1), ("その他", 1), ("終了", 2)]
+    assert sum(r.percent for r in t2020.ratings) == 100
+    assert t2020.total == 9
+    assert t2020.missing == ()
+
+
+def test_2020_directions_in_scale_order_with_breakdown(s2020, t2020):
+    assert [d.value for d in t2020.directions] == list(s2020.survey.direction_scale.names)
+    rows = {d.value: d for d in t2020.directions}
+    first = t2020.directions[0]
+    assert first.value == "計画どおり推進"
+    assert first.count == 3
+    assert {k: v for k, v in first.breakdown.items() if v} == {"A": 2, "B": 1}
+    assert first.breakdown_text() == "A:2 B:1"
+    assert rows["事業拡大"].breakdown_text() == "A:1 その他:1"
+    assert rows["中止（休止）"].count == 0
+    assert rows["中止（休止）"].breakdown_text() == ""
+    data = t2020.as_json(s2020.survey)["directions"]
+    assert data[0] == {"value": "計画どおり推進", "count": 3, "breakdown": {"A": 2, "B": 1}}
+    assert data[4] == {"value": "中止（休止）", "count": 0, "breakdown": {}}
+    assert sum(d.count for d in t2020.directions) == t2020.total
+
+
+@pytest.mark.parametrize(
+    ("number", "previous", "current", "expected"),
+    [
+        pytest.param("1", "B", "A", IMPROVED, id="B-to-A-improved"),
+        pytest.param("2", "A", "C", DECLINED, id="A-to-C-declined"),
+        pytest.param("9", "C", "AA", IMPROVED, id="C-to-AA-improved"),
+        pytest.param("3", "その他", "A", "", id="other-to-A-unranked"),
+        pytest.param("4", "A", "その他", "", id="A-to-other-unranked"),
+        pytest.param("5", "A", "A", "", id="unchanged"),
+        pytest.param("6", "", "B", "", id="no-previous-rating"),
+        pytest.param("7", "A", "終了", "", id="A-to-ended"),
+        pytest.param("8", "終了", "終了", "", id="ended-stays-ended"),
+    ],
+)
+def test_2020_changes(t2020, number, previous, current, expected):
+    line = next(x for x in t2020.lines if x.measure.number == number)
+    assert line.measure.previous_rating == previous
+    assert line.rating == current
+    assert line.change == expected
+    changes = {c.measure: c for c in t2020.changes}
+    if expected:
+        c = changes[number]
+        assert (c.previous, c.current, c.trend) == (previous, current, expected)
+    else:
+        assert number not in changes
+
+
+def test_2020_change_list(t2020):
+    assert [(c.measure, c.group, c.trend) for c in t2020.changes] == [
+        ("1", "1", IMPROVED), ("2", "1", DECLINED), ("9", "1", IMPROVED)]
+
+
+def test_2020_ended_measures_count_as_ended_in_every_total(s2020, t2020):
+    assert [m.number for m in s2020.master.measures if m.ended] == ["7", "8"]
+    assert t2020.count("終了") == 2
+    rows = {d.value: d for d in t2020.directions}
+    assert rows["完了"].count == 2
+    assert {k: v for k, v in rows["完了"].breakdown.items() if v} == {"終了": 2}
+    groups = {g.id: g for g in t2020.groups}
+    assert [(g.id, g.name) for g in t2020.groups] == [("1", "目標一"), ("2", "目標二")]
+    assert groups["1"].ratings["終了"] == 1 and groups["2"].ratings["終了"] == 1
+    assert groups["1"].total == 4 and groups["2"].total == 5
+    assert sum(g.total for g in t2020.groups) == t2020.total == 9
+
+
+def test_2020_ended_measure_is_ended_without_an_answer(s2020, answers2020):
+    answers = {n: a for n, a in answers2020.items() if n != "7"}
+    t = tally(s2020.survey, s2020.master, answers)
+    assert t.count("終了") == 2
+    assert t.missing == ()
+    assert UNANSWERED not in t.categories
+
+
+# --------------------------------------------------------------------------- report sentences
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("example") / "ict2025"
+    folder.mkdir()
+    for name in ("survey.toml", "施策マスタ.csv", "回答例.csv"):
+        shutil.copyfile(EXAMPLE / name, folder / name)
+    loaded, problems = load(folder)
+    assert loaded is not None and not [p for p in problems if p.is_error]
+    return loaded, example_answers(folder)
+
+
+@pytest.fixture(scope="module")
+def example_tally(example):
+    loaded, answers = example
+    return tally(loaded.survey, loaded.master, answers)
+
+
+def test_example_counts(example, example_tally):
+    t = example_tally
+    assert t.total == 25
+    assert [(r.value, r.count, r.percent) for r in t.ratings] == [
+        ("達成+", 5, 20), ("達成", 19, 76), ("未達成", 1, 4)]
+    assert [(g.id, g.total, list(g.ratings.values())) for g in t.groups] == [
+        ("Ⅰ", 11, [3, 8, 0]), ("Ⅱ", 4, [1, 2, 1]), ("Ⅲ", 4, [1, 3, 0]), ("Ⅳ", 6, [0, 6, 0])]
+
+
+def test_overall_sentence(example, example_tally):
+    loaded, _ = example
+    assert report.overall_sentence(loaded.survey, example_tally) == (
+        "現在、25施策を計画化しており、令和3年度における各施策の実績としては、"
+        "「達成+」が5施策、「達成」が19施策、「未達成」が1施策であった。")
+
+
+@pytest.mark.parametrize(
+    ("index", "expected"),
+    [
+        pytest.param(0, "(1) 基本方針Ⅰ：業務の改善・効率化（達成+：3施策、達成：8施策、未達成：0施策）", id="I"),
+        pytest.param(1, "(2) 基本方針Ⅱ：マイナンバーカードの普及・活用（達成+：1施策、達成：2施策、未達成：1施策）", id="II"),
+        pytest.param(2, "(3) 基本方針Ⅲ：オンライン化の促進（達成+：1施策、達成：3施策、未達成：0施策）", id="III"),
+        pytest.param(3, "(4) 基本方針Ⅳ：データの利活用（達成+：0施策、達成：6施策、未達成：0施策）", id="IV"),
+    ],
+)
+def test_group_heading(example, example_tally, index, expected):
+    loaded, _ = example
+    assert report.group_heading(loaded.survey, example_tally, index) == expected
+
+
+@pytest.mark.parametrize(
+    ("behind", "state"),
+    [
+        pytest.param(0, "概ね計画どおり実施されており", id="none-behind"),
+        pytest.param(2, "概ね計画どおり実施されており", id="under-a-tenth"),
+        pytest.param(3, "一部の施策に遅れが見られるものの取組を進めており", id="over-a-tenth"),
+    ],
+)
+def test_conclusion_threshold(example, behind, state):
+    loaded, answers = example
+    numbers = [m.number for m in loaded.master.measures]
+    changed = {n: {**answers[n], "評価": "未達成" if i < behind else "達成"} for i, n in enumerate(numbers)}
+    t = tally(loaded.survey, loaded.master, changed)
+    assert report.conclusion(loaded.survey, t, "ICT計画2025") == (
+        f"以上のことから、令和3年度末時点においてICT計画2025は{state}、期間満了までの"
+        "各施策の着実な実現に向けて、引き続き進捗管理を行っていく。")
+
+
+def test_report_lines_mark_a_provisional_tally(example):
+    loaded, answers = example
+    partial = {n: a for n, a in answers.items() if n != "25"}
+    t = tally(loaded.survey, loaded.master, partial)
+    texts = [text for _style, text in report.report_lines(loaded.survey, loaded.master, t)]
+    assert "（未回答 1 施策を含む暫定の集計です。）" in texts
+    assert report.overall_sentence(loaded.survey, t).endswith("「未達成」が1施策、「未回答」が1施策であった。")
