@@ -73,12 +73,6 @@ def set_modified(path: Path, iso: str) -> Path:
     return rewrite_zip(path, path, {"docProps/core.xml": patch})
 
 
-def read_modified(path: Path) -> str:
-    core = zipfile.ZipFile(path).read("docProps/core.xml")
-    m = _MODIFIED.search(core)
-    return m.group(0).decode() if m else ""
-
-
 def snapshot(folder: Path) -> dict[str, tuple[str, int]]:
     """sha256 and mtime (ns) of every file below folder."""
     return {p.relative_to(folder).as_posix(): (hashlib.sha256(p.read_bytes()).hexdigest(),
@@ -140,18 +134,20 @@ def build_base(root: Path) -> Base:
     loaded, problems = master.load(folder)
     assert loaded is not None and not [p for p in problems if p.is_error], problems
     paths = forms.generate(loaded)
+    departments = loaded.master.departments
+    names = {d: forms.form_file_name(loaded.survey, d) for d in departments}
+    assert sorted(p.name for p in paths) == sorted(names.values())
+    assert all(p.is_file() for p in paths), "generate did not write every form"
     answers = demo.example_answers(folder)
     filled_dir = root / "filled"
     filled = {}
-    for department, path in zip(loaded.master.departments, paths, strict=True):
-        out = filled_dir / path.name
-        demo.fill_form(path, out, answers)
+    for department, name in names.items():
+        out = filled_dir / name
+        demo.fill_form(folder / S.FORMS_DIR / name, out, answers)
         set_modified(out, STAMP)
         filled[department] = out
-    return Base(root, folder, loaded.master.departments,
-                {d: p.name for d, p in zip(loaded.master.departments, paths, strict=True)},
-                filled, answers,
-                {d: tuple(m.number for m in loaded.master.of(d)) for d in loaded.master.departments})
+    return Base(root, folder, departments, names, filled, answers,
+                {d: tuple(m.number for m in loaded.master.of(d)) for d in departments})
 
 
 @dataclass
@@ -217,10 +213,6 @@ def survey_env(example_base: Base, tmp_path: Path) -> Env:
     shutil.copytree(example_base.folder, folder)
     assert not any((folder / S.RETURNS_DIR).iterdir())
     return Env(example_base, folder)
-
-
-def valid_form_bytes(base: Base, department: str = TARGET) -> bytes:
-    return base.filled[department].read_bytes()
 
 
 def touch_back(path: Path, seconds: float) -> None:

@@ -19,7 +19,21 @@ from .errors import ToolError
 from .problems import SEVERITY_LABEL, Problem
 
 FOLDER = click.Path(file_okay=False, path_type=Path)
-EXISTING_FOLDER = click.Path(exists=True, file_okay=False, path_type=Path)
+
+
+class _SurveyFolder(click.ParamType):
+    """An existing survey folder, refused in Japanese (click's own message is English)."""
+
+    name = "folder"
+
+    def convert(self, value, param, ctx) -> Path:
+        path = Path(value)
+        if not path.is_dir():
+            self.fail(f"フォルダ「{value}」がありません。調査フォルダのパスを確認してください。", param, ctx)
+        return path
+
+
+EXISTING_FOLDER = _SurveyFolder()
 
 
 class Context:
@@ -156,8 +170,10 @@ def _collect(folder: Path, as_json: bool):
     for k in result.skipped:
         click.echo(f"[読み飛ばし] {k['file']}: {k['reason']}")
     click.echo("")
+    unreadable = sum(not s.identified for s in result.submissions)
     click.echo(f"提出済 {result.count('submitted')} 課、要修正 {result.count('needs_fix')} 課、"
                f"未提出 {result.count('missing')} 課（ファイル {len(result.submissions)} 件、"
+               f"うち読み取れない・判別できないもの {unreadable} 件、"
                f"読み飛ばし {len(result.skipped)} 件、お知らせ {len(result.problems) - len(shown)} 件）。")
     for path in result.outputs:
         click.echo(f"出力: {path}")

@@ -9,12 +9,13 @@ matched by 施策番号, not by position, so sorted or moved rows still read cor
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass, field
 
 from . import problems as P
 from . import survey as S
-from .forms import ID_MARK, ended_values, fixed_value, is_ended
+from .forms import FIRST_ROW, ID_MARK, ended_values, fixed_value, is_ended
 from .forms import form_version as current_form_version
 from .intake import ID_SHEET, RawCell, RawWorkbook
 from .master import Loaded, Measure
@@ -131,6 +132,9 @@ def check_submission(loaded: Loaded, raw: RawWorkbook, file: str, mtime: str = "
     return sub
 
 
+_ROW = re.compile(r"(\d+)$")
+
+
 class _FormCheck:
     def __init__(self, loaded: Loaded, sub: Submission, raw: RawWorkbook, sheet: str, record: dict):
         self.loaded, self.survey, self.sub, self.raw = loaded, loaded.survey, sub, raw
@@ -141,7 +145,9 @@ class _FormCheck:
         from .xlsxout import col_letter
         self.letters = {c.key: mapping.get(c.key) or col_letter(i) for i, c in enumerate(cols)}
         self.cols = cols
-        self.first_row = int(record.get("first_row") or 5)
+        # The record is untrusted too: a garbled row number falls back to this version's layout.
+        text = str(record.get("first_row") or "")
+        self.first_row = int(text) if text.isdigit() and 1 <= int(text) <= 1000 else FIRST_ROW + 1
 
     def at(self, key: str, row: int) -> tuple[str, RawCell | None]:
         ref = f"{self.letters[key]}{row}"
@@ -151,9 +157,10 @@ class _FormCheck:
         mine = {m.number: m for m in measures}
         everyone = self.loaded.by_number
         found: dict[str, list[int]] = {}
-        last = max((int(re.sub(r"\D", "", ref) or 0) for ref in self.cells), default=0)
+        # Only rows that hold cells: one stray cell in row 1,048,576 must not mean a million rows.
+        present = sorted({int(m.group(1)) for ref in self.cells if (m := _ROW.search(ref))})
         number_letter = self.letters[S.COL_NUMBER]
-        for row in range(self.first_row, last + 1):
+        for row in (r for r in present if r >= self.first_row):
             ref, cell = self.at(S.COL_NUMBER, row)
             number = measure_key(cell.value) if cell and cell.kind != "e" else ""
             if not number:
@@ -250,10 +257,10 @@ class _FormCheck:
 
     def read_choice(self, f: S.Field, value: object, where: dict) -> str | None:
         scale = self.survey.scales[f.scale or ""]
-        typed = _text(value)
+        typed = value if isinstance(value, str) else _text(value)  # spaces kept: they get a notice
         canonical = scale.lookup(typed)
         if canonical is None:
-            self.sub.add("unknown-choice", value=typed, choices="、".join(scale.selectable), **where)
+            self.sub.add("unknown-choice", value=typed.strip(), choices="、".join(scale.selectable), **where)
             return None
         if canonical not in scale.selectable:
             self.sub.add("not-selectable", value=typed, choices="、".join(scale.selectable), **where)
@@ -272,12 +279,18 @@ def read_number(f: S.Field, value: object, kind: str, sub: Submission, where: di
         return None
     if isinstance(value, int | float):
         number = float(value)
+        if not math.isfinite(number):
+            sub.add("not-a-number", value=value, **where)
+            return None
     else:
         text = squash(str(value)).replace(",", "").replace(" ", "")
         if not _NUMBER.match(text):
             sub.add("not-a-number", value=value, **where)
             return None
         number = float(text)
+        if not math.isfinite(number):  # 「1e999」 is no figure a department means
+            sub.add("not-a-number", value=value, **where)
+            return None
         sub.add("normalized", value=value, normalized=_fmt(number), **where)
     if f.minimum is not None and number < f.minimum or f.maximum is not None and number > f.maximum:
         sub.add("out-of-range", value=_fmt(number),
