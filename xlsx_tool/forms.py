@@ -25,7 +25,6 @@ from .survey import Field, Survey, definitions_message
 from .textnorm import display_width, safe_file_name
 from .xlsxout import (
     atomic_write,
-    cell_name,
     close_to_bytes,
     col_letter,
     escape_header_text,
@@ -465,7 +464,3 @@ def generate(loaded: Loaded, out_dir: Path | None = None,
             if progress:
                 progress(department)
     return [path for _d, path in jobs]
-
-
-def cell_of(row_index: int, col_index: int) -> str:
-    return cell_name(FIRST_ROW + row_index, col_index)

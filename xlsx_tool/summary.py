@@ -7,7 +7,6 @@ written with write_string, so 「=HYPERLINK(…)」 typed by a department stays 
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
 
 from . import survey as S
 from .master import Master
@@ -247,7 +246,7 @@ class _SummaryWriter:
                 S.COL_PREV_DIRECTION: m.previous_direction,
                 "変化": TREND_LABEL.get(line.change, ""),
             }
-            values.update(_answers(line.answers))
+            values.update(line.answers)
             values[s.rating_field] = line.rating
             for c, (h, _w) in enumerate(cols):
                 value = values.get(h)
@@ -289,7 +288,3 @@ def _number_or_text(value: str) -> object:
     except (TypeError, ValueError):
         return value
     return int(number) if number.is_integer() else number
-
-
-def _answers(answers: Mapping[str, object]) -> dict[str, object]:
-    return {k: v for k, v in answers.items()}

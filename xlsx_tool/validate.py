@@ -21,6 +21,7 @@ from .intake import ID_SHEET, RawCell, RawWorkbook
 from .master import Loaded, Measure
 from .problems import Problem
 from .textnorm import measure_key, squash
+from .xlsxout import col_letter
 
 
 @dataclass
@@ -142,7 +143,6 @@ class _FormCheck:
         cols = loaded.columns
         mapping = record.get("_columns") or {}
         # Column letters from the identification record; the layout of this version as fallback.
-        from .xlsxout import col_letter
         self.letters = {c.key: mapping.get(c.key) or col_letter(i) for i, c in enumerate(cols)}
         self.cols = cols
         # The record is untrusted too: a garbled row number falls back to this version's layout.
