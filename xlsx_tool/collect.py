@@ -122,7 +122,8 @@ def collect(loaded: Loaded, progress: Callable[[int, int], None] | None = None,
             progress(done, len(to_read))
     submissions.sort(key=lambda s: s.file)
     result = decide(loaded, submissions, skipped)
-    current = {d.department: (_sha_of(result, d), d.status) for d in result.departments}
+    sha_by_file = {s.file: s.sha256 for s in submissions}
+    current = {d.department: (sha_by_file.get(d.file), d.status) for d in result.departments}
     ledger.record(survey.path(S.LEDGER_FILE), submissions, current)
     if write_outputs:
         from .status_book import status_workbook
@@ -133,10 +134,6 @@ def collect(loaded: Loaded, progress: Callable[[int, int], None] | None = None,
         result.outputs.append(path)
         result.outputs += write_corrections(loaded, result)
     return result
-
-
-def _sha_of(result: CollectResult, d: DepartmentStatus) -> str | None:
-    return next((s.sha256 for s in result.submissions if s.file == d.file and d.file), None)
 
 
 def decide(loaded: Loaded, submissions: list[Submission], skipped: list[dict]) -> CollectResult:

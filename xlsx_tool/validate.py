@@ -52,9 +52,6 @@ class Submission:
         kw.setdefault("department", self.department)
         self.problems.append(P.make(code, file=self.file, **kw))
 
-    def bad_measures(self) -> set[str]:
-        return {p.measure for p in self.problems if p.is_error and p.measure}
-
 
 def identify(raw: RawWorkbook) -> dict[str, str]:
     """The identification record: the hidden sheet, else the custom document properties."""

@@ -73,11 +73,6 @@ def col_letter(col: int) -> str:
     return letters
 
 
-def cell_name(row: int, col: int) -> str:
-    """Zero-based (row, col) -> "H7"."""
-    return f"{col_letter(col)}{row + 1}"
-
-
 def escape_header_text(text: str) -> str:
     """Excel header/footer codes start with '&'; a literal ampersand is written '&&'."""
     return text.replace("&", "&&")
