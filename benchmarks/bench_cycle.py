@@ -29,10 +29,10 @@ import xlsxwriter
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from xlsx_tool.collect import collect  # noqa: E402
+from xlsx_tool.collect.run import collect  # noqa: E402
+from xlsx_tool.define.master import load  # noqa: E402
 from xlsx_tool.demo import fill_form  # noqa: E402
-from xlsx_tool.forms import generate  # noqa: E402
-from xlsx_tool.master import load  # noqa: E402
+from xlsx_tool.forms.writer import generate  # noqa: E402
 
 
 def build(folder: Path, departments: int, measures: int) -> None:

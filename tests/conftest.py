@@ -24,14 +24,17 @@ from pathlib import Path
 
 import pytest
 
-from xlsx_tool import demo, forms, master
-from xlsx_tool import survey as S
-from xlsx_tool.forms import ID_SHEET
+from xlsx_tool import demo
+from xlsx_tool.define import master
+from xlsx_tool.define import survey as S
+from xlsx_tool.forms import layout as L
+from xlsx_tool.forms.generate import generate
+from xlsx_tool.forms.layout import ID_SHEET
 
 STAMP = "2022-05-09T01:00:00Z"  # save time of every valid filled form
 NEWER = "2022-05-12T01:00:00Z"  # a later save time, for resubmissions
 INPUT_SHEET = "調査票"
-TARGET = "ICT推進課"  # the department most tests play with (7 measures, rows 5-11)
+TARGET = "ICT推進課"  # the department most tests play with (7 measures, rows 6-12)
 
 
 # --- zip-level helpers --------------------------------------------------------------------
@@ -84,10 +87,12 @@ def snapshot(folder: Path) -> dict[str, tuple[str, int]]:
 
 def form_layout(wb) -> tuple[dict[str, str], dict[str, int]]:
     """(field or column key -> column letter, measure number -> row) from the _id sheet."""
+    from openpyxl.utils import get_column_letter
+
     columns, rows = {}, {}
     for kind, key, value in wb[ID_SHEET].iter_rows(min_col=1, max_col=3, values_only=True):
         if kind == "column":
-            columns[key] = value
+            columns[key] = get_column_letter(int(value))
         elif kind == "measure":
             rows[key] = int(value)
     return columns, rows
@@ -133,9 +138,9 @@ def build_base(root: Path) -> Base:
     demo.copy_example(folder)
     loaded, problems = master.load(folder)
     assert loaded is not None and not [p for p in problems if p.is_error], problems
-    paths = forms.generate(loaded)
+    paths = generate(loaded).written
     departments = loaded.master.departments
-    names = {d: forms.form_file_name(loaded.survey, d) for d in departments}
+    names = L.file_names(loaded.survey, departments)
     assert sorted(p.name for p in paths) == sorted(names.values())
     assert all(p.is_file() for p in paths), "generate did not write every form"
     answers = demo.example_answers(folder)
@@ -197,7 +202,7 @@ class Env:
         return edit_form(self.base.filled[department], dst, edit, modified)
 
     def collect(self, **kw):
-        from xlsx_tool.collect import collect
+        from xlsx_tool.collect.run import collect
 
         return collect(self.loaded, **kw)
 

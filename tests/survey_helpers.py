@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 from pathlib import Path
 
@@ -26,6 +27,7 @@ def make_survey(folder: Path, template: str = "2025", header: list[str] | None =
     text = (ROOT / "templates" / f"{template}.toml").read_text(encoding="utf-8")
     text = text.replace("fiscal_year = 2025", "fiscal_year = 2021").replace(
         'master = "施策マスタ.xlsx"', 'master = "施策マスタ.csv"')
+    text = fill_placeholders(text)
     if toml_edit:
         text = toml_edit(text)
     (folder / "survey.toml").write_text(text, encoding="utf-8")
@@ -61,3 +63,18 @@ def default_rows(template: str) -> list[list[object]]:
 def copy_example(folder: Path) -> Path:
     shutil.copytree(ROOT / "examples" / "ict2025", folder)
     return folder
+
+
+def fill_placeholders(text: str) -> str:
+    """A template as a section would finish it: deadline and contacts written, no department list."""
+    text = re.sub(r'(?m)^deadline = .*$', 'deadline = "令和4年5月13日（金）"', text)
+    text = re.sub(r'(?m)^contact = .*$', 'contact = "情報政策課（内線 2021）"', text)
+    text = re.sub(r'(?m)^return_to = .*$', 'return_to = "情報政策課（joho@example.lg.jp）"', text)
+    return re.sub(r'(?m)^departments = .*\n', "", text)
+
+
+def forms_of(loaded) -> list[Path]:
+    """generate, returning the forms written."""
+    from xlsx_tool.forms.generate import generate
+
+    return generate(loaded).written

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from tests.survey_helpers import make_survey, write_master
 from xlsx_tool.cli import cli
-from xlsx_tool.master import load
+from xlsx_tool.define.master import load
 
 H25 = ["施策番号", "施策名", "基本方針", "所管課", "前年度評価"]
 
@@ -32,9 +32,12 @@ CASES = [
      [("empty-measure-number", 2, "施策番号", ""), ("empty-measure-name", 3, "施策名", "2")]),
     ("bad-sheet-name", "2025", H25, [[1, "A", "Ⅰ", "課A", ""]],
      lambda t: t.replace('input_sheet = "調査票"', 'input_sheet = "調査票[入力]"'),
-     [("bad-sheet-name", None, "", "")]),
+     [("bad-value", None, "", "")]),
     ("long-sheet-name", "2025", H25, [[1, "A", "Ⅰ", "課A", ""]],
      lambda t: t.replace('input_sheet = "調査票"', 'input_sheet = "' + "あ" * 32 + '"'),
+     [("bad-value", None, "", "")]),
+    ("same-sheet-names", "2025", H25, [[1, "A", "Ⅰ", "課A", ""]],
+     lambda t: t.replace('input_sheet = "調査票"', 'input_sheet = "記入要領"'),
      [("bad-sheet-name", None, "", "")]),
     ("unknown-scale", "2025", H25, [[1, "A", "Ⅰ", "課A", ""]],
      lambda t: t.replace('scale = "評価"', 'scale = "評定"'),
@@ -44,12 +47,14 @@ CASES = [
      [("list-too-long", None, "", ""), ("message-too-long", None, "", "")]),
     ("toml-syntax", "2025", H25, [[1, "A", "Ⅰ", "課A", ""]],
      lambda t: t.replace("[survey]", "[survey"), [("toml-syntax", None, "", "")]),
-    ("file-name-clash", "2025", H25, [[1, "A", "Ⅰ", "課/A", ""], [2, "B", "Ⅰ", "課:A", ""]], None,
-     [("file-name-clash", None, "", "")]),
+    ("department-spelt-two-ways", "2025", H25,
+     [[1, "A", "Ⅰ", "ICT推進課", ""], [2, "B", "Ⅰ", "ICT 推進課", ""], [3, "C", "Ⅰ", "ＩＣＴ推進課", ""]], None,
+     [("department-spelling", 3, "所管課", "2")]),  # full-width ＩＣＴ is folded to ICT silently
     ("2020-groups-from-master", "2020", None, None, None, []),
     ("2020-bad-direction", "2020",
      ["施策番号", "施策名", "基本目標", "所管課", "前年度評価", "前年度方向性"],
-     [[1, "A", "①", "課A", "B", "拡大する"]], None, [("bad-previous", 2, "前年度方向性", "1")]),
+     [[1, "A", "①", "課A", "B", "拡大する"]], None,
+     [("group-without-name", None, "基本目標", ""), ("bad-previous", 2, "前年度方向性", "1")]),
 ]
 
 
@@ -89,19 +94,23 @@ def test_master_in_cp932_and_xlsx(tmp_path):
 def test_unknown_columns_kept_and_shown_on_forms(tmp_path):
     import openpyxl
 
-    from xlsx_tool.forms import generate
+    from tests.survey_helpers import forms_of as generate
 
     folder = make_survey(tmp_path / "s", "2025", ["施策番号", "施策名", "基本方針", "所管課", "担当係"],
                          [[1, "A", "Ⅰ", "課A", "企画係"]])
     loaded, _ = load(folder)
     (path,) = generate(loaded)
     ws = openpyxl.load_workbook(path)["調査票"]
-    headers = [c.value for c in ws[4]]
+    headers = [c.value for c in ws[5]]
     assert "担当係" in headers
-    assert ws.cell(5, headers.index("担当係") + 1).value == "企画係"
+    assert ws.cell(6, headers.index("担当係") + 1).value == "企画係"
 
 
 def test_init_both_templates_then_check(tmp_path):
+    """init writes a template; check refuses it until the placeholders and example row are gone."""
+    import csv
+    import re
+
     runner = CliRunner()
     listing = runner.invoke(cli, ["init", "--list"])
     assert "2025" in listing.output and "2020" in listing.output
@@ -109,13 +118,30 @@ def test_init_both_templates_then_check(tmp_path):
         folder = tmp_path / name
         result = runner.invoke(cli, ["init", str(folder), "--template", name, "--year", "2024"])
         assert result.exit_code == 0, result.output
-        for sub in ("survey.toml", "施策マスタ.xlsx", "1_配布", "2_回収", "3_集計"):
+        for sub in ("survey.toml", "施策マスタ.xlsx", "所管課一覧.xlsx", "1_配布", "2_回収", "3_集計"):
             assert (folder / sub).exists()
         checked = runner.invoke(cli, ["check", str(folder)])
+        assert checked.exit_code == 1, checked.output
+        assert "記入例" in checked.output  # the example row is an error
+        assert "（提出期限を記入）" in checked.output and "（返送先のメールアドレスを記入）" in checked.output
+        # the section finishes the definition and writes its measures: check passes
+        toml = folder / "survey.toml"
+        text = toml.read_text(encoding="utf-8")
+        text = re.sub(r'(?m)^deadline = .*$', 'deadline = "令和7年5月9日（金）"', text)
+        text = re.sub(r'(?m)^contact = .*$', 'contact = "ICT推進課（内線 2021）"', text)
+        text = re.sub(r'(?m)^return_to = .*$', 'return_to = "ict@example.lg.jp"', text)
+        text = text.replace('master = "施策マスタ.xlsx"', 'master = "施策マスタ.csv"').replace(
+            'departments = "所管課一覧.xlsx"', 'departments = "所管課一覧.csv"')
+        toml.write_text(text, encoding="utf-8")
+        label = "基本方針" if name == "2025" else "基本目標"
+        group = "Ⅰ" if name == "2025" else "① 開かれた区政の実現"
+        write_master(folder, ["施策番号", "施策名", label, "所管課"], [[1, "Web会議の推進", group, "ICT推進課"]])
+        with open(folder / "所管課一覧.csv", "w", encoding="utf-8-sig", newline="") as fh:
+            csv.writer(fh).writerows([["所管課", "担当者", "内線", "メール"], ["ICT推進課", "佐藤", "2021", "ict@example.lg.jp"]])
+        checked = runner.invoke(cli, ["check", str(folder)])
         assert checked.exit_code == 0, checked.output
-        assert "記入例" in checked.output  # the example row is pointed out
     again = runner.invoke(cli, ["init", str(tmp_path / "2025")])
-    assert again.exit_code != 0
+    assert again.exit_code == 2 and "既に" in again.output
 
 
 def test_every_command_has_japanese_help():

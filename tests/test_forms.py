@@ -9,8 +9,10 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from tests.survey_helpers import copy_example, make_survey
-from xlsx_tool.forms import FIRST_ROW, HEADER_ROW, form_bytes, generate
-from xlsx_tool.master import load
+from tests.survey_helpers import forms_of as generate
+from xlsx_tool.define.master import load
+from xlsx_tool.forms.layout import FIRST_ROW, HEADER_ROW
+from xlsx_tool.forms.writer import Correction, Mark, form_bytes
 
 
 @pytest.fixture(scope="module")
@@ -194,13 +196,36 @@ def test_correction_copy_marks_cells(example):
     loaded, _paths = example
     department = loaded.master.departments[0]
     number = loaded.master.of(department)[0].number
-    data = form_bytes(loaded, department, {number: {"評価": "良い"}},
-                      {(number, "評価"): "選択肢にありません"}, note="1 件の修正箇所があります。")
+    fix = Correction("返送.xlsx", 1, "令和4年5月20日（金）",
+                     {(number, "評価"): [Mark("unknown-choice", "選択肢にありません", "良い")]})
+    data = form_bytes(loaded, department, {number: {"評価": "良い"}}, fix)
     import io
 
     wb = openpyxl.load_workbook(io.BytesIO(data))
     ws = wb["調査票"]
-    col = headers(ws).index("評価（必須）") + 1
+    head = headers(ws)
+    col = head.index("評価（必須）") + 1
     cell = ws.cell(FIRST_ROW + 1, col)
-    assert cell.value == "良い" and cell.comment and "選択肢にありません" in cell.comment.text
-    assert "修正箇所" in "".join(str(c.value) for row in wb["記入要領"].iter_rows() for c in row if c.value)
+    assert cell.value == "良い"
+    letter = cell.column_letter
+    rules = [(str(cf.sqref), r.formula) for cf in ws.conditional_formatting for r in cf.rules
+             if r.type == "expression"]
+    assert rules == [(cell.coordinate, [f'{letter}{FIRST_ROW + 1}="良い"'])]  # clears once changed
+    assert head[-1] == "修正内容"
+    assert "選択肢にありません" in ws.cell(FIRST_ROW + 1, len(head)).value  # printed beside the row
+    request = "".join(str(c.value) for row in wb["記入要領"].iter_rows() for c in row if c.value)
+    assert "修正箇所" in request and "令和4年5月20日（金）までに" in request
+
+
+def test_file_names_never_collide(tmp_path):
+    """Long names cut at the same point, or names equal but for case, still get one file each."""
+    long = "地域振興部" * 30
+    rows = [[1, "A", "Ⅰ", long + "甲課", ""], [2, "B", "Ⅰ", long + "乙課", ""],
+            [3, "C", "Ⅰ", "課*A", ""], [4, "D", "Ⅰ", "課?A", ""], [5, "E", "Ⅰ", "課/A", ""], [6, "F", "Ⅰ", "課:A", ""]]
+    folder = make_survey(tmp_path / "s", "2025", ["施策番号", "施策名", "基本方針", "所管課", "前年度評価"], rows)
+    loaded, problems = load(folder)
+    assert not [p for p in problems if p.is_error], [p.text() for p in problems]
+    paths = generate(loaded)
+    assert len(paths) == 6 == len({p.name.casefold() for p in paths})
+    assert sorted(p.name for p in (folder / "1_配布").iterdir()) == sorted(p.name for p in paths)
+    assert all(len(p.name.encode()) <= 200 for p in paths)  # Linux allows 255 bytes a name

@@ -7,12 +7,14 @@ import shutil
 
 import openpyxl
 import pytest
+from openpyxl.utils import get_column_letter
 
 from tests.support.lo import convert, libreoffice_or_skip, lo_fill
 from tests.survey_helpers import copy_example
-from xlsx_tool.collect import collect
-from xlsx_tool.forms import FIRST_ROW, generate
-from xlsx_tool.master import load
+from tests.survey_helpers import forms_of as generate
+from xlsx_tool.collect.run import collect
+from xlsx_tool.define.master import load
+from xlsx_tool.forms.layout import FIRST_ROW
 
 pytestmark = pytest.mark.libreoffice
 
@@ -26,7 +28,7 @@ def filled(tmp_path_factory):
     department = "戸籍住民課"  # two measures: one 未達成, one 達成+
     form = next(p for p in forms if department in p.name)
     ws = openpyxl.load_workbook(form)["_id"]
-    columns = {r[1]: r[2] for r in ws.iter_rows(values_only=True) if r[0] == "column"}
+    columns = {r[1]: get_column_letter(int(r[2])) for r in ws.iter_rows(values_only=True) if r[0] == "column"}
     rows = {r[1]: r[2] for r in ws.iter_rows(values_only=True) if r[0] == "measure"}
     answers = {"12": ("未達成", 43.8, "出張申請を一部実施した。"), "13": ("達成+", 12.5, "コンビニ交付を拡大した。")}
     fill = {}

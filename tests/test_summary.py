@@ -24,13 +24,14 @@ import pytest
 from click.testing import CliRunner
 from python_calamine import CalamineWorkbook
 
-from xlsx_tool import survey as S
+from tests.survey_helpers import fill_placeholders
+from tests.survey_helpers import forms_of as generate
 from xlsx_tool.cli import cli
-from xlsx_tool.collect import collect
+from xlsx_tool.collect.run import collect
+from xlsx_tool.define import survey as S
+from xlsx_tool.define.master import load
 from xlsx_tool.demo import fill_form
-from xlsx_tool.forms import generate
-from xlsx_tool.master import load
-from xlsx_tool.summarize import summarize
+from xlsx_tool.summarize.run import summarize
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = Path("/work/shared/reference/000_9b3ef0f0b9a2c4da.txt")
@@ -138,8 +139,14 @@ def test_demo_exits_0_and_prints_the_rating_table(demo):
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "令和3年度 評価別集計表" in out
-    for line in ("達成+\t5施策\t20%", "達成\t19施策\t76%", "未達成\t1施策\t4%", "計\t25施策\t100%"):
-        assert line in out.splitlines(), out
+    rows = [line.split() for line in out.splitlines()]
+    for row in (["達成+", "5施策", "20%"], ["達成", "19施策", "76%"], ["未達成", "1施策", "4%"], ["計", "25施策", "100%"]):
+        assert row in rows, out
+    # columns line up on screen: full-width text counts two columns
+    from xlsx_tool.textnorm import display_width
+    table = [line for line in out.splitlines() if line.split()[:1] in (["施策の評価"], ["達成+"], ["計"])]
+    starts = {display_width(line[: line.index(line.split()[1], len(line.split()[0]))]) for line in table}
+    assert len(starts) == 1, table
 
 
 def test_summarize_json(demo_json, demo_book):
@@ -379,7 +386,7 @@ def small(tmp_path_factory):
     folder.mkdir()
     text = (ROOT / "templates" / "2025.toml").read_text(encoding="utf-8")
     (folder / S.DEFINITION_FILE).write_text(
-        text.replace('master = "施策マスタ.xlsx"', 'master = "施策マスタ.csv"'), encoding="utf-8")
+        fill_placeholders(text.replace('master = "施策マスタ.xlsx"', 'master = "施策マスタ.csv"')), encoding="utf-8")
     with open(folder / "施策マスタ.csv", "w", encoding="utf-8-sig", newline="") as f:
         csv.writer(f).writerows(SMALL_MASTER)
     loaded, problems = load(folder)
@@ -470,7 +477,7 @@ def test_summarize_allow_missing(incomplete):
         {"value": "未達成", "count": 0, "percent": 0},
         {"value": "未回答", "count": 1, "percent": 33},
     ]
-    assert d["missing"] == [{"measure": "3", "name": "施策三", "department": "情報課"}]
+    assert d["missing"] == [{"measure": "3", "name": "施策三", "department": "情報課", "reason": "unanswered"}]
     assert [g["ratings"].get("未回答") for g in d["groups"]] == [0, 0, 1, 0]
     book = openpyxl.load_workbook(d["output"])
     texts = [r[0] for r in book[REPORT].iter_rows(values_only=True)]

@@ -16,10 +16,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xlsx_tool import report
+from tests.survey_helpers import fill_placeholders
+from xlsx_tool.define.master import load
 from xlsx_tool.demo import example_answers
-from xlsx_tool.master import load
-from xlsx_tool.tally import DECLINED, IMPROVED, UNANSWERED, largest_remainder, tally
+from xlsx_tool.summarize import report
+from xlsx_tool.summarize.tally import DECLINED, IMPROVED, UNANSWERED, largest_remainder, tally
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "templates"
@@ -30,7 +31,7 @@ def make_survey(folder: Path, template: str, header: list[str], rows: list[list[
     """A survey folder from templates/<template>.toml with a CSV master; returns Loaded."""
     folder.mkdir(parents=True, exist_ok=True)
     text = (TEMPLATES / f"{template}.toml").read_text(encoding="utf-8")
-    text = text.replace('master = "施策マスタ.xlsx"', 'master = "施策マスタ.csv"')
+    text = fill_placeholders(text.replace('master = "施策マスタ.xlsx"', 'master = "施策マスタ.csv"'))
     (folder / "survey.toml").write_text(text, encoding="utf-8")
     with open(folder / "施策マスタ.csv", "w", encoding="utf-8-sig", newline="") as f:
         w = csv.writer(f)
@@ -176,7 +177,9 @@ def test_unanswered_is_its_own_last_category(s2025, mutate, invalid):
     assert line.rating == UNANSWERED
     data = t.as_json(s2025.survey)
     assert data["ratings"][-1]["value"] == UNANSWERED
-    assert data["missing"] == [{"measure": "3", "name": "施策三", "department": "情報課"}]
+    reason = "needs_fix" if invalid else "unanswered"  # answered with an error is not 未回答
+    assert data["missing"] == [{"measure": "3", "name": "施策三", "department": "情報課", "reason": reason}]
+    assert t.missing_lines() == [f"[{'要修正' if invalid else '未回答'}] 施策番号 3 施策三（情報課）"]
 
 
 def test_invalid_numbers_outside_the_master_are_ignored(s2025):
@@ -303,7 +306,7 @@ def test_2020_ended_measure_is_ended_without_an_answer(s2020, answers2020):
 def example(tmp_path_factory):
     folder = tmp_path_factory.mktemp("example") / "ict2025"
     folder.mkdir()
-    for name in ("survey.toml", "施策マスタ.csv", "回答例.csv"):
+    for name in ("survey.toml", "施策マスタ.csv", "回答例.csv", "所管課一覧.csv"):
         shutil.copyfile(EXAMPLE / name, folder / name)
     loaded, problems = load(folder)
     assert loaded is not None and not [p for p in problems if p.is_error]

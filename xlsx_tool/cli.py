@@ -1,8 +1,8 @@
-"""The command line: a thin click layer over the core modules.
+"""The command line: a thin click layer over pipeline.py.
 
 Exit codes: 0 done and nothing to fix; 1 done, but problems were found (or a department
 has not submitted); 2 the command could not run (wrong arguments, unreadable definition,
-an output that cannot be written).
+an output that cannot be written). `--debug` adds the traceback and keeps the exit code.
 """
 
 from __future__ import annotations
@@ -10,101 +10,160 @@ from __future__ import annotations
 import json
 import sys
 import traceback
+import warnings
 from pathlib import Path
+from typing import Any
 
 import click
 
-from . import __version__
-from .errors import ToolError
-from .problems import SEVERITY_LABEL, Problem
+from xlsx_tool import __version__, cli_text
+from xlsx_tool.errors import ToolError
+from xlsx_tool.problems import NOTICE, SEVERITY_LABEL, Problem
+from xlsx_tool.textnorm import clip, display_width, pad
 
-FOLDER = click.Path(file_okay=False, path_type=Path)
+cli_text.install()
+
+MAX_LINES_PER_CODE = 20  # repeated problems of one kind are summarised beyond this
 
 
 class _SurveyFolder(click.ParamType):
-    """An existing survey folder, refused in Japanese (click's own message is English)."""
+    """An existing survey folder, refused in Japanese."""
 
-    name = "folder"
+    name = "調査フォルダ"
 
-    def convert(self, value, param, ctx) -> Path:
+    def convert(self, value: Any, param: Any, ctx: Any) -> Path:
         path = Path(value)
         if not path.is_dir():
             self.fail(f"フォルダ「{value}」がありません。調査フォルダのパスを確認してください。", param, ctx)
         return path
 
 
+class _NewFolder(click.ParamType):
+    name = "フォルダ"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Path:
+        path = Path(value)
+        if path.exists() and not path.is_dir():
+            self.fail(f"「{value}」はファイルです。作成するフォルダの名前を指定してください。", param, ctx)
+        return path
+
+
 EXISTING_FOLDER = _SurveyFolder()
+NEW_FOLDER = _NewFolder()
 
 
-class Context:
+class Failure(click.ClickException):
+    """A ToolError on its way out: its problems, one Japanese sentence, exit code 2."""
+
+    exit_code = 2
+
+    def __init__(self, error: ToolError):
+        super().__init__(str(error))
+        self.error = error
+
+    def show(self, file: Any = None) -> None:
+        problems = getattr(self.error, "problems", None)
+        if problems:
+            echo_problems(problems, err=True)
+        click.echo(f"エラー: {self.format_message()}", err=True)
+        if State.debug:
+            traceback.print_exception(self.error)
+
+
+class _Group(click.Group):
+    """Commands listed once, in the order of the yearly cycle; ToolError becomes exit 2."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ToolError as exc:
+            raise Failure(exc) from exc
+
+
+class State:
     debug = False
 
 
 def echo_problems(problems: list[Problem] | tuple[Problem, ...], err: bool = False) -> None:
+    """One line per problem; beyond 20 of one kind in one file, a count instead."""
+    seen: dict[tuple[str, str], int] = {}
     for p in problems:
-        click.echo(f"[{SEVERITY_LABEL[p.severity]}] {p.text()}", err=err)
+        key = (p.file, p.code)
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] <= MAX_LINES_PER_CODE:
+            click.echo(f"[{SEVERITY_LABEL[p.severity]}] {p.text()}", err=err)
+    for (file, code), n in seen.items():
+        if n > MAX_LINES_PER_CODE:
+            label = SEVERITY_LABEL[next(p.severity for p in problems if p.code == code)]
+            click.echo(f"[{label}] {file}: ほかに同じ種類の指摘が {n - MAX_LINES_PER_CODE} 件あります"
+                       "（回収状況.xlsx の「問題一覧」にすべて載っています）。", err=err)
 
 
 def emit_json(data: object) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-def load_or_fail(folder: Path):
-    """Load definition + master; on any error print them all and stop with exit 2."""
-    from .master import load
-
-    loaded, problems = load(folder)
-    errors = [p for p in problems if p.is_error]
-    if loaded is None or errors:
-        echo_problems(problems, err=True)
-        raise _Stop(
-            f"調査定義または施策マスタに {len(errors) or 1} 件のエラーがあります。"
-            f"xlsx-tool check {folder} で確認し、修正してから再実行してください。")
-    return loaded
+def table(rows: list[list[str]]) -> None:
+    """Console columns aligned by display width (a full-width character counts two)."""
+    widths = [max(display_width(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        click.echo("  ".join(pad(cell, widths[i]) for i, cell in enumerate(r[:-1])) + "  " + r[-1])
 
 
-class _Stop(click.ClickException):
-    exit_code = 2
+class _Progress:
+    """A progress bar on a terminal; on a pipe, nothing until the result."""
 
-    def show(self, file=None) -> None:
-        click.echo(f"エラー: {self.format_message()}", err=True)
+    def __init__(self, label: str):
+        self.label, self.bar, self.tty = label, None, sys.stderr.isatty()
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def update(self, done: int, total: int) -> None:
+        if not self.tty or total < 2:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.bar.pos)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]},
+             options_metavar="[オプション]", subcommand_metavar="コマンド [引数]...")
 @click.version_option(__version__, prog_name="xlsx-tool")
-@click.option("--debug", is_flag=True, help="エラー時に詳しい情報（トレースバック）を表示します。")
+@click.option("--debug", is_flag=True, help="エラー時に詳しい情報（トレースバック）も表示します。")
 def cli(debug: bool) -> None:
-    """区の実績調査を Excel で行うツールです。
+    """区の実績調査を Excel で行うツールです（調査票の配布・回収・集計）。
 
-    \b
-    作業の流れ:
-      init      調査フォルダを作る（調査定義と空の施策マスタ）
-      check     調査定義と施策マスタを点検する
-      generate  所管課ごとの調査票を 1_配布 に作る
-      collect   2_回収 に集めた調査票を読み取り、点検する
-      summarize 集計結果（集計表・グラフ・報告文案）を 3_集計 に作る
-      run       collect と summarize を続けて行う
-      demo      同梱の例で全工程を試す
+    各コマンドの説明は「xlsx-tool コマンド --help」で表示されます。
     """
-    Context.debug = debug
+    State.debug = debug
 
 
-@cli.command()
-@click.argument("folder", type=FOLDER, required=False)
-@click.option("--template", "-t", default="2025", show_default=True,
+@cli.command(options_metavar="[オプション]")
+@click.argument("folder", type=NEW_FOLDER, required=False, metavar="フォルダ")
+@click.option("--template", "-t", default="2025", show_default=True, metavar="名前",
               help="使うテンプレート名（一覧は --list）。")
-@click.option("--year", type=int, help="調査する年度（西暦、例: 2021）。省略時は前年度。")
+@click.option("--year", type=click.IntRange(1989, 2200), metavar="年度",
+              help="調査する年度（西暦、例: 2021）。省略時は前年度。")
 @click.option("--list", "show_list", is_flag=True, help="使えるテンプレートの一覧を表示します。")
 def init(folder: Path | None, template: str, year: int | None, show_list: bool) -> None:
-    """新しい調査フォルダ FOLDER を作ります（調査定義・空の施策マスタ・作業フォルダ）。"""
-    from . import folder as F
+    """新しい調査フォルダを作ります（調査定義・施策マスタ・作業フォルダ）。"""
+    from xlsx_tool.define import folder as F
 
     if show_list:
         for name, about in F.templates().items():
             click.echo(f"{name}\t{about}")
         return
     if folder is None:
-        raise _Stop("作成する調査フォルダを指定してください（例: xlsx-tool init 令和7年度調査）。")
+        raise ToolError("作成する調査フォルダを指定してください（例: xlsx-tool init 令和7年度調査）。")
     made = F.init_survey(folder, template, year)
     click.echo(f"調査フォルダを作成しました: {folder}")
     for path in made:
@@ -113,101 +172,129 @@ def init(folder: Path | None, template: str, year: int | None, show_list: bool) 
                f"書き換えてから xlsx-tool check {folder} を実行してください。")
 
 
-@cli.command()
-@click.argument("folder", type=EXISTING_FOLDER)
+@cli.command(options_metavar="[オプション]")
+@click.argument("folder", type=EXISTING_FOLDER, metavar="調査フォルダ")
 def check(folder: Path) -> None:
-    """調査定義（survey.toml）と施策マスタを点検し、問題をすべて表示します。"""
-    from .master import load
+    """調査定義（survey.toml）と施策マスタを点検し、問題をすべて表示します。
 
-    loaded, problems = load(folder)
+    \b
+    終了コード: 0 エラーなし、1 エラーあり。
+    """
+    from xlsx_tool import pipeline
+
+    loaded, problems = pipeline.check(folder)
     echo_problems(problems)
     errors = sum(p.is_error for p in problems)
     others = len(problems) - errors
     if loaded is not None:
         m = loaded.master
         click.echo(f"施策 {len(m.measures)} 件、所管課 {len(m.departments)} 課、"
-                   f"{loaded.survey.group_label} {len(loaded.survey.groups)} 件を読み込みました。")
+                   f"{loaded.survey.group_label} {len(loaded.survey.groups)} 件を読み込みました"
+                   f"（{loaded.survey.year_label}）。")
     if errors:
         click.echo(f"エラー {errors} 件、その他 {others} 件。エラーを修正してから generate してください。")
         sys.exit(1)
     click.echo(f"エラーはありません（その他 {others} 件）。xlsx-tool generate {folder} で調査票を作れます。")
 
 
-@cli.command()
-@click.argument("folder", type=EXISTING_FOLDER)
-def generate(folder: Path) -> None:
+@cli.command(options_metavar="[オプション]")
+@click.argument("folder", type=EXISTING_FOLDER, metavar="調査フォルダ")
+@click.option("--force", is_flag=True,
+              help="配布済みの調査票と内容が変わる場合も新しい版を作ります（配布済みの版は 1_配布/旧版 に残します）。")
+def generate(folder: Path, force: bool) -> None:
     """所管課ごとの調査票を 1_配布 フォルダに作ります。"""
-    from .forms import generate as make_forms
+    from xlsx_tool import pipeline
 
-    loaded = load_or_fail(folder)
-    total = len(loaded.master.departments)
-    with click.progressbar(length=total, label="調査票を作成中", file=sys.stderr) as bar:
-        paths = make_forms(loaded, progress=lambda _d: bar.update(1))
-    click.echo(f"{len(paths)} 課分の調査票を作成しました: {paths[0].parent if paths else folder}")
+    with _Progress("調査票を作成中") as bar:
+        count = [0]
+
+        def progress(_department: str) -> None:
+            count[0] += 1
+            bar.update(count[0], count[0] + 1)
+        loaded, result = pipeline.generate(folder, force=force, progress=progress)
+    asked = len(loaded.asked)
+    click.echo(f"調査票 {asked} 課分: 新規 {len(result.new)} 課、作り直し {len(result.changed)} 課、"
+               f"変更なし {len(result.unchanged)} 課（{result.folder}）")
+    if result.changed:
+        click.echo("新しい版を送り直す必要がある所管課: " + "、".join(result.changed))
+    for path in result.kept:
+        click.echo(f"配布済みの版を残しました: {path}")
+    if result.orphaned:
+        click.echo("施策マスタから外れた所管課の調査票が残っています: " + "、".join(result.orphaned))
 
 
-def _collect(folder: Path, as_json: bool):
-    from .collect import STATUS_LABEL
-    from .collect import collect as run_collect
+def _collect_report(loaded: Any, result: Any) -> None:
+    from xlsx_tool import problems as P
+    from xlsx_tool.collect.decide import STATUS_LABEL
 
-    loaded = load_or_fail(folder)
-    if as_json:
-        result = run_collect(loaded)
-        emit_json(result.as_json())
-        return loaded, result
-    with click.progressbar(length=1, label="回収ファイルを読み取り中", file=sys.stderr) as bar:
-        def progress(done: int, total: int) -> None:
-            bar.length = total
-            bar.update(1)
-        result = run_collect(loaded, progress=progress)
-    click.echo(f"{'所管課':<12}\t状況\tエラー\t警告\tファイル")
+    rows = [["所管課", "状況", "エラー", "警告", "ファイル"]]
     for d in result.departments:
-        click.echo(f"{d.department:<12}\t{STATUS_LABEL[d.status]}\t{d.errors}\t{d.warnings}\t{d.file or '-'}")
-    shown = [p for p in result.problems if p.severity != "notice"]
+        rows.append([clip(d.department, 30), STATUS_LABEL[d.status], str(d.errors), str(d.warnings),
+                     d.file or "-"])
+    table(rows)
+    shown = [p for p in result.problems if p.severity != NOTICE]
     if shown:
         click.echo("")
         echo_problems(shown)
+    for rep in result.replacements:
+        click.echo(f"[差し替え] {rep.department}: {rep.old_file} → {rep.new_file}"
+                   f"（{len(rep.changes)} 件の回答が変更）")
+        for c in rep.changes[:5]:
+            click.echo(f"    施策番号 {c.measure} {c.field}: {_shown(c.old)} → {_shown(c.new)}")
+        if len(rep.changes) > 5:
+            click.echo(f"    ほか {len(rep.changes) - 5} 件（回収状況.xlsx の「差し替え」シート）")
     for k in result.skipped:
         click.echo(f"[読み飛ばし] {k['file']}: {k['reason']}")
     click.echo("")
     unreadable = sum(not s.identified for s in result.submissions)
+    notices = sum(p.severity == NOTICE for p in result.problems)
     click.echo(f"提出済 {result.count('submitted')} 課、要修正 {result.count('needs_fix')} 課、"
-               f"未提出 {result.count('missing')} 課（ファイル {len(result.submissions)} 件、"
-               f"うち読み取れない・判別できないもの {unreadable} 件、"
-               f"読み飛ばし {len(result.skipped)} 件、お知らせ {len(result.problems) - len(shown)} 件）。")
+               f"未提出 {result.count('missing')} 課、差し替え {len(result.replacements)} 課"
+               f"（ファイル {len(result.submissions)} 件、うち読み取れない・判別できないもの {unreadable} 件、"
+               f"読み飛ばし {len(result.skipped)} 件、お知らせ {notices} 件）。")
     for path in result.outputs:
         click.echo(f"出力: {path}")
-    return loaded, result
+    del P
 
 
-@cli.command()
-@click.argument("folder", type=EXISTING_FOLDER)
+def _shown(value: object) -> str:
+    return "（なし）" if value is None else clip(str(value).replace("\n", " "), 40)
+
+
+@cli.command(options_metavar="[オプション]")
+@click.argument("folder", type=EXISTING_FOLDER, metavar="調査フォルダ")
 @click.option("--json", "as_json", is_flag=True, help="結果を JSON で標準出力に出します。")
-def collect(folder: Path, as_json: bool) -> None:
+@click.option("--deadline", metavar="期限", help="修正依頼の調査票に書く再提出期限（例: 令和4年5月20日（金））。")
+def collect(folder: Path, as_json: bool, deadline: str | None) -> None:
     """2_回収 の調査票をすべて読み取り、所管課ごとの提出状況と問題を示します。
 
     \b
-    終了コード: 0 全課が提出済、1 要修正または未提出の課がある、2 実行できない。
     回収状況.xlsx と、問題のある課への修正依頼の調査票を 3_集計 に作ります。
+    終了コード: 0 全課が提出済、1 要修正または未提出の課がある、2 実行できない。
     """
-    _loaded, result = _collect(folder, as_json)
+    from xlsx_tool import pipeline
+
+    with _Progress("回収ファイルを読み取り中") as bar:
+        loaded, result = pipeline.collect(folder, None if as_json else bar.update, deadline)
+    if as_json:
+        emit_json(result.as_json())
+    else:
+        _collect_report(loaded, result)
     sys.exit(0 if result.complete else 1)
 
 
-def _summarize(folder: Path, loaded, as_json: bool, allow_missing: bool) -> int:
-    from .summarize import summarize as run_summarize
-
-    result = run_summarize(loaded, allow_missing=allow_missing)
+def _summary_report(folder: Path, loaded: Any, result: Any, as_json: bool) -> int:
     t = result.tally
     if as_json:
         data = t.as_json(loaded.survey)
         data["output"] = str(result.path) if result.path else None
         emit_json(data)
     if result.refused:
-        for m in t.missing:
-            click.echo(f"[未回答] 施策番号 {m.number} {m.name}（{m.department}）", err=True)
-        click.echo(f"未回答の施策が {len(t.missing)} 件あるため集計しませんでした。xlsx-tool collect {folder} で"
-                   "状況を確認するか、未回答を含めて集計する場合は --allow-missing を付けてください。", err=True)
+        for line in t.missing_lines():
+            click.echo(line, err=True)
+        click.echo(f"回答のそろっていない施策が {len(t.missing)} 件あるため集計しませんでした。"
+                   f"xlsx-tool collect {folder} で状況を確認するか、含めて集計する場合は "
+                   "--allow-missing を付けてください。", err=True)
         return 1
     if not as_json:
         print_rating_table(loaded.survey, t)
@@ -215,71 +302,67 @@ def _summarize(folder: Path, loaded, as_json: bool, allow_missing: bool) -> int:
     return 0
 
 
-def print_rating_table(survey, t) -> None:
+def print_rating_table(survey: Any, t: Any) -> None:
     click.echo(f"{survey.year_label} 評価別集計表")
-    click.echo("施策の評価\t該当施策\t割合")
-    for r in t.ratings:
-        click.echo(f"{r.value}\t{r.count}施策\t{r.percent}%")
-    click.echo(f"計\t{t.total}施策\t100%")
+    rows = [["施策の評価", "該当施策", "割合"]]
+    rows += [[r.value, f"{r.count}施策", f"{r.percent}%"] for r in t.ratings]
+    rows.append(["計", f"{t.total}施策", "100%"])
+    table(rows)
 
 
-@cli.command()
-@click.argument("folder", type=EXISTING_FOLDER)
+@cli.command(options_metavar="[オプション]")
+@click.argument("folder", type=EXISTING_FOLDER, metavar="調査フォルダ")
 @click.option("--json", "as_json", is_flag=True, help="集計結果を JSON で標準出力に出します。")
-@click.option("--allow-missing", is_flag=True, help="未回答の施策を「未回答」として含めて集計します。")
+@click.option("--allow-missing", is_flag=True, help="回答のそろっていない施策を「未回答」として含めて集計します。")
 def summarize(folder: Path, as_json: bool, allow_missing: bool) -> None:
     """回収済みの回答を集計し、3_集計 に集計結果（集計表・グラフ・報告文案）を作ります。
 
     \b
-    未回答の施策があるときは、一覧を示して集計しません（--allow-missing で集計）。
+    回答のそろっていない施策があるときは、一覧を示して集計しません（--allow-missing で集計）。
     終了コード: 0 作成した、1 未回答があるため作成しなかった、2 実行できない。
     """
-    loaded = load_or_fail(folder)
-    sys.exit(_summarize(folder, loaded, as_json, allow_missing))
+    from xlsx_tool import pipeline
+
+    loaded, result = pipeline.summarize(folder, allow_missing)
+    sys.exit(_summary_report(folder, loaded, result, as_json))
 
 
-@cli.command()
-@click.argument("folder", type=EXISTING_FOLDER)
-@click.option("--allow-missing", is_flag=True, help="未回答の施策を「未回答」として含めて集計します。")
-def run(folder: Path, allow_missing: bool) -> None:
+@cli.command(options_metavar="[オプション]")
+@click.argument("folder", type=EXISTING_FOLDER, metavar="調査フォルダ")
+@click.option("--allow-missing", is_flag=True, help="回答のそろっていない施策を「未回答」として含めて集計します。")
+@click.option("--deadline", metavar="期限", help="修正依頼の調査票に書く再提出期限。")
+def run(folder: Path, allow_missing: bool, deadline: str | None) -> None:
     """collect（回収）と summarize（集計）を続けて行います。"""
-    loaded, result = _collect(folder, as_json=False)
+    from xlsx_tool import pipeline
+
+    with _Progress("回収ファイルを読み取り中") as bar:
+        loaded, result = pipeline.collect(folder, bar.update, deadline)
+    _collect_report(loaded, result)
     click.echo("")
-    code = _summarize(folder, loaded, False, allow_missing)
+    _loaded, summary = pipeline.summarize(folder, allow_missing, loaded)
+    code = _summary_report(folder, loaded, summary, False)
     sys.exit(code or (0 if result.complete else 1))
 
 
-@cli.command()
-@click.argument("folder", type=FOLDER, default="xlsx-tool-demo")
+@cli.command(options_metavar="[オプション]")
+@click.argument("folder", type=NEW_FOLDER, default="xlsx-tool-demo", metavar="フォルダ")
 def demo(folder: Path) -> None:
     """同梱の例（ICT推進・活用計画2025 令和3年度）で全工程を試します。
 
-    FOLDER（省略時 xlsx-tool-demo）に例をコピーし、調査票を作り、各課の回答を記入して
+    フォルダ（省略時 xlsx-tool-demo）に例をコピーし、調査票を作り、各課の回答を記入して
     2_回収 に置き、回収・集計まで行います。その後は通常の調査フォルダとして使えます。
     """
-    from . import demo as D
-    from .collect import collect as run_collect
-    from .forms import generate as make_forms
-    from .summarize import summarize as run_summarize
+    from xlsx_tool import pipeline
 
-    D.copy_example(folder)
-    click.echo(f"例の調査をコピーしました: {folder}")
-    loaded = load_or_fail(folder)
-    forms = make_forms(loaded)
-    click.echo(f"調査票を作成しました: {len(forms)} 課（{folder / '1_配布'}）")
-    D.fill_all(folder, forms)
-    click.echo(f"各課の回答を記入して 2_回収 に置きました: {len(forms)} ファイル")
-    result = run_collect(loaded)
-    click.echo(f"回収: 提出済 {result.count('submitted')} 課、要修正 {result.count('needs_fix')} 課、"
-               f"未提出 {result.count('missing')} 課")
-    summary = run_summarize(loaded)
-    if summary.refused:
-        raise _Stop("例の回答に未回答の施策があります（同梱データの誤りです）。")
+    result = pipeline.demo(folder, click.echo)
+    c = result.collect
+    click.echo(f"回収: 提出済 {c.count('submitted')} 課、要修正 {c.count('needs_fix')} 課、"
+               f"未提出 {c.count('missing')} 課")
     click.echo("")
-    print_rating_table(loaded.survey, summary.tally)
+    print_rating_table(result.loaded.survey, result.summary.tally)
     click.echo("")
     click.echo("出力:")
-    for path in [*result.outputs, summary.path]:
+    for path in [*c.outputs, result.summary.path]:
         click.echo(f"  {path}")
     click.echo(f"調査票は {folder / '1_配布'}、回収したファイルは {folder / '2_回収'} にあります。")
 
@@ -288,25 +371,31 @@ def main() -> None:
     # Japanese text on a redirected stdout must not depend on the console's code page.
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure") and not stream.isatty():
-            stream.reconfigure(encoding="utf-8")
+            stream.reconfigure(encoding="utf-8", errors="replace")
+    warnings.simplefilter("ignore")  # library warnings are not for the user
+    code = 0
     try:
-        cli.main(standalone_mode=False)
+        cli.main(standalone_mode=False, prog_name="xlsx-tool")
     except click.exceptions.Abort:
         click.echo("中断しました。", err=True)
-        sys.exit(2)
+        code = 2
     except click.ClickException as exc:
         exc.show()
-        sys.exit(exc.exit_code)
+        code = 2 if exc.exit_code == 1 else exc.exit_code
     except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except ToolError as exc:
-        click.echo(f"エラー: {exc}", err=True)
-        if Context.debug:
-            traceback.print_exc()
-        sys.exit(2)
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("中断しました。", err=True)
+        code = 2
     except Exception:
-        if Context.debug:
-            raise
         click.echo("エラー: 想定外の問題が起きました。--debug を付けて再実行し、表示内容を"
                    "ICT 担当へ知らせてください。", err=True)
-        sys.exit(2)
+        _debug()
+        code = 2
+    sys.exit(code)
+
+
+def _debug() -> None:
+    """With --debug, the traceback too; the exit code stays what it would be."""
+    if State.debug:
+        traceback.print_exc()

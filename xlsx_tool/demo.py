@@ -1,4 +1,4 @@
-"""demo: the whole cycle on the bundled example survey, departments simulated.
+"""demo: the bundled example survey, and departments simulated filling their forms.
 
 Each generated form is opened, its input cells filled from the example's answers the way a
 department would type them, and saved into 2_回収/ (never written into the ledger directly).
@@ -9,24 +9,26 @@ from __future__ import annotations
 
 import csv
 import io
-from importlib import resources
 from pathlib import Path
 
-from . import survey as S
-from .errors import SurveyError
-from .forms import ID_SHEET
-from .textnorm import measure_key
+from xlsx_tool.bundled import bundled
+from xlsx_tool.define import survey as S
+from xlsx_tool.define.master import Loaded
+from xlsx_tool.errors import SurveyError
+from xlsx_tool.forms import layout as L
+from xlsx_tool.textnorm import measure_key
+from xlsx_tool.xlsxout import ensure_folder
 
 EXAMPLE = "ict2025"
 ANSWERS_FILE = "回答例.csv"
 
 
 def copy_example(target: Path, name: str = EXAMPLE) -> None:
-    """Copy the bundled example (definition, master) into `target`, a new survey folder."""
+    """Copy the bundled example (definition, master, department list) into a new survey folder."""
     if (target / S.DEFINITION_FILE).exists():
         raise SurveyError(f"{target} には既に調査があります。空のフォルダを指定してください。")
-    source = resources.files("xlsx_tool.examples").joinpath(name)
-    target.mkdir(parents=True, exist_ok=True)
+    source = bundled("examples").joinpath(name)
+    ensure_folder(target)
     for entry in source.iterdir():
         if entry.name.endswith((".toml", ".csv")):
             (target / entry.name).write_bytes(entry.read_bytes())
@@ -41,32 +43,46 @@ def example_answers(folder: Path) -> dict[str, dict[str, str]]:
     return {measure_key(r.pop(S.COL_NUMBER)): r for r in rows}
 
 
-def fill_form(form: Path, out: Path, answers: dict[str, dict[str, object]]) -> int:
-    """Type answers into a form's input cells (found through its identification sheet); save as `out`."""
-    import openpyxl
-
-    wb = openpyxl.load_workbook(form)
-    ident = wb[ID_SHEET]
-    columns, rows, sheet = {}, {}, None
-    for kind, key, value in ident.iter_rows(min_col=1, max_col=3, values_only=True):
+def form_positions(wb) -> tuple[str, dict[str, int], dict[str, int]]:
+    """(input sheet, field -> column, measure -> row) from a form's identification sheet."""
+    columns, rows, sheet = {}, {}, ""
+    for kind, key, value in wb[L.ID_SHEET].iter_rows(min_col=1, max_col=3, values_only=True):
         if kind == "column":
-            columns[key] = value
+            columns[key] = int(value)
         elif kind == "measure":
             rows[key] = int(value)
         elif kind == "sheet":
             sheet = key
+    return sheet, columns, rows
+
+
+def fill_form(form: Path, out: Path, answers: dict[str, dict[str, object]],
+              respondent: dict[str, tuple[int, str]] | None = None) -> int:
+    """Type answers into a form's input cells; save as `out`. Returns the cells filled.
+
+    `respondent`: label -> (1-based column of its input cell, value), for 記入者 and 内線.
+    """
+    import openpyxl
+
+    wb = openpyxl.load_workbook(form)
+    sheet, columns, rows = form_positions(wb)
     ws = wb[sheet]
     filled = 0
+    for _label, (column, value) in (respondent or {}).items():
+        cell = ws.cell(L.RESPONDENT_ROW + 1, column)
+        if value and not cell.protection.locked:
+            cell.value = value
+            cell.data_type = "s"
     for measure, fields in answers.items():
         if measure not in rows:
             continue
         for name, value in fields.items():
             if name not in columns or value in (None, ""):
                 continue
-            cell = ws[f"{columns[name]}{rows[measure]}"]
+            cell = ws.cell(rows[measure], columns[name])
             if cell.protection.locked:
                 continue  # a department cannot type into a locked cell (終了 rows)
-            cell.value = _typed(value)
+            cell.value = typed(value)
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # text, even if it starts with "="
             filled += 1
@@ -75,7 +91,7 @@ def fill_form(form: Path, out: Path, answers: dict[str, dict[str, object]]) -> i
     return filled
 
 
-def _typed(value: object) -> object:
+def typed(value: object) -> object:
     """What Excel stores when a person types this text: numbers become numbers."""
     if isinstance(value, str):
         try:
@@ -86,11 +102,18 @@ def _typed(value: object) -> object:
     return value
 
 
-def fill_all(folder: Path, forms: list[Path]) -> list[Path]:
+def fill_all(loaded: Loaded, forms: list[Path]) -> list[Path]:
+    folder = loaded.survey.folder
     answers = example_answers(folder)
+    names = {v: k for k, v in L.file_names(loaded.survey, loaded.master.departments).items()}
+    at = L.respondent_cells(L.columns(loaded))
     returned = []
     for form in forms:
+        department = names.get(form.name, "")
+        contact = loaded.departments_list.get(department) if loaded.departments_list else None
+        respondent = {"記入者": (at["記入者"][1] + 1, contact.person),
+                      "内線": (at["内線"][1] + 1, contact.extension)} if contact else {}
         out = folder / S.RETURNS_DIR / form.name
-        fill_form(form, out, answers)
+        fill_form(form, out, answers, respondent)
         returned.append(out)
     return returned

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from xlsx_tool.textnorm import clip, clip_middle
+
 ERROR = "error"
 WARNING = "warning"
 NOTICE = "notice"
@@ -15,9 +17,19 @@ NOTICE = "notice"
 # code -> (severity, message template)
 MESSAGES: dict[str, tuple[str, str]] = {
     # --- survey definition (survey.toml) ---
-    "toml-syntax": (ERROR, "TOML の書式に誤りがあります（{detail}）。該当行を修正してください。"),
+    "toml-syntax": (ERROR, "TOML の書式に誤りがあります（{detail}）。引用符・括弧・= の対応を確認して修正してください。"),
+    "toml-encoding": (ERROR, "文字コードが UTF-8 ではありません。メモ帳などで UTF-8 を指定して保存し直してください。"),
+    "toml-unreadable": (ERROR, "ファイルを読み取れません。別のプログラムで開いていないか、アクセス権を確認してください。"),
     "missing-key": (ERROR, "必須の項目「{key}」がありません。追記してください。"),
+    "unknown-key": (ERROR, "項目「{key}」は使えません。{hint}"),
     "bad-value": (ERROR, "「{key}」の値「{value}」は使えません。{hint}"),
+    "unsafe-path": (ERROR, "「{key}」の「{value}」は調査フォルダ内のファイル名として使えません。フォルダ名や / \\ : * ? \" < > | を含まない名前にしてください。"),
+    "file-name-reused": (ERROR, "ファイル名「{value}」が別の用途（調査定義・施策マスタ・所管課一覧・台帳・出力）と重なっています。別の名前にしてください。"),
+    "placeholder-left": (ERROR, "「{key}」がテンプレートの「{value}」のままです。実際の内容に書き換えてください（調査票やメールに表示されます）。"),
+    "bad-placeholder": (ERROR, "「{key}」の差し込み項目 {{{value}}} は使えません。使える項目: {choices}。"),
+    "bad-field-name": (ERROR, "項目名「{field}」は使えません（{reason}）。"),
+    "bad-range": (ERROR, "項目「{field}」の minimum（{low}）が maximum（{high}）より大きくなっています。"),
+    "duplicate-group": (ERROR, "groups の id「{value}」が重複しています。1つにしてください。"),
     "unknown-field-type": (ERROR, "項目「{field}」の型「{value}」は使えません。choice / number / text / date のいずれかにしてください。"),
     "unknown-scale": (ERROR, "項目「{field}」が参照する選択肢「{value}」が [scales] にありません。名前を確認してください。"),
     "duplicate-field": (ERROR, "項目名「{field}」が重複しています。別の名前にしてください。"),
@@ -32,10 +44,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bad-direction-field": (ERROR, "direction_field「{value}」は選択式（choice）の項目ではありません。fields の項目名を指定してください。"),
     "no-ended-value": (WARNING, "前年度方向性が「完了」の施策がありますが、評価の選択肢に「終了」がないため、通常の施策として調査します。"),
     "password-too-long": (ERROR, "シート保護のパスワードは255文字以内にしてください。"),
-    "file-name-clash": (ERROR, "所管課「{department}」と「{other}」は調査票のファイル名が同じになります。所管課名を区別できるようにしてください。"),
     # --- measure master ---
     "master-missing": (ERROR, "施策マスタ「{file}」が見つかりません。survey.toml の master に正しいファイル名を指定してください。"),
-    "master-unreadable": (ERROR, "施策マスタを読み込めません（{detail}）。Excel で開けるか確認し、.xlsx または .csv で保存し直してください。"),
+    "master-unreadable": (ERROR, "読み込めません（{detail}）。"),
     "missing-column": (ERROR, "必須の列「{column}」が見出し行にありません。1行目に列名を追加してください。"),
     "duplicate-column": (ERROR, "列名「{column}」が見出し行に2回あります。片方の名前を変えてください。"),
     "empty-master": (ERROR, "施策が1件もありません。2行目以降に施策を入力してください。"),
@@ -46,8 +57,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "empty-group": (ERROR, "施策番号「{measure}」の{label}が空です。入力してください。"),
     "unknown-group": (ERROR, "施策番号「{measure}」の{label}「{value}」は survey.toml の groups にありません。{choices} のいずれかにしてください。"),
     "bad-previous": (ERROR, "施策番号「{measure}」の{column}「{value}」は選択肢にありません。{choices} のいずれかにしてください。"),
-    "example-row": (WARNING, "施策番号「{measure}」は init が入れた記入例の行です。実際の施策に書き換えるか削除してください。"),
+    "example-row": (ERROR, "施策番号「{measure}」は init が入れた記入例の行です。実際の施策に書き換えるか削除してください。"),
+    "department-spelling": (ERROR, "所管課「{value}」は {other_row} 行目の「{other}」と空白や全角・半角の違いだけで同じ名前です。どちらかに揃えてください（別々の調査票になってしまいます）。"),
+    "group-without-name": (WARNING, "{label}「{value}」に名称がありません。survey.toml の [[groups]] に id と name を書くと、集計表と報告文案に名称が入ります。"),
+    # --- department list (所管課一覧) ---
+    "departments-missing": (ERROR, "所管課一覧「{file}」が見つかりません。survey.toml の departments に正しいファイル名を指定してください（使わない場合は行を削除）。"),
+    "departments-empty": (ERROR, "所管課一覧に行がありません。1行目に 所管課・担当者・内線・メール の見出し、2行目以降に各課を入力してください。"),
+    "bad-mail": (ERROR, "メールアドレス「{value}」の形が正しくありません。name@example.lg.jp の形にしてください。"),
+    "department-not-in-master": (WARNING, "所管課「{value}」は施策マスタにありません（綴りの違いか、今年度は施策のない課です）。"),
+    "duplicate-department": (ERROR, "所管課「{value}」が {other_row} 行目と重複しています。1行にしてください。"),
+    "department-no-contact": (WARNING, "所管課「{value}」が所管課一覧にありません。調査票の連絡先やメールの宛先が空になります。"),
     # --- collect: the file as a whole ---
+    "folder-denied": (NOTICE, "フォルダを読む権限がないため、中のファイルを確認できませんでした。アクセス権を確認してください。"),
+    "folder-unreadable": (NOTICE, "フォルダを読み取れませんでした。"),
+    "broken-link": (NOTICE, "リンク（ショートカット）の先にファイルがないため読み飛ばしました。"),
+    "link-loop": (NOTICE, "リンクが循環しているため読み飛ばしました。"),
+    "entry-unreadable": (NOTICE, "ファイルの情報を読み取れないため読み飛ばしました。"),
+    "too-deep": (NOTICE, "フォルダの階層が深すぎる（32 階層超）ため、中を確認しませんでした。ファイルを浅い場所に移してください。"),
+    "special-file": (NOTICE, "通常のファイルではない（名前付きパイプ・デバイスなど）ため読み飛ばしました。"),
     "lock-file": (NOTICE, "Excel が開いている間に作る一時ファイル（~$）のため読み飛ばしました。"),
     "temp-file": (NOTICE, "一時ファイルまたは隠しファイルのため読み飛ばしました。"),
     "not-spreadsheet": (NOTICE, "Excel ブック（.xlsx）ではないため読み飛ばしました。"),
@@ -55,6 +82,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "encrypted": (ERROR, "パスワードで保護（暗号化）されているため読み込めません。パスワードを解除して保存し直し、再提出してください。"),
     "legacy-xls": (ERROR, "古い Excel 形式（.xls）のため読み込めません。配布した .xlsx の調査票に入力して再提出してください。"),
     "not-a-workbook": (ERROR, "Excel ブックではありません（{detail}）。配布した調査票（.xlsx）を再提出してください。"),
+    "ods": (ERROR, "OpenDocument 形式（.ods）で保存されています。LibreOffice では「名前を付けて保存」で Excel 2007-365（.xlsx）形式を選んで保存し直し、再提出してください。"),
+    "xlsb": (ERROR, "Excel バイナリ形式（.xlsb）で保存されています。「名前を付けて保存」で Excel ブック（.xlsx）形式を選んで保存し直し、再提出してください。"),
+    "zip-archive": (ERROR, "{detail}です。調査票ではないため読み込めません。中の調査票（.xlsx）を取り出して 2_回収 に置き直してください。"),
+    "no-permission": (ERROR, "このファイルを読み取る権限がありません（提出者の不備ではありません）。ファイルのアクセス権を確認するか、コピーを 2_回収 に置き直してください。"),
+    "unreadable": (ERROR, "ファイルを読み取れませんでした（{detail}）。ファイルを 2_回収 に置き直して再実行してください。"),
     "corrupt": (ERROR, "ファイルが壊れているため読み込めません（{detail}）。保存し直して再提出してください。"),
     "too-large": (ERROR, "ファイルの展開後のサイズ等が上限を超えるため読み込みを中止しました（{detail}）。配布した調査票に入力して再提出してください。"),
     "hostile-xml": (ERROR, "通常の Excel が書き出さない定義（DOCTYPE/ENTITY）を含むため読み込みを中止しました。配布した調査票に入力して再提出してください。"),
@@ -62,10 +94,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "reader-timeout": (ERROR, "読み込みが {seconds} 秒を超えたため中止しました。配布した調査票に入力して再提出してください。"),
     "not-a-form": (ERROR, "この調査の調査票ではありません（識別情報がありません）。配布した調査票に入力して再提出してください。"),
     "other-survey": (ERROR, "別の調査（{value}）の調査票です。今回配布した調査票に入力して再提出してください。"),
-    "other-year": (ERROR, "{value}年度の調査票です。今回（{expected}年度）配布した調査票に入力して再提出してください。"),
+    "other-year": (ERROR, "{value}の調査票です。今回（{expected}）配布した調査票に入力して再提出してください。"),
     "unknown-department": (ERROR, "所管課「{value}」は施策マスタにありません。配布した調査票か確認してください。"),
-    "old-form": (WARNING, "調査票の配布後に施策マスタまたは調査定義が変わっています。最新の調査票で提出されているか確認してください。"),
+    "old-form": (WARNING, "この調査票は施策マスタまたは調査定義が変わる前に作った版です。変わった点は下の各行のとおり扱いました。"),
     "missing-sheet": (ERROR, "シート「{sheet}」がありません。シート名を変更・削除せず、配布した調査票に入力して再提出してください。"),
+    "layout-changed": (ERROR, "列の構成が変わっているため読み取れません（{detail}）。列の追加・削除・見出しの変更をせず、配布した調査票に入力して再提出してください。"),
+    "columns-moved": (NOTICE, "列の位置が配布時と違います（列の挿入・削除・移動）。各項目を見出しで確認して読み取りました。"),
+    "column-added": (NOTICE, "追加された列「{value}」は集計に使いません。"),
+    "fixed-column-missing": (WARNING, "固定の列「{value}」が見つかりません（削除された可能性があります）。回答の読み取りには影響しません。"),
     "superseded": (NOTICE, "同じ所管課のより新しい提出（{newer}）があるため、こちらは採用しませんでした（台帳には記録済み）。"),
     # --- collect: cells ---
     "required": (ERROR, "「{field}」が未入力です。入力してください。"),
@@ -80,12 +116,52 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "formula-no-value": (ERROR, "「{field}」は数式ですが計算結果が保存されていません。値を直接入力してください。"),
     "formula-value": (NOTICE, "「{field}」は数式のため、計算結果「{value}」を読み取りました。"),
     "measure-missing": (ERROR, "施策番号「{measure}」の行がありません。行を削除せず、配布した調査票に入力してください。"),
+    "measure-added-after-form": (ERROR, "施策番号「{measure}」は調査票の作成後に施策マスタへ追加された施策のため、この調査票にはありません（提出者の不備ではありません）。この施策を含む新しい調査票で回答を依頼してください。"),
+    "measure-removed-after-form": (NOTICE, "施策番号「{measure}」は調査票の作成後に施策マスタから削除されたため、集計に使いません。"),
+    "master-changed-value": (NOTICE, "「{field}」は調査票の作成後に施策マスタで変更されています（調査票では「{value}」、現在は「{current}」）。現在の施策マスタの値で集計します。"),
+    "number-is-date": (ERROR, "「{field}」の値が日付（{value}）として保存されています（「1/2」のような入力を Excel は日付に変えます）。数値だけを半角数字で入力し直してください。"),
+    "number-is-percent": (ERROR, "「{field}」の値がパーセント（{value}）として保存されています。「%」を付けず、数値だけを入力し直してください。"),
     "measure-added": (ERROR, "施策番号「{measure}」はこの所管課の施策ではありません。行を追加せず、配布した調査票に入力してください。"),
     "measure-other-department": (ERROR, "施策番号「{measure}」は {value} の施策です。この所管課の調査票からは削除してください。"),
     "duplicate-row": (ERROR, "施策番号「{measure}」の行が2つあります。1行にしてください。"),
-    "fixed-changed": (WARNING, "固定の項目「{field}」が配布時の「{expected}」から「{value}」に変わっています。変更はできないため、配布時の値で集計します。"),
+    "fixed-changed": (WARNING, "固定の項目「{field}」が配布時の「{expected}」から「{value}」に書き換えられています。変更はできないため、配布時の値で集計します。"),
     "ended-changed": (WARNING, "終了した施策の「{field}」が変更されています。「{expected}」として集計します。"),
 }
+
+
+# A few words per code, for tables that summarise what is wrong (回収状況, the console).
+SHORT: dict[str, str] = {
+    "required": "未入力", "unknown-choice": "選択肢にない値", "not-selectable": "選べない値",
+    "not-a-number": "数値でない", "number-is-date": "日付になった数値", "number-is-percent": "%付きの数値",
+    "out-of-range": "範囲外の数値", "not-a-date": "日付でない", "too-long": "文字数超過",
+    "error-value": "エラー値", "formula-no-value": "計算結果のない数式", "measure-missing": "行の削除",
+    "measure-added": "行の追加", "measure-other-department": "他課の施策の行", "duplicate-row": "行の重複",
+    "measure-added-after-form": "作成後に追加された施策", "layout-changed": "列の構成の変更",
+    "missing-sheet": "シートの削除・改名", "fixed-changed": "固定項目の書き換え",
+    "ended-changed": "終了施策の書き換え", "old-form": "旧版の調査票", "empty-file": "空のファイル",
+    "encrypted": "パスワード付き", "legacy-xls": ".xls 形式", "ods": ".ods 形式", "xlsb": ".xlsb 形式",
+    "not-a-workbook": "Excel 以外のファイル", "zip-archive": "ZIP ファイル", "corrupt": "壊れたファイル",
+    "too-large": "大きすぎるファイル", "hostile-xml": "不審なファイル", "reader-failed": "読み込み失敗",
+    "reader-timeout": "読み込み時間切れ", "not-a-form": "調査票でない", "other-survey": "別の調査の調査票",
+    "other-year": "別の年度の調査票", "unknown-department": "不明な所管課", "no-permission": "権限なし",
+    "unreadable": "読み取り不可", "superseded": "新しい提出あり",
+}
+
+
+def short(code: str) -> str:
+    return SHORT.get(code, code)
+
+
+def summary(problems: list[Problem] | tuple[Problem, ...], severity: str = ERROR, limit: int = 4) -> str:
+    """「未入力 2件、選択肢にない値 1件」: what is wrong, in a few words."""
+    counts: dict[str, int] = {}
+    for p in problems:
+        if p.severity == severity:
+            counts[short(p.code)] = counts.get(short(p.code), 0) + 1
+    parts = [f"{k} {v}件" for k, v in counts.items()]
+    if len(parts) > limit:
+        parts = parts[:limit] + [f"ほか {len(parts) - limit} 種類"]
+    return "、".join(parts)
 
 
 @dataclass(frozen=True)
@@ -138,15 +214,32 @@ SEVERITY_LABEL = {ERROR: "エラー", WARNING: "警告", NOTICE: "お知らせ"}
 
 
 def make(code: str, *, severity: str | None = None, **kw) -> Problem:
-    """Build a Problem from its code; keyword arguments fill the template and the position."""
+    """Build a Problem from its code; keyword arguments fill the template and the position.
+
+    Every value is bounded (a 2-million-character header must not become a 4 MB line).
+    """
     default_severity, template = MESSAGES[code]
-    position = {k: kw.pop(k) for k in list(kw) if k in _POSITION}
+    position = {k: _bound(k, kw.pop(k)) for k in list(kw) if k in _POSITION}
+    kw = {k: clip(_one_line(str(v)), 60) if isinstance(v, str) else v for k, v in kw.items()}
     fill = {**position, **kw}
     message = template.format_map(_Blank(fill))
     return Problem(code=code, severity=severity or default_severity, message=message, **position)
 
 
 _POSITION = {"file", "sheet", "cell", "row", "column", "measure", "field", "department"}
+_POSITION_LIMIT = {"file": 160, "sheet": 31, "cell": 12, "column": 40, "measure": 20, "field": 40,
+                   "department": 60}
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) if any(ch in text for ch in "\r\n\t") else text
+
+
+def _bound(key: str, value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    value = _one_line(value)
+    return clip_middle(value, _POSITION_LIMIT[key]) if key == "file" else clip(value, _POSITION_LIMIT[key])
 
 
 class _Blank(dict):

@@ -65,10 +65,34 @@ def sheet_name_problem(name: str) -> str | None:
     return None
 
 
-def safe_file_name(stem: str, suffix: str = ".xlsx", limit: int = 120) -> str:
-    """A Windows-valid file name: forbidden characters replaced, no reserved device names."""
+def safe_file_name(stem: str, suffix: str = ".xlsx", limit: int = 150) -> str:
+    """A Windows-valid file name: forbidden characters replaced, no reserved device names.
+
+    `limit` counts UTF-8 bytes (Linux allows 255 per name, a Japanese character takes 3),
+    which also keeps the name well inside Windows' 255 characters.
+    """
     stem = _FILE_FORBIDDEN.sub("_", unicodedata.normalize("NFC", stem)).strip().rstrip(". ")
-    stem = stem[:limit].rstrip(". ") or "_"
+    while len(stem.encode("utf-8")) > limit:
+        stem = stem[:-1]
+    stem = stem.rstrip(". ") or "_"
     if stem.split(".")[0].upper() in _WINDOWS_RESERVED:
         stem = "_" + stem
     return stem + suffix
+
+
+def clip(text: str, limit: int = 80) -> str:
+    """At most `limit` characters, the cut marked with …: every line a user reads is bounded."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def clip_middle(text: str, limit: int = 160) -> str:
+    """A long path keeps its start and its file name."""
+    if len(text) <= limit:
+        return text
+    half = (limit - 1) // 2
+    return text[:half] + "…" + text[-half:]
+
+
+def pad(text: str, width: int) -> str:
+    """Left-justify for a console column counting full-width characters as two."""
+    return text + " " * max(0, width - display_width(text))

@@ -1,25 +1,29 @@
-"""Writing workbooks safely: checked xlsxwriter calls and atomic replacement of outputs."""
+"""Writing outputs safely: checked xlsxwriter calls and atomic replacement of files."""
 
 from __future__ import annotations
 
+import errno
 import io
+import math
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
-import xlsxwriter
-from xlsxwriter.workbook import Workbook
-
-from .errors import FormWriteError, OutputError
+from xlsx_tool.errors import FormWriteError, OutputError
 
 FONT = "游ゴシック"
+CELL_TEXT_MAX = 32767  # Excel limit: characters in a cell
+CUT_MARK = "…（以下省略）"
 
 
-def new_workbook(buffer: io.BytesIO) -> Workbook:
+def new_workbook(buffer: io.BytesIO) -> Any:
     """An in-memory workbook that never turns text into a formula, number or link.
 
     Department text such as 「=HYPERLINK(…)」 or 「http://…」 must stay text.
     """
+    import xlsxwriter  # imported here: `--help` must not pay for it
+
     return xlsxwriter.Workbook(buffer, {
         "in_memory": True,
         "strings_to_formulas": False,
@@ -35,44 +39,104 @@ def ok(ret: int | None, what: str) -> None:
         raise FormWriteError(f"Excel ファイルの書き込みに失敗しました（{what}、コード {ret}）。")
 
 
-def close_to_bytes(wb: Workbook, buffer: io.BytesIO) -> bytes:
+def fit_text(text: str) -> tuple[str, bool]:
+    """Text as a cell can hold it: at most 32,767 characters, the cut marked."""
+    if len(text) <= CELL_TEXT_MAX:
+        return text, False
+    return text[: CELL_TEXT_MAX - len(CUT_MARK)] + CUT_MARK, True
+
+
+def write_text(ws: Any, row: int, col: int, text: str, fmt: Any = None) -> bool:
+    """write_string within Excel's limits; True when the text had to be cut."""
+    fitted, cut = fit_text(text)
+    ok(ws.write_string(row, col, fitted, fmt), f"{ws.name} {row + 1}行{col + 1}列")
+    return cut
+
+
+def write_value(ws: Any, row: int, col: int, value: object, fmt: Any = None) -> bool:
+    """A finite number as a number, anything else as text (Excel has no NaN or infinity)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if math.isfinite(value):
+            ok(ws.write_number(row, col, value, fmt), f"{ws.name} {row + 1}行{col + 1}列")
+            return False
+        return write_text(ws, row, col, "", fmt)
+    return write_text(ws, row, col, "" if value is None else str(value), fmt)
+
+
+def close_to_bytes(wb: Any, buffer: io.BytesIO) -> bytes:
     try:
         wb.close()
     except Exception as exc:  # xlsxwriter raises its own exception classes on close
-        raise FormWriteError(f"Excel ファイルを作成できませんでした（{exc}）。") from exc
+        raise FormWriteError(f"Excel ファイルを作成できませんでした（{type(exc).__name__}）。") from exc
     return buffer.getvalue()
 
 
+def _umask() -> int:
+    # os.umask can only be read by setting it; done once, on the main thread at first use.
+    global _UMASK
+    if _UMASK is None:
+        current = os.umask(0o022)
+        os.umask(current)
+        _UMASK = current
+    return _UMASK
+
+
+_UMASK: int | None = None
+
+
+def write_failure(path: Path, exc: OSError) -> OutputError:
+    """What to tell a user whose output could not be written, by what went wrong."""
+    code = exc.errno
+    if code == errno.ENOSPC or code == getattr(errno, "EDQUOT", -1):
+        why = "ディスクの空き容量が足りません。空き容量を増やしてから再実行してください"
+    elif code == errno.EROFS:
+        why = "書き込みできない場所（読み取り専用）です。書き込めるフォルダで実行してください"
+    elif isinstance(exc, PermissionError):
+        why = ("Excel で開いたままか、書き込む権限がありません。ファイルを閉じ、"
+               "フォルダやファイルの読み取り専用の設定を確認してから再実行してください")
+    elif code in (errno.ENOTDIR, errno.EEXIST) or isinstance(exc, NotADirectoryError | FileExistsError):
+        why = "同じ名前のファイルがあるためフォルダを作れません。そのファイルの名前を変えてから再実行してください"
+    elif isinstance(exc, IsADirectoryError):
+        why = "同じ名前のフォルダがあります。フォルダの名前を変えてから再実行してください"
+    elif code == errno.ENAMETOOLONG:
+        why = "パスが長すぎます。調査フォルダを浅い場所に移してください"
+    else:
+        why = "書き込めませんでした。ディスクやネットワークの状態を確認してから再実行してください"
+    return OutputError(f"{path} に書き込めません。{why}。")
+
+
+def ensure_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_failure(folder, exc) from exc
+    if not folder.is_dir():
+        raise write_failure(folder, NotADirectoryError(errno.ENOTDIR, "not a directory"))
+
+
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: never a half-written output."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".~xlsx-tool-", suffix=".tmp", dir=path.parent)
+    """Write to a temporary file beside `path`, then rename: never a half-written output.
+
+    The file gets the permissions any new file would get (mkstemp's are 0600).
+    """
+    ensure_folder(path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".~xlsx-tool-", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise write_failure(path, exc) from exc
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        if os.name == "posix":
+            os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
-    except PermissionError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise OutputError(
-            f"{path} に書き込めません。Excel で開いたままの可能性があります。"
-            f"閉じてから再実行してください。") from exc
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise OutputError(f"{path} に書き込めません（{exc.strerror}）。") from exc
-
-
-def col_letter(col: int) -> str:
-    """0 -> A, 26 -> AA."""
-    letters = ""
-    col += 1
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
+        raise write_failure(path, exc) from exc
 
 
 def escape_header_text(text: str) -> str:
     """Excel header/footer codes start with '&'; a literal ampersand is written '&&'."""
-    return text.replace("&", "&&")
+    return text.replace("&", "&&")[:200]

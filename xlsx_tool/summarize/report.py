@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .master import Master
-from .survey import Survey
-from .tally import TREND_LABEL, UNANSWERED, Tally
+from xlsx_tool.define.master import Master
+from xlsx_tool.define.survey import Survey
+from xlsx_tool.summarize.tally import TREND_LABEL, UNANSWERED, Tally
 
 _PAREN_NUMBERS = "①②③④⑤⑥⑦⑧⑨⑩"
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import io
 
-from . import survey as S
-from .master import Master
-from .report import report_lines
-from .survey import Survey
-from .tally import TREND_LABEL, UNANSWERED, Tally
-from .xlsxout import close_to_bytes, new_workbook, ok
+from xlsx_tool.define import survey as S
+from xlsx_tool.define.master import Master
+from xlsx_tool.define.survey import Survey
+from xlsx_tool.summarize.report import report_lines
+from xlsx_tool.summarize.tally import TREND_LABEL, UNANSWERED, Tally
+from xlsx_tool.xlsxout import close_to_bytes, new_workbook, ok
 
 COUNT_FORMAT = '0"施策"'
 PERCENT_FORMAT = "0%"
@@ -180,7 +180,7 @@ class _SummaryWriter:
         self.number(ws, total, 2, sum(g.total for g in t.groups), self.f_total_plain)
         for j, v in enumerate(cats):
             self.number(ws, total, 3 + j, sum(g.ratings.get(v, 0) for g in t.groups), self.f_total_plain)
-        from .report import group_heading
+        from xlsx_tool.summarize.report import group_heading
 
         for i in range(len(t.groups)):
             self.text(ws, total + 2 + i, 0, group_heading(s, t, i))
@@ -276,7 +276,7 @@ class _SummaryWriter:
 
 def row_height(text: str, width: float, line: float = 15.0) -> float:
     """Rows do not grow by themselves in a written file: give wrapped text the lines it needs."""
-    from .textnorm import display_width
+    from xlsx_tool.textnorm import display_width
 
     lines = max(1, -(-display_width(text) // int(width * 0.95)))
     return line * lines + 3

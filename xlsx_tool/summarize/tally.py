@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .master import Master, Measure
-from .survey import Survey
+from xlsx_tool.define.master import Master, Measure, ended_values, is_ended
+from xlsx_tool.define.survey import Survey
 
 UNANSWERED = "未回答"
 IMPROVED, DECLINED = "improved", "declined"
@@ -86,6 +86,12 @@ class Tally:
     changes: tuple[Change, ...]
     missing: tuple[Measure, ...]
     lines: tuple[MeasureLine, ...] = field(default=())
+    invalid: frozenset[str] = frozenset()  # measures answered with an error (要修正)
+
+    def missing_lines(self) -> list[str]:
+        """One line per measure without a valid rating: 要修正 (answered, with an error) or 未回答."""
+        return [f"[{'要修正' if m.number in self.invalid else '未回答'}] 施策番号 {m.number} {m.name}（{m.department}）"
+                for m in self.missing]
 
     def count(self, value: str) -> int:
         return next((r.count for r in self.ratings if r.value == value), 0)
@@ -100,7 +106,9 @@ class Tally:
             "groups": [{"id": g.id, "name": g.name, "total": g.total, "ratings": g.ratings} for g in self.groups],
             "changes": [{"measure": c.measure, "name": c.name, "group": c.group, "previous": c.previous,
                          "current": c.current, "trend": c.trend} for c in self.changes],
-            "missing": [{"measure": m.number, "name": m.name, "department": m.department} for m in self.missing],
+            "missing": [{"measure": m.number, "name": m.name, "department": m.department,
+                         "reason": "needs_fix" if m.number in self.invalid else "unanswered"}
+                        for m in self.missing],
         }
 
 
@@ -119,8 +127,6 @@ def tally(survey: Survey, master: Master, answers: Mapping[str, Mapping[str, obj
     scale = survey.rating_scale
     values = list(scale.names)
     lines, missing = [], []
-    from .forms import ended_values, is_ended
-
     fixed = ended_values(survey)
     for m in master.measures:
         given = answers.get(m.number, {})
@@ -152,4 +158,4 @@ def tally(survey: Survey, master: Master, answers: Mapping[str, Mapping[str, obj
     changes = tuple(Change(x.measure.number, x.measure.name, x.measure.group, x.measure.previous_rating,
                            x.rating, x.change) for x in lines if x.change)
     return Tally(survey.fiscal_year, len(lines), categories, ratings, directions, groups, changes,
-                 tuple(missing), tuple(lines))
+                 tuple(missing), tuple(lines), frozenset(m.number for m in missing if m.number in invalid))

@@ -1,0 +1,221 @@
+"""survey.toml against a schema: unknown keys, wrong types and unsafe paths are problems.
+
+A misspelt key (`requird = true`) must not be ignored, `required = "no"` must not mean
+required, and an output name must not reach outside the survey folder. Every finding names
+the key as a dotted path (`fields[2].required`) and, for an unknown key, the nearest known
+one.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from xlsx_tool import problems as P
+from xlsx_tool.problems import Problem
+from xlsx_tool.textnorm import sheet_name_problem
+
+_WINDOWS_BAD = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+_MAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
+PLACEHOLDER = re.compile(r"（[^（）]*を記入）")  # the templates' 「（提出期限を記入）」 and the like
+
+
+@dataclass(frozen=True)
+class Key:
+    kind: str  # str, bool, int, number, file, sheet, mail, choice, table, tables, map, values
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    suffixes: tuple[str, ...] = ()
+    nonempty: bool = False
+    keys: dict[str, Key] = field(default_factory=dict)  # for tables
+    hint: str = ""
+
+
+def _t(**keys: Key) -> dict[str, Key]:
+    return keys
+
+
+MAIL_KINDS = ("distribute", "remind", "correct")
+MESSAGE = _t(subject=Key("str", nonempty=True), body=Key("str", nonempty=True))
+
+SCHEMA: dict[str, Key] = _t(
+    survey=Key("table", required=True, keys=_t(
+        id=Key("str", required=True, nonempty=True),
+        title=Key("str", required=True, nonempty=True),
+        plan=Key("str"), plan_short=Key("str"),
+        fiscal_year=Key("int", required=True, low=1989, high=2200,
+                        hint="西暦の年度を数字で指定してください（例：2021）。"),
+        plan_end=Key("int", low=1989, high=2300, hint="計画の最終年度を西暦で指定してください（例：2020）。"),
+        group_label=Key("str", nonempty=True),
+        master=Key("file", suffixes=(".xlsx", ".xlsm", ".csv")),
+        departments=Key("file", suffixes=(".xlsx", ".xlsm", ".csv")),
+        deadline=Key("str"), resubmit_deadline=Key("str"), contact=Key("str"),
+        return_to=Key("str", hint="返送先（メールアドレスや部署名）を書いてください。"),
+        rating_field=Key("str", nonempty=True), direction_field=Key("str"),
+        achievement_field=Key("str"),
+        previous=Key("str", hint="前年度の調査フォルダへの相対パスです（init --from が書きます）。"),
+    )),
+    form=Key("table", keys=_t(
+        input_sheet=Key("sheet"), instructions_sheet=Key("sheet"), password=Key("str", high=255),
+        prefill_previous=Key("bool"),
+    )),
+    outputs=Key("table", keys=_t(status=Key("file", suffixes=(".xlsx",)),
+                                 summary=Key("file", suffixes=(".xlsx",)))),
+    report=Key("table", keys=_t(style=Key("choice", choices=("2025", "2020")))),
+    groups=Key("tables", keys=_t(id=Key("str", required=True, nonempty=True), name=Key("str"))),
+    scales=Key("map", required=True, keys=_t(values=Key("values", required=True))),
+    fields=Key("tables", required=True, keys=_t(
+        name=Key("str", required=True, nonempty=True),
+        type=Key("choice", choices=("choice", "number", "text", "date")),
+        scale=Key("str", nonempty=True), required=Key("bool"),
+        max_length=Key("int", low=1, high=32767, hint="1〜32767 の整数にしてください（Excel のセルの上限）。"),
+        minimum=Key("number"), maximum=Key("number"), help=Key("str"),
+        width=Key("number", low=4, high=80, hint="4〜80 の数値（列幅、全角1文字がおよそ2）にしてください。"),
+        percent=Key("bool"),
+    )),
+    mail=Key("table", keys=_t(**{
+        "from": Key("mail"), "reply_to": Key("mail"), "smtp_host": Key("str", nonempty=True),
+        "smtp_port": Key("int", low=1, high=65535), "starttls": Key("bool"), "ssl": Key("bool"),
+        "username": Key("str"), "timeout": Key("number", low=1, high=600),
+        **{kind: Key("table", keys=MESSAGE) for kind in MAIL_KINDS},
+    })),
+)
+
+SCALE_VALUE = _t(value=Key("str", required=True, nonempty=True), definition=Key("str"),
+                 ranked=Key("bool"), selectable=Key("bool"))
+
+_TYPE_WORDS = {
+    "str": "文字列（\"…\" で囲む）", "bool": "true または false（引用符なし）", "int": "整数（引用符なし）",
+    "number": "数値（引用符なし）", "file": "ファイル名（\"…\" で囲む）", "sheet": "シート名（\"…\" で囲む）",
+    "mail": "メールアドレス（\"…\" で囲む）", "choice": "次のいずれか", "table": "[表]",
+    "tables": "[[表]] の並び", "map": "[表]", "values": "値の並び [ … ]",
+}
+
+
+def check(data: dict[str, Any], file: str) -> list[Problem]:
+    """Every schema problem of a parsed survey.toml."""
+    found: list[Problem] = []
+    _table(data, SCHEMA, "", file, found)
+    return found
+
+
+def _problem(found: list[Problem], file: str, code: str, **kw: Any) -> None:
+    found.append(P.make(code, file=file, **kw))
+
+
+def _table(data: dict[str, Any], spec: dict[str, Key], where: str, file: str, found: list[Problem]) -> None:
+    for key, value in data.items():
+        path = f"{where}{key}"
+        if key not in spec:
+            near = difflib.get_close_matches(key, list(spec), n=1, cutoff=0.6)
+            hint = f"「{near[0]}」の誤りではありませんか。" if near else f"使える項目: {'、'.join(spec)}。"
+            _problem(found, file, "unknown-key", key=path, hint=hint)
+            continue
+        _value(value, spec[key], path, file, found)
+    for key, k in spec.items():
+        if k.required and key not in data:
+            _problem(found, file, "missing-key", key=f"{where}{key}")
+
+
+def _value(value: Any, k: Key, path: str, file: str, found: list[Problem]) -> None:
+    def bad(hint: str = "") -> None:
+        what = _TYPE_WORDS[k.kind]
+        if k.kind == "choice":
+            what += "：" + " / ".join(k.choices)
+        _problem(found, file, "bad-value", key=path, value=_show(value),
+                 hint=hint or k.hint or f"{what}で指定してください。")
+
+    kind = k.kind
+    if kind in ("str", "file", "sheet", "mail", "choice"):
+        if not isinstance(value, str):
+            return bad()
+        if k.nonempty and not value.strip():
+            return bad("空にはできません。")
+        if k.high is not None and len(value) > k.high:
+            return bad(f"{int(k.high)}文字以内にしてください。")
+        if kind == "choice" and value not in k.choices:
+            return bad()
+        if kind == "mail" and value and not _MAIL.match(value.strip()):
+            return bad("name@example.lg.jp の形のメールアドレスにしてください。")
+        if kind == "sheet":
+            reason = sheet_name_problem(value)
+            if reason or value.startswith("_"):
+                return bad(f"Excel のシート名に使えません（{reason or '「_」で始まる名前はツールが使います'}）。")
+        if kind == "file":
+            return _file(value, k, path, file, found)
+        return None
+    if kind == "bool":
+        return None if isinstance(value, bool) else bad()
+    if kind in ("int", "number"):
+        ok = isinstance(value, int) if kind == "int" else isinstance(value, int | float)
+        if not ok or isinstance(value, bool) or value != value:
+            return bad()
+        if (k.low is not None and value < k.low) or (k.high is not None and value > k.high):
+            return bad()
+        return None
+    if kind == "table":
+        if not isinstance(value, dict):
+            return bad()
+        return _table(value, k.keys, f"{path}.", file, found)
+    if kind == "tables":
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            return bad()
+        for i, item in enumerate(value, 1):
+            _table(item, k.keys, f"{path}[{i}].", file, found)
+        return None
+    if kind == "map":
+        if not isinstance(value, dict):
+            return bad()
+        for name, item in value.items():
+            if not isinstance(item, dict):
+                _problem(found, file, "bad-value", key=f"{path}.{name}", value=_show(item),
+                         hint="[scales.\"名前\"] の表にしてください。")
+                continue
+            _table(item, k.keys, f"{path}.\"{name}\".", file, found)
+        return None
+    if kind == "values":
+        if not isinstance(value, list) or not value:
+            return bad("値を1つ以上並べてください。")
+        for i, item in enumerate(value, 1):
+            if isinstance(item, str):
+                continue
+            if not isinstance(item, dict):
+                _problem(found, file, "bad-value", key=f"{path}[{i}]", value=_show(item),
+                         hint="\"値\" または { value = \"値\", definition = \"内容\" } にしてください。")
+                continue
+            _table(item, SCALE_VALUE, f"{path}[{i}].", file, found)
+    return None
+
+
+def _file(value: str, k: Key, path: str, file: str, found: list[Problem]) -> None:
+    """A file name inside the survey folder: no folders, Windows-valid, the right kind."""
+    name = value.strip()
+    if not name or name in (".", "..") or "/" in name or "\\" in name or _WINDOWS_BAD.search(name) \
+            or name.endswith((".", " ")):
+        _problem(found, file, "unsafe-path", key=path, value=_show(value))
+        return
+    if k.suffixes and not name.lower().endswith(k.suffixes):
+        _problem(found, file, "bad-value", key=path, value=_show(value),
+                 hint=f"拡張子を {' / '.join(k.suffixes)} にしてください。")
+
+
+def _show(value: Any) -> str:
+    text = repr(value) if not isinstance(value, str) else value
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def placeholders(data: dict[str, Any], file: str) -> list[Problem]:
+    """The templates' 「（…を記入）」 left in a value that forms or mails show."""
+    found: list[Problem] = []
+    survey = data.get("survey") if isinstance(data.get("survey"), dict) else {}
+    for key in ("deadline", "contact", "return_to", "resubmit_deadline"):
+        value = survey.get(key) if isinstance(survey, dict) else None
+        if isinstance(value, str) and PLACEHOLDER.search(value):
+            _problem(found, file, "placeholder-left", key=f"survey.{key}", value=_show(value))
+    return found

@@ -1,0 +1,173 @@
+"""generate: every asked department's form into 1_配布/, and a record of what went out.
+
+Forms already distributed are never overwritten silently: a department whose form would
+change (the master or the definition changed since) makes generate refuse, unless
+`force`, in which case the old form is kept in 1_配布/旧版/ and the department is named as
+one that must get the new form. The ledger keeps every version, so collect can read a
+returned old form against the measures it really had.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import multiprocessing as mp
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from xlsx_tool.define import survey as S
+from xlsx_tool.define.master import Loaded
+from xlsx_tool.errors import ToolError
+from xlsx_tool.forms import layout as L
+from xlsx_tool.forms.writer import form_bytes
+from xlsx_tool.ledger import open_ledger
+from xlsx_tool.xlsxout import atomic_write, ensure_folder, write_failure
+
+OLD_DIR = "旧版"
+PARALLEL_FROM = 24  # below this, starting worker processes costs more than it saves
+
+
+class FormsChanged(ToolError):
+    """Forms already distributed would change; generate needs --force."""
+
+    def __init__(self, departments: list[str]):
+        shown = "、".join(departments[:10]) + (f" ほか {len(departments) - 10} 課" if len(departments) > 10 else "")
+        super().__init__(
+            f"配布済みの調査票と内容が変わる所管課が {len(departments)} 課あります（{shown}）。"
+            "施策マスタや調査定義を配布後に変えた場合は、--force を付けて再実行すると新しい版を作り、"
+            f"配布済みの版は {S.FORMS_DIR}/{OLD_DIR} に残します。")
+        self.departments = departments
+
+
+@dataclass
+class GenerateResult:
+    folder: Path
+    written: list[Path] = field(default_factory=list)
+    new: list[str] = field(default_factory=list)  # departments getting their first form
+    changed: list[str] = field(default_factory=list)  # departments that must get the new form
+    unchanged: list[str] = field(default_factory=list)
+    orphaned: list[str] = field(default_factory=list)  # forms of departments no longer asked
+    kept: list[Path] = field(default_factory=list)  # old versions moved to 旧版/
+
+    @property
+    def paths(self) -> list[Path]:
+        return self.written
+
+
+_worker_loaded: Loaded | None = None
+
+
+def _init_worker(loaded: Loaded) -> None:
+    global _worker_loaded
+    _worker_loaded = loaded
+
+
+def _write_form(job: tuple[str, Path]) -> tuple[str, str]:
+    department, path = job
+    assert _worker_loaded is not None
+    data = form_bytes(_worker_loaded, department)
+    atomic_write(path, data)
+    return department, hashlib.sha256(data).hexdigest()
+
+
+def generate(loaded: Loaded, force: bool = False, progress: Callable[[str], None] | None = None,
+             workers: int | None = None, out_dir: Path | None = None) -> GenerateResult:
+    """Write the forms that are new or changed; return what was done."""
+    survey = loaded.survey
+    out = out_dir or survey.path(S.FORMS_DIR)
+    result = GenerateResult(out)
+    asked = list(loaded.asked)
+    names = L.file_names(survey, asked)
+    cols = L.columns(loaded)
+    versions = {d: L.form_version(survey, loaded.measures_of(d), cols) for d in asked}
+    with open_ledger(survey.path(S.LEDGER_FILE)) as ledger:
+        records = ledger.distributions()
+        jobs: list[tuple[str, Path]] = []
+        for d in asked:
+            path = out / names[d]
+            rec = records.get(d)
+            if rec and rec["version"] == versions[d] and (out / rec["file"]).is_file():
+                result.unchanged.append(d)
+                continue
+            if rec or path.exists():
+                if not rec and _same_form(path, loaded, d):
+                    result.unchanged.append(d)
+                    ledger.record_distribution([(d, versions[d], names[d], _numbers(loaded, d),
+                                                 _sha(path))])
+                    continue
+                result.changed.append(d)
+            else:
+                result.new.append(d)
+            jobs.append((d, path))
+        result.orphaned = [d for d in records if d not in versions and (out / records[d]["file"]).exists()]
+        if result.changed and not force:
+            raise FormsChanged(result.changed)
+        ensure_folder(out)
+        if force:
+            for d in result.changed + result.orphaned:
+                rec = records.get(d)
+                old = out / (rec["file"] if rec else names[d])
+                if old.exists():
+                    result.kept.append(_keep(old, rec["version"] if rec else ""))
+        shas = dict(_write_all(loaded, jobs, progress, workers))
+        ledger.record_distribution([(d, versions[d], path.name, _numbers(loaded, d), shas[d])
+                                    for d, path in jobs])
+    result.written = [path for _d, path in jobs]
+    return result
+
+
+def _numbers(loaded: Loaded, department: str) -> list[str]:
+    return [m.number for m in loaded.measures_of(department)]
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _same_form(path: Path, loaded: Loaded, department: str) -> bool:
+    try:
+        return path.read_bytes() == form_bytes(loaded, department)
+    except OSError:
+        return False
+
+
+def _keep(path: Path, version: str) -> Path:
+    """Move a distributed form to 旧版/, named with its version so none is lost."""
+    folder = path.parent / OLD_DIR
+    ensure_folder(folder)
+    mark = version[:8] or dt.datetime.now().strftime("%Y%m%d%H%M%S")
+    target = folder / f"{path.stem}_{mark}{path.suffix}"
+    n = 2
+    while target.exists():
+        target = folder / f"{path.stem}_{mark}_{n}{path.suffix}"
+        n += 1
+    try:
+        os.replace(path, target)
+    except OSError as exc:
+        raise write_failure(path, exc) from exc
+    return target
+
+
+def _write_all(loaded: Loaded, jobs: list[tuple[str, Path]], progress: Callable[[str], None] | None,
+               workers: int | None) -> list[tuple[str, str]]:
+    """Many forms are written by one process per core; the survey is sent to each worker once."""
+    workers = workers or os.cpu_count() or 1
+    done: list[tuple[str, str]] = []
+    if len(jobs) < PARALLEL_FROM or workers < 2:
+        _init_worker(loaded)
+        for job in jobs:
+            done.append(_write_form(job))
+            if progress:
+                progress(job[0])
+        return done
+    ctx = mp.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+                             initargs=(loaded,)) as pool:
+        for item in pool.map(_write_form, jobs, chunksize=16):
+            done.append(item)
+            if progress:
+                progress(item[0])
+    return done

@@ -1,0 +1,434 @@
+"""The department forms (調査票): one workbook per department, written with xlsxwriter.
+
+A form has the instructions (記入要領), the input sheet (調査票) and a very hidden
+identification sheet (layout.py says what goes where). The same writer makes correction
+copies: the form pre-filled with a department's answers, each problem cell marked by a
+conditional format that clears once the value is fixed, and the reasons printed in a
+「修正内容」 column beside the table (a comment alone does not reach paper).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from xlsx_tool.define import survey as S
+from xlsx_tool.define.master import Loaded, Measure, ended_values, is_ended
+from xlsx_tool.define.survey import Field, definitions_message
+from xlsx_tool.forms import layout as L
+from xlsx_tool.forms.layout import Column
+from xlsx_tool.textnorm import display_width
+from xlsx_tool.xlsxout import close_to_bytes, escape_header_text, new_workbook, ok, write_text
+
+INPUT_FILL = "#FFF2CC"  # light yellow: "type here"
+REQUIRED_FILL = "#F8CBAD"  # light red: required and still empty
+LOCKED_FILL = "#F2F2F2"
+HEADER_FILL = "#DDEBF7"
+PROBLEM_FILL = "#FF7C80"
+ENDED_FILL = "#D9D9D9"
+REASON_HEADER = "修正内容"
+
+Answers = Mapping[str, Mapping[str, object]]  # measure number -> field -> value
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One problem to show on a correction copy."""
+
+    code: str
+    message: str
+    value: object = None  # what the department sent, for the rule that clears the mark
+
+
+@dataclass
+class Correction:
+    """What turns a form into a correction copy."""
+
+    source: str  # the returned file's name
+    count: int  # problems to fix
+    deadline: str = ""
+    marks: dict[tuple[str, str], list[Mark]] = field(default_factory=dict)  # (measure, field or "")
+    general: list[str] = field(default_factory=list)  # problems of the file as a whole
+
+    def request(self) -> str:
+        deadline = f"{self.deadline}までに" if self.deadline else ""
+        text = (f"修正のお願い：提出いただいた調査票（{self.source}）に {self.count} 件の修正箇所があります。"
+                f"赤色のセルを、右端の「{REASON_HEADER}」欄のとおり修正し、{deadline}この調査票で再提出してください。")
+        if self.general:
+            text += "\nこのほか：" + "\n".join(self.general[:10])
+            if len(self.general) > 10:
+                text += f"\n（ほか {len(self.general) - 10} 件）"
+        return text
+
+
+def form_bytes(loaded: Loaded, department: str, answers: Answers | None = None,
+               correction: Correction | None = None) -> bytes:
+    """The department's form as .xlsx bytes; `answers` and `correction` make a correction copy."""
+    survey = loaded.survey
+    measures = loaded.measures_of(department)
+    cols = L.columns(loaded)
+    version = L.form_version(survey, measures, cols)
+    buffer = io.BytesIO()
+    wb = new_workbook(buffer)
+    writer = _FormWriter(wb, loaded, department, measures, cols, answers or {}, correction)
+    writer.instructions()
+    writer.input_sheet()
+    writer.identification(version)
+    wb.set_properties({
+        "title": f"{survey.year_label} {survey.title}（{department}）",
+        "subject": survey.title, "author": "xlsx-tool", "company": survey.contact,
+        # A fixed creation time keeps the same inputs giving the same file; the save time
+        # a department's Excel writes is what tells submissions apart.
+        "created": dt.datetime(survey.fiscal_year, 4, 1),
+    })
+    for name, value in L.record_properties(survey, department, version).items():
+        ok(wb.set_custom_property(name, value), f"property {name}")
+    return close_to_bytes(wb, buffer)
+
+
+def contact_text(loaded: Loaded) -> str:
+    return loaded.survey.contact
+
+
+def return_text(loaded: Loaded) -> str:
+    """Where the form goes back: survey.toml return_to, else the contact."""
+    return loaded.survey.return_to or loaded.survey.contact
+
+
+class _FormWriter:
+    def __init__(self, wb, loaded: Loaded, department: str, measures: tuple[Measure, ...],
+                 cols: tuple[Column, ...], answers: Answers, correction: Correction | None):
+        self.wb, self.loaded, self.survey, self.department = wb, loaded, loaded.survey, department
+        self.measures, self.cols, self.answers, self.correction = measures, cols, answers, correction
+        base = {"valign": "top", "border": 1, "border_color": "#A6A6A6"}
+        f = wb.add_format
+        self.f_title = f({"bold": True, "font_size": 14})
+        self.f_note = f({"valign": "top"})
+        self.f_note_wrap = f({"valign": "top", "text_wrap": True})
+        self.f_request = f({"bold": True, "font_color": "#C00000", "valign": "top", "text_wrap": True,
+                            "border": 2, "border_color": "#C00000"})
+        self.f_strong = f({"bold": True, "valign": "top"})
+        self.f_label = f({**base, "bold": True, "bg_color": HEADER_FILL, "valign": "vcenter"})
+        self.f_header = f({**base, "bold": True, "bg_color": HEADER_FILL, "text_wrap": True,
+                           "align": "center", "valign": "vcenter"})
+        self.f_fixed = f({**base, "text_wrap": True, "bg_color": LOCKED_FILL})
+        self.f_input = f({**base, "locked": False, "bg_color": INPUT_FILL, "valign": "vcenter"})
+        self.f_input_wrap = f({**base, "locked": False, "bg_color": INPUT_FILL, "text_wrap": True})
+        self.f_input_number = f({**base, "locked": False, "bg_color": INPUT_FILL, "num_format": "#,##0.###"})
+        self.f_input_date = f({**base, "locked": False, "bg_color": INPUT_FILL, "num_format": "yyyy/m/d"})
+        self.f_ended = f({**base, "bg_color": ENDED_FILL, "font_color": "#595959", "text_wrap": True})
+        self.f_problem_fixed = f({**base, "text_wrap": True, "bg_color": PROBLEM_FILL, "bold": True})
+        self.f_reason = f({**base, "text_wrap": True, "font_color": "#C00000"})
+        self.f_reason_head = f({**base, "bold": True, "bg_color": "#FCE4D6", "text_wrap": True,
+                                "align": "center", "valign": "vcenter", "font_color": "#C00000"})
+        self.f_mark = f({"bg_color": PROBLEM_FILL})
+        self.f_required = f({"bg_color": REQUIRED_FILL})
+        self.f_table = f({**base, "text_wrap": True})
+        self.f_table_head = f({**base, "bold": True, "bg_color": HEADER_FILL})
+        self.lists = None
+        self.list_row = 0
+
+    # --- the instructions sheet -------------------------------------------------------------
+    def instructions(self) -> None:
+        s, ws = self.survey, self.wb.add_worksheet(self.survey.instructions_sheet)
+        ws.set_column(0, 0, 16)
+        ws.set_column(1, 1, 80)
+        ws.set_paper(9)
+        ws.set_portrait()
+        ws.fit_to_pages(1, 0)
+        ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+        ws.set_footer(f"&L{escape_header_text(self.department)}&R&P / &N")
+        write_text(ws, 0, 0, f"{s.year_label} {s.title} 記入要領", self.f_title)
+        r = 2
+        if self.correction:
+            ws.set_row(r, _lines_height(self.correction.request(), 96, 16) + 6)
+            ws.merge_range(r, 0, r, 1, "", self.f_request)
+            write_text(ws, r, 0, self.correction.request(), self.f_request)
+            r += 2
+        contact = self.loaded.departments_list.get(self.department) if self.loaded.departments_list else None
+        rows: list[tuple[str, str]] = [("所管課", self.department)]
+        if contact and contact.line():
+            rows.append(("ご担当", contact.line()))
+        rows.append(("提出期限", s.deadline))
+        if self.correction and self.correction.deadline:
+            rows.append(("再提出期限", self.correction.deadline))
+        rows += [("返送先", return_text(self.loaded)), ("問合せ先", contact_text(self.loaded)),
+                 ("施策数", f"{len(self.measures)} 施策")]
+        for label, value in rows:
+            write_text(ws, r, 0, label, self.f_table_head)
+            write_text(ws, r, 1, value, self.f_table)
+            r += 1
+        r += 1
+        steps = [
+            f"「{s.input_sheet}」シートの黄色のセルに入力してください（赤色は未入力の必須項目です）。",
+            f"「{s.input_sheet}」シート上部の「記入者」「内線」も入力してください（内容の確認でご連絡することがあります）。",
+            "評価などの選択項目は、セルを選ぶと表示される一覧（▼）から選んでください。",
+            "数値は単位や「約」「%」を付けず、半角数字で入力してください。",
+            "文章はセル内で改行できます（Alt + Enter）。行の高さは入力に合わせて広がります。",
+            "灰色のセルは変更できません。「終了」の施策は入力不要です。",
+            f"入力後は上書き保存し、ファイルをそのまま返送してください（返送先：{return_text(self.loaded)}）。",
+        ]
+        dont = [
+            "行や列の追加・削除、見出しの書き換え、シート名の変更・シートの削除はしないでください。",
+            "他のファイルから書式ごと貼り付けないでください（貼り付けるときは「値のみ貼り付け」）。",
+            "パスワードを付けて保存したり、別の形式（.xls、.ods など）で保存したりしないでください。",
+            "他の課の調査票をコピーして使わないでください（調査票ごとに所管課が記録されています）。",
+        ]
+        for title, items in (("記入方法", steps), ("してはいけないこと", dont)):
+            write_text(ws, r, 0, title, self.f_strong)
+            r += 1
+            for i, text in enumerate(items, 1):
+                write_text(ws, r, 0, f"{i}.", self.f_note)
+                write_text(ws, r, 1, text, self.f_note_wrap)
+                r += 1
+            r += 1
+        for f in s.fields:
+            if f.type != "choice":
+                continue
+            scale = s.scales[f.scale or ""]
+            write_text(ws, r, 0, f"{f.name}の区分", self.f_strong)
+            r += 1
+            write_text(ws, r, 0, f.name, self.f_table_head)
+            write_text(ws, r, 1, "内容", self.f_table_head)
+            r += 1
+            for v in scale.values:
+                write_text(ws, r, 0, v.value, self.f_table)
+                write_text(ws, r, 1, v.definition or "", self.f_table)
+                r += 1
+            r += 1
+        write_text(ws, r, 0, "入力項目", self.f_strong)
+        for i, f in enumerate(s.fields):
+            text = f"{f.name}：{_kind_text(f)}{'（必須）' if f.required else ''}" + (f"。{f.help}" if f.help else "")
+            write_text(ws, r + 1 + i, 1, text, self.f_note_wrap)
+        ws.protect(s.password, {"format_columns": True, "format_rows": True})
+        ws.activate()
+
+    # --- the input sheet --------------------------------------------------------------------
+    def input_sheet(self) -> None:
+        s, ws = self.survey, self.wb.add_worksheet(self.survey.input_sheet)
+        self.ws = ws
+        cols = self.cols
+        last_col = len(cols) - 1 + (1 if self.correction else 0)
+        total_width = sum(c.width for c in cols) + (_REASON_WIDTH if self.correction else 0)
+        write_text(ws, L.TITLE_ROW, 0, f"{s.year_label} {s.title} 調査票", self.f_title)
+        write_text(ws, L.INFO_ROW, 0, f"所管課：{self.department}　　提出期限：{s.deadline}　　"
+                                      f"返送先：{return_text(self.loaded)}", self.f_note)
+        for label, (label_col, input_col) in L.respondent_cells(cols).items():
+            write_text(ws, L.RESPONDENT_ROW, label_col, label, self.f_label)
+            ok(ws.write_blank(L.RESPONDENT_ROW, input_col, None, self.f_input), label)
+        if self.correction:
+            request = self.correction.request()
+            ws.set_row(L.NOTE_ROW, _lines_height(request, total_width, 16) + 6)
+            ws.merge_range(L.NOTE_ROW, 0, L.NOTE_ROW, last_col, "", self.f_request)
+            write_text(ws, L.NOTE_ROW, 0, request, self.f_request)
+        else:
+            write_text(ws, L.NOTE_ROW, 0, "黄色のセルに入力してください（赤色は未入力の必須項目）。"
+                                          "選択項目はセルの▼から選んでください。", self.f_note)
+        for c, col in enumerate(cols):
+            write_text(ws, L.HEADER_ROW, c, col.header, self.f_header)
+            ws.set_column(c, c, col.width)
+        if self.correction:
+            write_text(ws, L.HEADER_ROW, len(cols), REASON_HEADER, self.f_reason_head)
+            ws.set_column(len(cols), len(cols), _REASON_WIDTH)
+        ended = ended_values(s)
+        for i, m in enumerate(self.measures):
+            self._row(L.FIRST_ROW + i, m, ended)
+        self._validations()
+        last_row = L.FIRST_ROW + max(len(self.measures), 1) - 1
+        ws.freeze_panes(L.FIRST_ROW, 3)
+        ws.set_paper(9)  # A4
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)  # one page wide, as many tall as needed
+        ws.repeat_rows(L.HEADER_ROW)
+        ws.print_area(0, 0, last_row, last_col)
+        ws.set_margins(left=0.3, right=0.3, top=0.5, bottom=0.5)
+        ws.set_footer(f"&L所管課：{escape_header_text(self.department)}&R&P / &N ページ")
+        ws.protect(s.password, {"format_columns": True, "format_rows": True})
+
+    def _row(self, r: int, m: Measure, ended: dict[str, str]) -> None:
+        ws, marks = self.ws, self.correction.marks if self.correction else {}
+        is_end = is_ended(self.survey, m)
+        given = self.answers.get(m.number, {})
+        reasons: list[str] = []
+        for c, col in enumerate(self.cols):
+            if not col.input:
+                row_marks = marks.get((m.number, "")) if c == 0 else None
+                fmt = self.f_problem_fixed if row_marks else self.f_fixed
+                write_text(ws, r, c, L.fixed_value(col, m), fmt)
+                reasons += [mk.message for mk in row_marks or ()]
+                continue
+            if is_end:
+                write_text(ws, r, c, ended.get(col.key, ""), self.f_ended)
+                continue
+            value = given.get(col.key)
+            self._write_answer(r, c, col.field, value)
+            cell_marks = marks.get((m.number, col.key))
+            if cell_marks:
+                self._mark(r, c, col.field, cell_marks)
+                reasons += [f"{col.key}：{mk.message}" for mk in cell_marks]
+        if self.correction:
+            write_text(ws, r, len(self.cols), "\n".join(reasons), self.f_reason)
+
+    def _mark(self, r: int, c: int, f: Field | None, marks: list[Mark]) -> None:
+        """Red until the value changes to one that is no longer wrong (a conditional format)."""
+        ref = L.cell_ref(r + 1, c + 1)
+        rules = [rule for mk in marks if (rule := _still_wrong(ref, f, mk))]
+        formula = rules[0] if len(rules) == 1 else f"OR({','.join(rules)})"
+        ok(self.ws.conditional_format(r, c, r, c, {"type": "formula", "criteria": "=" + formula,
+                                                   "format": self.f_mark, "stop_if_true": True}),
+           "mark")
+
+    def _input_format(self, f: Field | None):
+        if f is None:
+            return self.f_input
+        return {"number": self.f_input_number, "date": self.f_input_date,
+                "text": self.f_input_wrap}.get(f.type, self.f_input)
+
+    def _write_answer(self, r: int, c: int, f: Field | None, value: object) -> None:
+        ws, fmt = self.ws, self._input_format(f)
+        if value is None or value == "":
+            ok(ws.write_blank(r, c, None, fmt), "blank")
+        elif isinstance(value, bool):
+            write_text(ws, r, c, "TRUE" if value else "FALSE", fmt)
+        elif isinstance(value, int | float):
+            if value != value or value in (float("inf"), float("-inf")):  # Excel has no NaN/inf
+                ok(ws.write_blank(r, c, None, fmt), "blank")
+            else:
+                ok(ws.write_number(r, c, value, fmt), "number")
+        elif isinstance(value, dt.datetime | dt.date):
+            if not isinstance(value, dt.datetime):
+                value = dt.datetime.combine(value, dt.time())
+            ok(ws.write_datetime(r, c, value, fmt), "date")
+        else:
+            write_text(ws, r, c, str(value), fmt)
+
+    def _validations(self) -> None:
+        ws = self.ws
+        if not self.measures:
+            return
+        r1, r2 = L.FIRST_ROW, L.FIRST_ROW + len(self.measures) - 1
+        for c, col in enumerate(self.cols):
+            f = col.field
+            if f is None:
+                continue
+            ok(ws.data_validation(r1, c, r2, c, self._validation(f)), f"validation {f.name}")
+            if f.required:
+                # Highlight empty required cells until filled, ended rows excluded.
+                for a, b in self._open_row_runs():
+                    ok(ws.conditional_format(a, c, b, c, {"type": "blanks", "format": self.f_required}),
+                       f"highlight {f.name}")
+
+    def _open_row_runs(self) -> list[tuple[int, int]]:
+        runs: list[tuple[int, int]] = []
+        start = None
+        for i, m in enumerate(self.measures):
+            r = L.FIRST_ROW + i
+            if is_ended(self.survey, m):
+                if start is not None:
+                    runs.append((start, r - 1))
+                    start = None
+            elif start is None:
+                start = r
+        if start is not None:
+            runs.append((start, L.FIRST_ROW + len(self.measures) - 1))
+        return runs
+
+    def _validation(self, f: Field) -> dict:
+        title = f.name[: S.INPUT_TITLE_MAX]  # Excel limit: input title ≤ 32 characters
+        if f.type == "choice":
+            scale = self.survey.scales[f.scale or ""]
+            values = scale.selectable
+            message = definitions_message(scale)
+            if len(message) > S.INPUT_MESSAGE_MAX:  # Excel limit: input message ≤ 255
+                message = "一覧から選んでください。各区分の内容は「記入要領」シートを参照してください。"
+            source: object = list(values)
+            if len(",".join(values)) > S.INLINE_LIST_MAX:  # Excel limit: inline list ≤ 255
+                source = self._list_range(values)
+            return {"validate": "list", "source": source, "input_title": title,
+                    "input_message": message, "error_type": "stop",
+                    "error_title": "選択肢にない値です",
+                    "error_message": _clip("一覧（▼）から選んでください：" + " / ".join(values))}
+        if f.type == "number":
+            lo = f.minimum if f.minimum is not None else -1e15
+            hi = f.maximum if f.maximum is not None else 1e15
+            return {"validate": "decimal", "criteria": "between", "minimum": lo, "maximum": hi,
+                    "input_title": title, "input_message": _clip(f.help or "半角数字で入力（単位は不要）"),
+                    "error_type": "stop", "error_title": "数値を入力してください",
+                    "error_message": "単位や「約」を付けず、半角数字だけを入力してください。"}
+        if f.type == "date":
+            return {"validate": "date", "criteria": "between",
+                    "minimum": dt.date(1900, 1, 1), "maximum": dt.date(2100, 12, 31),
+                    "input_title": title, "input_message": _clip(f.help or "2025/4/1 の形で入力"),
+                    "error_type": "stop", "error_title": "日付を入力してください",
+                    "error_message": "2025/4/1 の形で日付を入力してください。"}
+        limit = f.max_length or 32767
+        return {"validate": "length", "criteria": "<=", "value": limit, "input_title": title,
+                "input_message": _clip(f"{limit}文字以内で入力" + (f"。{f.help}" if f.help else "")),
+                "error_type": "stop", "error_title": "文字数が多すぎます",
+                "error_message": f"{limit}文字以内にしてください。"}
+
+    def _list_range(self, values: tuple[str, ...]) -> str:
+        if self.lists is None:
+            self.lists = self.wb.add_worksheet(L.LIST_SHEET)
+            self.lists.hide()
+            self.lists.protect(self.survey.password)
+        start = self.list_row
+        for i, v in enumerate(values):
+            write_text(self.lists, start + i, 0, v)
+        self.list_row += len(values) + 1
+        return f"='{L.LIST_SHEET}'!$A${start + 1}:$A${start + len(values)}"
+
+    # --- identification ---------------------------------------------------------------------
+    def identification(self, version: str) -> None:
+        ws = self.wb.add_worksheet(L.ID_SHEET)
+        for r, row in enumerate(L.record_rows(self.survey, self.department, version, self.cols, self.measures)):
+            for c, text in enumerate(row):
+                write_text(ws, r, c, text)
+        ws.protect(self.survey.password)
+        ws.very_hidden()
+
+
+_REASON_WIDTH = 30.0
+
+
+def _still_wrong(ref: str, f: Field | None, mark: Mark) -> str | None:
+    """An Excel formula, TRUE while the cell still holds what was wrong."""
+    if mark.code in ("required", "error-value", "formula-no-value", "number-is-date",
+                     "number-is-percent", "measure-added-after-form"):
+        return f"LEN({ref})=0"
+    if mark.code == "too-long" and f is not None and f.max_length:
+        return f"LEN({ref})>{f.max_length}"
+    if mark.code == "out-of-range" and f is not None:
+        tests = []
+        if f.minimum is not None:
+            tests.append(f"{ref}<{f.minimum:g}")
+        if f.maximum is not None:
+            tests.append(f"{ref}>{f.maximum:g}")
+        return f"AND(ISNUMBER({ref}),OR({','.join(tests)}))" if tests else None
+    if mark.code == "not-a-number":
+        return f"NOT(ISNUMBER({ref}))"
+    value = mark.value
+    if isinstance(value, int | float) and not isinstance(value, bool) and value == value \
+            and value not in (float("inf"), float("-inf")):
+        return f"{ref}={value!r}"
+    if isinstance(value, str) and 0 < len(value) <= 200:  # Excel limit: 255 characters in a formula string
+        return f'{ref}="{value.replace(chr(34), chr(34) * 2)}"'
+    return f"LEN({ref})=0"
+
+
+def _lines_height(text: str, width: float, line: float) -> float:
+    """Height of our own wrapped text (a merged cell never grows by itself)."""
+    per_line = max(int(width * 0.9), 10)
+    lines = sum(max(1, -(-display_width(part) // per_line)) for part in text.split("\n"))
+    return line * lines
+
+
+def _kind_text(f: Field) -> str:
+    return {"choice": "一覧から選択", "number": "数値", "date": "日付"}.get(
+        f.type, f"文章（{f.max_length}文字以内）")
+
+
+def _clip(text: str, limit: int = S.INPUT_MESSAGE_MAX) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,143 @@
+"""Pre-flight of an untrusted file: what it is, and whether it may be parsed at all.
+
+Runs before any XML is parsed. A verdict is a problem code (see problems.py) with a
+detail in words a clerk understands; the caps follow Apache POI's defaults (1000 entries,
+a ratio cap on large entries) with absolute caps as well, because the declared sizes are
+what CPython's zipfile enforces (it never returns more bytes than an entry declares).
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_ENTRIES = 1000
+MAX_ENTRY_BYTES = 64 * 1024 * 1024
+MAX_TOTAL_BYTES = 200 * 1024 * 1024
+# A ratio cap only for entries big enough to matter: a real sheet full of styled empty cells
+# compresses past 100:1 (measured: tests/test_intake.py), and the absolute caps already bound
+# memory and time. Only a part that is both large and absurdly compressed is refused.
+MAX_RATIO = 1000
+RATIO_MIN_BYTES = 4 * 1024 * 1024
+
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a local header, or the end record of an empty zip
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_HOSTILE = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
+ODF_MIME = b"application/vnd.oasis.opendocument."
+
+MB = 1024 * 1024
+
+
+class Refused(Exception):
+    """The file must not (or cannot) be parsed; args are (problem code, detail)."""
+
+    @property
+    def code(self) -> str:
+        return self.args[0]
+
+    @property
+    def detail(self) -> str:
+        return self.args[1] if len(self.args) > 1 else ""
+
+
+def sniff(data: bytes) -> str:
+    """What the bytes are: zip, encrypted, xls, ole, empty or other."""
+    if not data:
+        return "empty"
+    if data.startswith(ZIP_MAGIC):
+        return "zip"
+    if data.startswith(OLE_MAGIC):
+        # An OLE container is either an encrypted OOXML package (Excel's "password to
+        # open") or a legacy binary document; the stream names tell which.
+        if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
+            return "encrypted"
+        if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data:
+            return "xls"
+        return "ole"
+    return "other"
+
+
+def refuse_non_zip(kind: str, data: bytes) -> None:
+    """Raise the verdict for anything that is not a zip package."""
+    if kind == "empty":
+        raise Refused("empty-file")
+    if kind == "encrypted":
+        raise Refused("encrypted")
+    if kind == "xls":
+        raise Refused("legacy-xls")
+    if kind == "ole":
+        raise Refused("not-a-workbook", "Word・PowerPoint など Office の旧形式の文書")
+    head = data[:256].lstrip().lower()
+    if head.startswith((b"<html", b"<!doctype html")) or b"<html" in head:
+        raise Refused("not-a-workbook", "Web ページ（HTML）")
+    if head.startswith(b"<?xml") or head.startswith(b"<"):
+        raise Refused("not-a-workbook", "XML ファイル")
+    if head.startswith(b"%pdf"):
+        raise Refused("not-a-workbook", "PDF")
+    if _looks_text(data[:4096]):
+        raise Refused("not-a-workbook", "テキストファイル（CSV など）")
+    raise Refused("not-a-workbook", "形式が分からないファイル")
+
+
+def _looks_text(chunk: bytes) -> bool:
+    if b"\x00" in chunk:
+        return False
+    for encoding in ("utf-8", "cp932"):
+        try:
+            chunk.decode(encoding)
+            return True
+        except UnicodeDecodeError:
+            # the chunk may end inside a multi-byte character
+            try:
+                chunk[:-3].decode(encoding)
+                return True
+            except UnicodeDecodeError:
+                continue
+    return False
+
+
+def check_entries(zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
+    """Entry count, duplicate names and declared sizes; returns name -> info."""
+    infos = zf.infolist()
+    if not infos:
+        raise Refused("zip-archive", "空の ZIP ファイル")
+    if len(infos) > MAX_ENTRIES:
+        raise Refused("too-large", f"ファイルの中の要素が {len(infos)} 個あります（上限 {MAX_ENTRIES} 個）")
+    entries: dict[str, zipfile.ZipInfo] = {}
+    total = 0
+    for info in infos:
+        if info.filename in entries:
+            # zipfile.read() silently returns the last of duplicate names.
+            raise Refused("corrupt", "同じ名前の要素が重複しています")
+        entries[info.filename] = info
+        total += info.file_size
+        if info.file_size > MAX_ENTRY_BYTES or total > MAX_TOTAL_BYTES:
+            raise Refused("too-large", f"展開すると {max(info.file_size, total) // MB} MB を超えます"
+                                       f"（上限 {MAX_TOTAL_BYTES // MB} MB）")
+    return entries
+
+
+def check_ratio(info: zipfile.ZipInfo) -> None:
+    if info.file_size > RATIO_MIN_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+        raise Refused("too-large", f"展開すると元の {info.file_size // max(info.compress_size, 1)} 倍に"
+                                   "膨らむ不自然な圧縮がされています")
+
+
+def scan_xml(data: bytes) -> None:
+    """Refuse DOCTYPE/ENTITY anywhere in a part: Excel never writes one (entity bombs, XXE)."""
+    if _HOSTILE.search(data) or (b"\x00" in data[:4] and _HOSTILE.search(data.replace(b"\x00", b""))):
+        raise Refused("hostile-xml")
+
+
+def odf_verdict(zf: zipfile.ZipFile, entries: dict[str, zipfile.ZipInfo]) -> None:
+    """An OpenDocument file (LibreOffice's own .ods) says what it is in its first entry."""
+    info = entries.get("mimetype")
+    if info is None or info.file_size > 200:
+        return
+    mime = zf.read(info).strip()
+    if mime.startswith(ODS_MIME):
+        raise Refused("ods")
+    if mime.startswith(ODF_MIME):
+        raise Refused("not-a-workbook", "OpenDocument の文書（表計算以外）")

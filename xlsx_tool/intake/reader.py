@@ -1,0 +1,520 @@
+"""Reading an untrusted workbook: pre-flight, then the cells a form check needs.
+
+The reader keeps what general readers blur: whether a cell holds a formula and whether
+that formula has a cached value, error values (#N/A, #REF!), and the class of a number's
+format (a date or a percentage typed into a number field is stored as a plain number with
+a date or % format). Parts are found through the package's relationships, not by fixed
+names; strings have their ``_xHHHH_`` escapes decoded and their furigana (rPh) dropped.
+
+Parsing is done on the bytes with regular expressions over the SpreadsheetML grammar the
+writers use (Excel, LibreOffice, openpyxl, xlsxwriter, Google Sheets): several times
+faster than building an element tree, and it never expands an entity (a DOCTYPE is refused
+by the pre-flight anyway). tests/test_intake.py holds it against python-calamine and
+openpyxl. Runs inside a worker process (see sandbox.py); returns plain data.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import io
+import posixpath
+import re
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+from xlsx_tool.intake import preflight as F
+from xlsx_tool.intake.preflight import Refused
+
+MAX_CELLS = 500_000
+MAX_ROW, MAX_COLUMN = 1_048_576, 16_384  # Excel limits
+ID_SHEET = "_id"
+FIRST_SHEET = "\x00first"  # `want` marker: the first sheet in workbook order (the master)
+
+
+class RawCell(NamedTuple):
+    value: object  # str, float, bool or None (the cached value)
+    kind: str  # "n" number, "s" text, "b" boolean, "e" error, "d" ISO date text
+    formula: bool = False
+    style: str = ""  # a number's format class: "date", "percent" or ""
+
+
+Cells = dict[tuple[int, int], RawCell]  # (row, column), both 1-based
+
+
+@dataclass
+class RawWorkbook:
+    """What the reader got out of one file, or why it could not."""
+
+    sha256: str = ""
+    size: int = 0
+    failure: str = ""  # a problem code when the file could not be read
+    detail: str = ""
+    sheets: list[tuple[str, str]] = field(default_factory=list)  # (name, state) in order
+    cells: dict[str, Cells] = field(default_factory=dict)  # sheet name -> cells
+    custom: dict[str, str] = field(default_factory=dict)  # custom document properties
+    modified: str = ""  # docProps/core.xml dcterms:modified, as written
+    date1904: bool = False
+
+    def first_sheet(self) -> str | None:
+        visible = [n for n, state in self.sheets if state == "visible"]
+        return (visible or [n for n, _s in self.sheets] or [None])[0]
+
+
+def read_workbook(path: Path, want: tuple[str, ...] = ()) -> RawWorkbook:
+    """Pre-flight and read `path`: the `_id` sheet and the sheets named in `want`."""
+    result = RawWorkbook()
+    try:
+        try:
+            size = path.stat().st_size
+            result.size = size
+            if size > F.MAX_FILE_BYTES:
+                raise Refused("too-large", f"ファイルサイズが {size // F.MB} MB あります"
+                                           f"（上限 {F.MAX_FILE_BYTES // F.MB} MB）")
+            data = path.read_bytes()
+        except PermissionError as exc:
+            raise Refused("no-permission") from exc
+        except IsADirectoryError as exc:
+            raise Refused("not-a-workbook", "フォルダ") from exc
+        except OSError as exc:
+            raise Refused("unreadable", _os_reason(exc)) from exc
+        result.sha256 = hashlib.sha256(data).hexdigest()
+        read_bytes(data, result, want)
+    except Refused as exc:
+        result.failure, result.detail = exc.code, exc.detail
+        result.sheets, result.cells = [], {}
+    except (zipfile.BadZipFile, zlib.error, EOFError, zipfile.LargeZipFile):
+        result.failure, result.detail = "corrupt", "ZIP 形式として壊れています"
+    except NotImplementedError:
+        result.failure, result.detail = "corrupt", "対応していない圧縮方式です"
+    except RuntimeError:  # zipfile: an entry flagged as encrypted
+        result.failure, result.detail = "corrupt", "要素が暗号化されています"
+    except (ValueError, LookupError, UnicodeError, OverflowError):
+        result.failure, result.detail = "corrupt", "ファイルの中身（XML）が壊れています"
+    if result.failure:
+        result.sheets, result.cells = [], {}
+    return result
+
+
+def _os_reason(exc: OSError) -> str:
+    return {2: "ファイルが見つかりません（読み取り中に移動・削除された可能性があります）",
+            5: "入出力エラー（ディスクやネットワークの不調）"}.get(exc.errno or 0, "読み取りエラー")
+
+
+def read_bytes(data: bytes, result: RawWorkbook, want: tuple[str, ...] = ()) -> None:
+    kind = F.sniff(data)
+    if kind != "zip":
+        F.refuse_non_zip(kind, data)
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    entries = F.check_entries(zf)
+    F.odf_verdict(zf, entries)
+    package = _Package(zf, entries)
+    package.scan_all()
+    main = package.main_part()
+    _Workbook(package, main, result).read(want)
+
+
+# --- the package ------------------------------------------------------------------------
+
+_XML_SUFFIXES = (".xml", ".rels", ".vml")
+_DECL = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
+
+
+class _Package:
+    """The zip's parts, each read once, checked for DOCTYPE and turned into UTF-8 bytes."""
+
+    def __init__(self, zf: zipfile.ZipFile, entries: dict[str, zipfile.ZipInfo]):
+        self.zf, self.entries = zf, entries
+        self.lower = {name.lower(): name for name in entries}
+        self.parts: dict[str, bytes] = {}
+
+    def scan_all(self) -> None:
+        for name, info in self.entries.items():
+            if name.lower().endswith(_XML_SUFFIXES) or name == "[Content_Types].xml":
+                self.part(name)
+            else:
+                F.check_ratio(info)
+
+    def find(self, name: str) -> str | None:
+        """A part by name; zip names are case-sensitive but some writers vary the case."""
+        return name if name in self.entries else self.lower.get(name.lower())
+
+    def part(self, name: str) -> bytes:
+        if name in self.parts:
+            return self.parts[name]
+        info = self.entries[name]
+        with self.zf.open(info) as fh:
+            head = fh.read(65536)
+            # A DOCTYPE sits in the prolog: say "hostile" before "too large" for entity bombs.
+            F.scan_xml(head)
+            F.check_ratio(info)
+            data = head + fh.read()
+        F.scan_xml(data)
+        data = _to_utf8(data)
+        if b"\r" in data:  # XML end-of-line handling, as a conforming parser does
+            data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        self.parts[name] = data
+        return data
+
+    def relationships(self, source: str) -> list[tuple[str, str, str]]:
+        """(id, type, target part) of a part's relationships; targets resolved to part names."""
+        folder, base = posixpath.split(source)
+        rels_name = self.find(posixpath.join(folder, "_rels", base + ".rels"))
+        if rels_name is None:
+            return []
+        found = []
+        for attrs in _elements(self.part(rels_name), b"Relationship"):
+            if attrs.get("TargetMode", "").lower() == "external":
+                continue
+            target = attrs.get("Target", "")
+            target = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
+            found.append((attrs.get("Id", ""), attrs.get("Type", ""), _normpath(target)))
+        return found
+
+    def content_type(self, part: str) -> str:
+        types = self.find("[Content_Types].xml")
+        if types is None:
+            return ""
+        for attrs in _elements(self.part(types), b"Override"):
+            if attrs.get("PartName", "").lstrip("/").lower() == part.lower():
+                return attrs.get("ContentType", "")
+        return ""
+
+    def main_part(self) -> str:
+        """The office document the package holds; refuse anything but a workbook."""
+        mains = [t for _i, kind, t in self.relationships("") if kind.endswith("/officeDocument")]
+        main = next((self.find(t) for t in mains if self.find(t)), None)
+        if main is None:
+            main = self.find("xl/workbook.xml")
+        if main is None:
+            names = [n.lower() for n in self.entries]
+            if any(n.startswith("word/") for n in names):
+                raise Refused("not-a-workbook", "Word の文書")
+            if any(n.startswith("ppt/") for n in names):
+                raise Refused("not-a-workbook", "PowerPoint の資料")
+            if any(n.endswith((".xlsx", ".xlsm")) for n in names):
+                raise Refused("zip-archive", "Excel ファイルを圧縮した ZIP ファイル")
+            raise Refused("zip-archive", "ZIP 圧縮ファイル")
+        kind = self.content_type(main).lower()
+        if "wordprocessingml" in kind:
+            raise Refused("not-a-workbook", "Word の文書")
+        if "presentationml" in kind:
+            raise Refused("not-a-workbook", "PowerPoint の資料")
+        if main.lower().endswith(".bin") or "binary" in kind:
+            raise Refused("xlsb")
+        if not main.lower().endswith(".xml"):
+            raise Refused("not-a-workbook", "Excel ブックではない Office 文書")
+        return main
+
+
+def _to_utf8(data: bytes) -> bytes:
+    if data.startswith(codecs.BOM_UTF8):
+        return data[3:]
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16").encode("utf-8")
+    if data[:2] in (b"<\x00", b"\x00<"):
+        return data.decode("utf-16-le" if data[0] == 0x3C else "utf-16-be").encode("utf-8")
+    m = _DECL.match(data[:200])
+    if m:
+        encoding = m.group(1).decode("ascii").lower().replace("_", "-")
+        if encoding not in ("utf-8", "utf8"):
+            return data.decode(encoding).encode("utf-8")
+    return data
+
+
+def _normpath(path: str) -> str:
+    parts: list[str] = []
+    for p in path.split("/"):
+        if p == "..":
+            if parts:
+                parts.pop()
+        elif p and p != ".":
+            parts.append(p)
+    return "/".join(parts)
+
+
+# --- SpreadsheetML on the bytes ----------------------------------------------------------
+
+_NS = rb"(?:[A-Za-z_][\w.-]*:)?"  # an optional namespace prefix (x:c, Strict OOXML writers)
+_ATTR = re.compile(rb"([\w:.-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+
+
+def _tag(name: bytes, body: bool = True) -> re.Pattern[bytes]:
+    """<name attrs/> or <name attrs>body</name>; group 1 attrs, group 2 body (None if empty)."""
+    if not body:
+        return re.compile(rb"<" + _NS + name + rb"\b([^>]*?)/?>")
+    return re.compile(rb"<" + _NS + name + rb"\b([^>]*?)(?:/>|>(.*?)</" + _NS + name + rb"\s*>)", re.S)
+
+
+def _attrs(raw: bytes) -> dict[str, str]:
+    out = {}
+    for m in _ATTR.finditer(raw):
+        key = m.group(1).decode("utf-8").rsplit(":", 1)[-1]
+        value = m.group(2) if m.group(2) is not None else m.group(3)
+        out.setdefault(key, xml_text(value))
+    return out
+
+
+_ELEMENT_CACHE: dict[bytes, re.Pattern[bytes]] = {}
+
+
+def _elements(data: bytes, name: bytes) -> list[dict[str, str]]:
+    pattern = _ELEMENT_CACHE.get(name)
+    if pattern is None:
+        pattern = _ELEMENT_CACHE[name] = _tag(name, body=False)
+    return [_attrs(m.group(1)) for m in pattern.finditer(data)]
+
+
+_ENTITY = re.compile(rb"&(#[0-9]{1,8}|#x[0-9a-fA-F]{1,6}|[A-Za-z][\w.-]*);")
+_NAMED = {b"lt": "<", b"gt": ">", b"amp": "&", b"quot": '"', b"apos": "'"}
+_CDATA = re.compile(rb"<!\[CDATA\[(.*?)\]\]>", re.S)
+
+
+def xml_text(raw: bytes) -> str:
+    """Character data as an XML parser gives it: references resolved, CDATA kept as is."""
+    if b"<![CDATA[" in raw:
+        out, pos = [], 0
+        for m in _CDATA.finditer(raw):
+            out.append(xml_text(raw[pos:m.start()]))
+            out.append(m.group(1).decode("utf-8"))
+            pos = m.end()
+        out.append(xml_text(raw[pos:]))
+        return "".join(out)
+    if b"&" not in raw:
+        return raw.decode("utf-8")
+    return _ENTITY.sub(_reference, raw).decode("utf-8")
+
+
+def _reference(m: re.Match[bytes]) -> bytes:
+    ref = m.group(1)
+    if ref.startswith(b"#"):
+        code = int(ref[2:], 16) if ref[1:2] in (b"x",) else int(ref[1:])
+        if not 0 < code <= 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+            raise ValueError("character reference out of range")
+        return chr(code).encode("utf-8")
+    if ref not in _NAMED:  # no DTD, so no other entity exists: the XML is broken
+        raise ValueError("undefined entity")
+    return _NAMED[ref].encode("utf-8")
+
+
+_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def decode_escapes(text: str) -> str:
+    """SpreadsheetML's ``_xHHHH_`` escapes: ``_x000D_`` is a carriage return, and a typed
+    ``_x0041_`` is stored as ``_x005F_x0041_`` (one left-to-right pass gets both right)."""
+    if "_x" not in text:
+        return text
+    decoded = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in decoded):
+        # escaped surrogate pairs become one character; a lone one cannot be text
+        decoded = decoded.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return decoded
+
+
+_T = _tag(b"t")
+_RPH = re.compile(rb"<" + _NS + rb"rPh\b.*?</" + _NS + rb"rPh\s*>|<" + _NS + rb"rPh\b[^>]*/>", re.S)
+_SI = _tag(b"si")
+
+
+def rich_text(body: bytes | None) -> str:
+    """The text of an <si> or <is>: every <t>, runs included, furigana (rPh) left out."""
+    if not body:
+        return ""
+    if b"rPh" in body:
+        body = _RPH.sub(b"", body)
+    return decode_escapes("".join(xml_text(m.group(2) or b"") for m in _T.finditer(body)))
+
+
+def shared_strings(data: bytes) -> list[str]:
+    return [rich_text(m.group(2)) for m in _SI.finditer(data)]
+
+
+# Number formats (ECMA-376 §18.8.30): built-in ids that show dates/times or percentages.
+_DATE_IDS = {*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59), *range(71, 82)}
+_PERCENT_IDS = {9, 10}
+_QUOTED = re.compile(r'"[^"]*"|\\.|_.|\*.')
+_BRACKET = re.compile(r"\[(?![hms]+\])[^\]]*\]", re.IGNORECASE)
+
+
+def format_class(code: str) -> str:
+    """'percent', 'date' or '' for a number format code ("0.0%", "yyyy/m/d", "#,##0")."""
+    s = _BRACKET.sub("", _QUOTED.sub("", code)).split(";")[0]
+    s = re.sub(r"(?i)general", "", s)
+    if "%" in s:
+        return "percent"
+    s = re.sub(r"[eE][+-]", "", s)  # scientific notation, not the era year
+    return "date" if re.search(r"(?i)[ymdhsegb]", s) else ""
+
+
+_NUMFMT = _tag(b"numFmt", body=False)
+_CELLXFS = re.compile(rb"<" + _NS + rb"cellXfs\b[^>]*>(.*?)</" + _NS + rb"cellXfs\s*>", re.S)
+_XF = re.compile(rb"<" + _NS + rb"xf\b([^>]*?)/?>")
+
+
+def style_classes(data: bytes) -> list[str]:
+    """The format class of each cell style (cellXfs index)."""
+    custom = {}
+    for m in _NUMFMT.finditer(data):
+        a = _attrs(m.group(1))
+        if a.get("numFmtId", "").isdigit():
+            custom[int(a["numFmtId"])] = format_class(a.get("formatCode", ""))
+    block = _CELLXFS.search(data)
+    classes = []
+    for m in _XF.finditer(block.group(1) if block else b""):
+        raw = _attrs(m.group(1)).get("numFmtId", "0")
+        fid = int(raw) if raw.isdigit() else 0
+        if fid in custom:
+            classes.append(custom[fid])
+        else:
+            classes.append("date" if fid in _DATE_IDS else "percent" if fid in _PERCENT_IDS else "")
+    return classes
+
+
+_CELL = _tag(b"c")
+_ROW = _tag(b"row")
+_F = re.compile(rb"<" + _NS + rb"f\b")
+_V = _tag(b"v")
+_IS = _tag(b"is")
+_REF = re.compile(r"^([A-Z]{1,3})([0-9]{1,7})$")
+_SHEET_DATA = re.compile(rb"<" + _NS + rb"sheetData\b[^>]*?(?:/>|>(.*)</" + _NS + rb"sheetData\s*>)", re.S)
+
+
+def column_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def sheet_cells(data: bytes, strings: list[str], styles: list[str]) -> Cells:
+    """Every cell that holds something; cells without a reference follow the previous one."""
+    m = _SHEET_DATA.search(data)
+    body = (m.group(1) or b"") if m else b""
+    cells: Cells = {}
+    if not body:
+        return cells
+    row_no = 0
+    for row in _ROW.finditer(body):
+        r = _attrs(row.group(1)).get("r", "")
+        row_no = int(r) if r.isdigit() else row_no + 1
+        col_no = 0
+        for c in _CELL.finditer(row.group(2) or b""):
+            attrs = _attrs(c.group(1))
+            ref = _REF.match(attrs.get("r", ""))
+            if ref:
+                col_no, row_no = column_index(ref.group(1)), int(ref.group(2))
+            else:  # writers may omit r: the cell follows the previous one
+                col_no += 1
+            if row_no > MAX_ROW or col_no > MAX_COLUMN:  # Excel limits: no such cell exists
+                continue
+            cell = _cell(attrs, c.group(2), strings, styles)
+            if cell is not None:
+                cells[(row_no, col_no)] = cell
+                if len(cells) > MAX_CELLS:
+                    raise Refused("too-large", f"1 シートに {MAX_CELLS:,} 個を超えるセルがあります")
+    return cells
+
+
+def _cell(attrs: dict[str, str], body: bytes | None, strings: list[str], styles: list[str]) -> RawCell | None:
+    t = attrs.get("t", "n")
+    formula = bool(body) and _F.search(body) is not None
+    if t == "inlineStr":
+        m = _IS.search(body or b"")
+        if m is None:
+            return RawCell(None, "s", True) if formula else None
+        return RawCell(rich_text(m.group(2)), "s", formula)
+    vm = _V.search(body) if body else None
+    # <v></v> and <v/> hold nothing, as an element tree's None text: a formula never calculated
+    v = xml_text(vm.group(2)) if vm and vm.group(2) else None
+    if v is None:
+        return RawCell(None, "s", True) if formula else None
+    if t == "s":
+        try:
+            return RawCell(strings[int(v)], "s", formula)
+        except (ValueError, IndexError):
+            return RawCell("#REF!", "e", formula)  # a dangling shared-string index
+    if t == "str":
+        return RawCell(decode_escapes(v), "s", formula)
+    if t == "b":
+        return RawCell(v.strip() in ("1", "true"), "b", formula)
+    if t == "e":
+        return RawCell(v, "e", formula)
+    if t == "d":
+        return RawCell(v, "d", formula)
+    try:
+        number = float(v)
+    except ValueError:
+        return RawCell(v, "s", formula)
+    s = attrs.get("s", "")
+    style = styles[int(s)] if s.isdigit() and int(s) < len(styles) else ""
+    return RawCell(number, "n", formula, style)
+
+
+_WB_PR = _tag(b"workbookPr", body=False)
+_SHEET = _tag(b"sheet", body=False)
+_PROPERTY = _tag(b"property")
+_INNER = re.compile(rb">([^<]*)<")
+_MODIFIED = re.compile(rb"<" + _NS + rb"modified\b[^>]*>([^<]*)<")
+
+
+class _Workbook:
+    def __init__(self, package: _Package, main: str, result: RawWorkbook):
+        self.package, self.main, self.result = package, main, result
+
+    def read(self, want: tuple[str, ...]) -> None:
+        p, result = self.package, self.result
+        data = p.part(self.main)
+        pr = _WB_PR.search(data)
+        if pr:
+            result.date1904 = _attrs(pr.group(1)).get("date1904", "0").lower() in ("1", "true")
+        rels = {rid: (kind, target) for rid, kind, target in p.relationships(self.main)}
+        targets: dict[str, str] = {}
+        for m in _SHEET.finditer(data):
+            a = _attrs(m.group(1))
+            name = a.get("name", "")
+            result.sheets.append((name, a.get("state", "visible")))
+            rel = rels.get(a.get("id", ""))
+            if rel and p.find(rel[1]):
+                targets[name] = p.find(rel[1]) or ""
+        if not result.sheets:
+            raise Refused("corrupt", "ブックにシートがありません")
+        strings: list[str] = []
+        styles: list[str] = []
+        for kind, target in rels.values():
+            name = p.find(target)
+            if name and kind.endswith("/sharedStrings"):
+                strings = shared_strings(p.part(name))
+            elif name and kind.endswith("/styles"):
+                styles = style_classes(p.part(name))
+        self.properties()
+        wanted = [n for n in want if n != FIRST_SHEET]
+        if FIRST_SHEET in want and result.first_sheet():
+            wanted.append(result.first_sheet() or "")
+        if ID_SHEET in targets:
+            result.cells[ID_SHEET] = sheet_cells(p.part(targets[ID_SHEET]), strings, styles)
+        by_fold = {n.casefold(): n for n in targets}
+        for name in wanted:
+            actual = name if name in targets else by_fold.get(name.casefold())
+            if actual and actual not in result.cells:
+                result.cells[actual] = sheet_cells(p.part(targets[actual]), strings, styles)
+
+    def properties(self) -> None:
+        p, result = self.package, self.result
+        found = {kind.rsplit("/", 1)[-1]: target for _i, kind, target in p.relationships("")}
+        custom = p.find(found.get("custom-properties", "docProps/custom.xml"))
+        if custom:
+            for m in _PROPERTY.finditer(p.part(custom)):
+                name = _attrs(m.group(1)).get("name")
+                inner = _INNER.search(m.group(2) or b"")
+                if name and inner:
+                    result.custom.setdefault(name, xml_text(inner.group(1)))
+        core = p.find(found.get("core-properties", "docProps/core.xml"))
+        if core:
+            m = _MODIFIED.search(p.part(core))
+            if m:
+                result.modified = xml_text(m.group(1)).strip()
+

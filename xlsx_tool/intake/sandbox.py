@@ -1,0 +1,190 @@
+"""Confinement for untrusted files: worker processes with memory and time limits.
+
+A reader that aborts (a native crash), hangs or eats memory takes down only its worker;
+the file becomes a problem line and a fresh worker carries on with the rest. Workers are
+started with "spawn" on every platform, so behaviour matches Windows, and live as long as
+the pool: a command reads its master and then every returned file through the same
+workers, giving each a new task (a picklable object with ``run(path)``) when it changes.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any, Protocol
+
+from xlsx_tool.intake.reader import RawWorkbook, read_workbook
+
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_MEMORY = 1536 * 1024 * 1024  # address space per worker
+
+
+class Task(Protocol):
+    def run(self, path: Path) -> Any: ...
+
+    def failed(self, path: Path, code: str, detail: str) -> Any: ...
+
+
+class ReadTask:
+    """Read a workbook's `_id` sheet and the named sheets (the master: FIRST_SHEET)."""
+
+    def __init__(self, want: tuple[str, ...] = ()):
+        self.want = want
+
+    def run(self, path: Path) -> RawWorkbook:
+        return read_workbook(path, self.want)
+
+    def failed(self, path: Path, code: str, detail: str) -> RawWorkbook:
+        return RawWorkbook(failure=code, detail=detail)
+
+
+def _limit_memory(limit: int) -> None:
+    try:
+        import resource  # POSIX only; on Windows the pre-flight caps are the bound
+    except ImportError:
+        return
+    try:
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard == resource.RLIM_INFINITY or hard > limit:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ValueError, OSError):
+        pass
+
+
+def _serve(conn: Connection, memory: int) -> None:
+    _limit_memory(memory)
+    task: Task = ReadTask()
+    while True:
+        try:
+            kind, payload = conn.recv()
+        except (EOFError, OSError):
+            return
+        if kind == "stop":
+            return
+        if kind == "task":
+            task = payload
+            continue
+        path = Path(payload)
+        try:
+            result = task.run(path)
+        except MemoryError:
+            result = task.failed(path, "reader-failed", "メモリの上限を超えました")
+        except BaseException as exc:  # noqa: BLE001 - e.g. a PanicException from a native reader
+            if isinstance(exc, KeyboardInterrupt):
+                return
+            result = task.failed(path, "reader-failed", "読み取り処理の内部エラー")
+        try:
+            conn.send(result)
+        except (EOFError, OSError):
+            return
+
+
+class _Worker:
+    def __init__(self, ctx, memory: int, task: Task | None):
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_serve, args=(child, memory), daemon=True)
+        self.proc.start()
+        child.close()
+        self.job: Path | None = None
+        self.started = 0.0
+        if task is not None:
+            self.conn.send(("task", task))
+
+    def stop(self, kill: bool = False) -> None:
+        try:
+            if kill:
+                self.proc.kill()
+            else:
+                self.conn.send(("stop", None))
+        except (OSError, ValueError):
+            pass
+        self.proc.join(5)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join(5)
+        self.conn.close()
+
+
+class Pool:
+    """Worker processes for untrusted files; use as a context manager."""
+
+    def __init__(self, workers: int | None = None, timeout: float = DEFAULT_TIMEOUT,
+                 memory: int = DEFAULT_MEMORY):
+        self.size = max(1, workers or os.cpu_count() or 1)
+        self.timeout, self.memory = timeout, memory
+        self.ctx = mp.get_context("spawn")
+        self.workers: list[_Worker] = []
+        self.task: Task = ReadTask()
+
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for w in self.workers:
+            w.stop(kill=w.job is not None)
+        self.workers = []
+
+    def _ensure(self, count: int) -> None:
+        while len(self.workers) < min(self.size, count):
+            self.workers.append(_Worker(self.ctx, self.memory, self.task))
+
+    def set_task(self, task: Task) -> None:
+        self.task = task
+        for w in self.workers:
+            w.conn.send(("task", task))
+
+    def run(self, paths: Iterable[Path], task: Task | None = None) -> Iterator[tuple[Path, Any]]:
+        """Yield (path, result) for every path, in completion order, each run in a worker."""
+        if task is not None:
+            self.set_task(task)
+        pending = deque(paths)
+        if not pending:
+            return
+        self._ensure(len(pending))
+        pool = self.workers
+        while pending or any(w.job for w in pool):
+            for w in pool:
+                if w.job is None and pending:
+                    w.job, w.started = pending.popleft(), time.monotonic()
+                    w.conn.send(("job", str(w.job)))
+            busy = {w.conn: w for w in pool if w.job is not None}
+            for conn in wait(list(busy), timeout=min(0.5, self.timeout)):
+                w = busy[conn]
+                job = w.job
+                assert job is not None
+                try:
+                    result = conn.recv()
+                except (EOFError, OSError):
+                    code = w.proc.exitcode
+                    detail = "読み取り処理が異常終了しました" if code is not None else "読み取り処理が応答しません"
+                    result = self.task.failed(job, "reader-failed", detail)
+                    w = self._restart(w)
+                w.job = None
+                yield job, result
+            now = time.monotonic()
+            for w in list(pool):
+                if w.job is not None and now - w.started > self.timeout:
+                    job = w.job
+                    self._restart(w)
+                    yield job, self.task.failed(job, "reader-timeout", str(int(self.timeout)))
+
+    def _restart(self, w: _Worker) -> _Worker:
+        w.stop(kill=True)
+        fresh = _Worker(self.ctx, self.memory, self.task)
+        self.workers[self.workers.index(w)] = fresh
+        return fresh
+
+
+def read_all(paths: Iterable[Path], workers: int | None = None, timeout: float = DEFAULT_TIMEOUT,
+             memory: int = DEFAULT_MEMORY, task: Task | None = None) -> Iterator[tuple[Path, Any]]:
+    """Run `task` (default: read the workbook) over `paths` in a pool of its own."""
+    with Pool(workers, timeout, memory) as pool:
+        yield from pool.run(paths, task or ReadTask())

@@ -1,0 +1,92 @@
+"""The sequences the commands run: load, then one stage (or several), sharing worker processes.
+
+cli.py turns options into one call here and a result into words and an exit code. A
+command that reads untrusted files (the master, the department list, the returns) starts
+one pool of confined workers and uses it for all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from xlsx_tool.define.master import Loaded, load
+from xlsx_tool.errors import ToolError
+from xlsx_tool.intake.sandbox import Pool
+from xlsx_tool.problems import Problem
+
+
+class DefinitionErrors(ToolError):
+    """The definition or the master has errors: nothing else can run."""
+
+    def __init__(self, folder: Path, problems: list[Problem]):
+        self.problems = problems
+        errors = sum(p.is_error for p in problems) or 1
+        super().__init__(f"調査定義または施策マスタに {errors} 件のエラーがあります。"
+                         f"xlsx-tool check {folder} で確認し、修正してから再実行してください。")
+
+
+def load_checked(folder: Path, pool: Pool | None = None) -> Loaded:
+    loaded, problems = load(folder, pool)
+    if loaded is None or any(p.is_error for p in problems):
+        raise DefinitionErrors(folder, problems)
+    return loaded
+
+
+def check(folder: Path) -> tuple[Loaded | None, list[Problem]]:
+    return load(folder)
+
+
+def generate(folder: Path, force: bool = False, progress: Callable[[str], None] | None = None):
+    from xlsx_tool.forms.generate import generate as write_forms
+
+    loaded = load_checked(folder)
+    return loaded, write_forms(loaded, force=force, progress=progress)
+
+
+def collect(folder: Path, progress: Callable[[int, int], None] | None = None,
+            resubmit_deadline: str | None = None, workers: int | None = None):
+    from xlsx_tool.collect.run import collect as run_collect
+
+    with Pool(workers) as pool:
+        loaded = load_checked(folder, pool)
+        return loaded, run_collect(loaded, pool, progress, resubmit_deadline=resubmit_deadline)
+
+
+def summarize(folder: Path, allow_missing: bool = False, loaded: Loaded | None = None):
+    from xlsx_tool.summarize.run import summarize as run_summarize
+
+    loaded = loaded or load_checked(folder)
+    return loaded, run_summarize(loaded, allow_missing=allow_missing)
+
+
+@dataclass
+class DemoResult:
+    loaded: Loaded
+    forms: list[Path]
+    returned: list[Path]
+    collect: object
+    summary: object
+
+
+def demo(folder: Path, say: Callable[[str], None]) -> DemoResult:
+    """The whole cycle on the bundled example, departments simulated by filling the forms."""
+    from xlsx_tool import demo as D
+    from xlsx_tool.collect.run import collect as run_collect
+    from xlsx_tool.forms.generate import generate as write_forms
+    from xlsx_tool.summarize.run import summarize as run_summarize
+
+    D.copy_example(folder)
+    say(f"例の調査をコピーしました: {folder}")
+    with Pool() as pool:
+        loaded = load_checked(folder, pool)
+        made = write_forms(loaded)
+        say(f"調査票を作成しました: {len(made.written)} 課（{made.folder}）")
+        returned = D.fill_all(loaded, made.written)
+        say(f"各課の回答を記入して 2_回収 に置きました: {len(returned)} ファイル")
+        result = run_collect(loaded, pool)
+    summary = run_summarize(loaded)
+    if summary.refused:
+        raise ToolError("例の回答に未回答の施策があります（同梱データの誤りです）。")
+    return DemoResult(loaded, made.written, returned, result, summary)

@@ -1,0 +1,57 @@
+"""summarize: the ledger's snapshot of the last collect -> tallies -> 集計結果.xlsx."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from xlsx_tool.collect.run import check_version
+from xlsx_tool.define import survey as S
+from xlsx_tool.define.master import Loaded
+from xlsx_tool.errors import ToolError
+from xlsx_tool.ledger import Snapshot, exists, open_ledger
+from xlsx_tool.summarize.tally import Tally, tally
+from xlsx_tool.xlsxout import atomic_write
+
+
+class StaleAnswers(ToolError):
+    """The answers on record were checked against another definition or master."""
+
+
+@dataclass
+class SummaryResult:
+    tally: Tally
+    path: Path | None  # None when refused because of missing answers
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def refused(self) -> bool:
+        return self.path is None
+
+
+def current_snapshot(loaded: Loaded) -> Snapshot:
+    """The last collect's answers, refused when the definition or master changed since."""
+    path = loaded.survey.path(S.LEDGER_FILE)
+    if not exists(path):
+        return Snapshot()
+    with open_ledger(path) as ledger:
+        snap = ledger.snapshot()
+    if snap.fingerprint and snap.fingerprint != check_version(loaded):
+        raise StaleAnswers(
+            "回収（collect）の後に調査定義（survey.toml）または施策マスタが変更されています。"
+            f"回答を新しい施策マスタで確認し直すため、xlsx-tool collect {loaded.survey.folder} を"
+            "実行してから集計してください（xlsx-tool run なら続けて行います）。")
+    return snap
+
+
+def summarize(loaded: Loaded, allow_missing: bool = False) -> SummaryResult:
+    from xlsx_tool.summarize.workbook import summary_workbook
+
+    survey = loaded.survey
+    snap = current_snapshot(loaded)
+    t = tally(survey, loaded.master, snap.answers, snap.invalid)
+    if t.missing and not allow_missing:
+        return SummaryResult(t, None)
+    path = survey.path(S.OUTPUT_DIR, survey.summary_file)
+    atomic_write(path, summary_workbook(survey, loaded.master, t))
+    return SummaryResult(t, path)
