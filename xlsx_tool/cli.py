@@ -117,7 +117,8 @@ class _Progress:
     """A progress bar on a terminal; on a pipe, nothing until the result."""
 
     def __init__(self, label: str):
-        self.label, self.bar, self.tty = label, None, sys.stderr.isatty()
+        self.label, self.tty = label, sys.stderr.isatty()
+        self.bar: Any = None
 
     def __enter__(self) -> _Progress:
         return self

@@ -107,7 +107,7 @@ def install() -> None:
 
     for name, module in list(sys.modules.items()):
         if name == "click" or name.startswith("click."):
-            if getattr(module, "_", None) is not None and callable(module._):
-                module._ = gettext
+            if callable(getattr(module, "_", None)):
+                setattr(module, "_", gettext)  # noqa: B010 - the name is click's gettext alias
             if callable(getattr(module, "ngettext", None)):
-                module.ngettext = ngettext
+                setattr(module, "ngettext", ngettext)  # noqa: B010

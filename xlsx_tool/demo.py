@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from pathlib import Path
 
 from xlsx_tool.bundled import bundled
@@ -56,7 +57,7 @@ def form_positions(wb) -> tuple[str, dict[str, int], dict[str, int]]:
     return sheet, columns, rows
 
 
-def fill_form(form: Path, out: Path, answers: dict[str, dict[str, object]],
+def fill_form(form: Path, out: Path, answers: Mapping[str, Mapping[str, object]],
               respondent: dict[str, tuple[int, str]] | None = None) -> int:
     """Type answers into a form's input cells; save as `out`. Returns the cells filled.
 
@@ -68,10 +69,10 @@ def fill_form(form: Path, out: Path, answers: dict[str, dict[str, object]],
     sheet, columns, rows = form_positions(wb)
     ws = wb[sheet]
     filled = 0
-    for _label, (column, value) in (respondent or {}).items():
+    for _label, (column, text) in (respondent or {}).items():
         cell = ws.cell(L.RESPONDENT_ROW + 1, column)
-        if value and not cell.protection.locked:
-            cell.value = value
+        if text and not cell.protection.locked:
+            cell.value = text
             cell.data_type = "s"
     for measure, fields in answers.items():
         if measure not in rows:

@@ -14,18 +14,22 @@ everything that came back.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from xlsx_tool.errors import OutputError
 
+T = TypeVar("T")
+
 SCHEMA_VERSION = 2
+LOCK_WAIT = 10.0  # seconds to wait for another program holding the ledger
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS received (
@@ -89,11 +93,22 @@ class Snapshot:
     invalid: set[str] = field(default_factory=set)  # measures answered but with an error
 
 
+def _guarded(method: Callable[..., T]) -> Callable[..., T]:
+    """Any SQLite failure becomes one sentence naming the ledger and what to do."""
+    @functools.wraps(method)
+    def wrapper(self: Ledger, *args: Any, **kw: Any) -> T:
+        try:
+            return method(self, *args, **kw)
+        except sqlite3.Error as exc:
+            raise _failure(self.path, exc) from exc
+    return wrapper
+
+
 class Ledger:
     def __init__(self, path: Path):
         self.path = path
         try:
-            self.conn = sqlite3.connect(path, timeout=10)
+            self.conn = sqlite3.connect(path, timeout=LOCK_WAIT)
             self.conn.executescript(SCHEMA)
             self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
             self.conn.commit()
@@ -112,6 +127,7 @@ class Ledger:
             raise _failure(self.path, exc) from exc
 
     # --- received files -------------------------------------------------------------------
+    @_guarded
     def cached(self, sha256: str, fingerprint: str) -> dict[str, Any] | None:
         """The stored result of a file already checked against this definition and master."""
         row = self.conn.execute("SELECT result FROM received WHERE sha256=? AND fingerprint=?",
@@ -138,6 +154,7 @@ class Ledger:
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('snapshot_fingerprint', ?)", (fingerprint,))
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('snapshot_at', ?)", (stamp,))
 
+    @_guarded
     def earlier(self, department: str) -> list[dict[str, Any]]:
         """Every identified file of a department on record (for replacements), newest first."""
         rows = self.conn.execute(
@@ -146,6 +163,7 @@ class Ledger:
         return [{"sha256": s, "path": p, "saved_at": sa or "", "mtime": m or "",
                  "result": json.loads(r) if r else {}} for s, p, sa, m, r in rows]
 
+    @_guarded
     def history(self) -> list[dict[str, Any]]:
         self.conn.row_factory = sqlite3.Row
         try:
@@ -155,6 +173,7 @@ class Ledger:
         finally:
             self.conn.row_factory = None
 
+    @_guarded
     def snapshot(self) -> Snapshot:
         meta = dict(self.conn.execute("SELECT key, value FROM meta"))
         snap = Snapshot(meta.get("snapshot_fingerprint", ""), meta.get("snapshot_at", ""))
@@ -172,6 +191,7 @@ class Ledger:
         return snap
 
     # --- distributions ----------------------------------------------------------------------
+    @_guarded
     def distributions(self, current_only: bool = True) -> dict[str, dict[str, Any]]:
         """department -> its current form record (version, file, measures, sha256)."""
         sql = "SELECT department, version, file, measures, generated_at, sha256 FROM distributions"
@@ -180,6 +200,7 @@ class Ledger:
         return {d: {"version": v, "file": f, "measures": json.loads(m), "generated_at": g, "sha256": s}
                 for d, v, f, m, g, s in self.conn.execute(sql)}
 
+    @_guarded
     def versions(self, department: str) -> dict[str, list[str]]:
         """Every form version ever generated for a department -> its measures."""
         return {v: json.loads(m) for v, m in self.conn.execute(
@@ -195,6 +216,7 @@ class Ledger:
                              (department, version, file, json.dumps(measures, ensure_ascii=False), stamp, sha))
 
     # --- deliveries -------------------------------------------------------------------------
+    @_guarded
     def delivered(self, department: str, kind: str, key: str) -> bool:
         return self.conn.execute("SELECT 1 FROM deliveries WHERE department=? AND kind=? AND key=?",
                                  (department, kind, key)).fetchone() is not None
@@ -204,6 +226,7 @@ class Ledger:
             conn.execute("INSERT INTO deliveries (department, kind, key, recipient, sent_at, message_id) "
                          "VALUES (?,?,?,?,?,?)", (department, kind, key, recipient, now(), message_id))
 
+    @_guarded
     def deliveries(self) -> list[dict[str, Any]]:
         return [{"department": d, "kind": k, "key": key, "recipient": r, "sent_at": s, "message_id": m}
                 for d, k, key, r, s, m in self.conn.execute(

@@ -10,11 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from xlsx_tool.define.master import Loaded, load
 from xlsx_tool.errors import ToolError
 from xlsx_tool.intake.sandbox import Pool
 from xlsx_tool.problems import Problem
+
+if TYPE_CHECKING:
+    from xlsx_tool.collect.decide import CollectResult
+    from xlsx_tool.summarize.run import SummaryResult
 
 
 class DefinitionErrors(ToolError):
@@ -66,8 +71,8 @@ class DemoResult:
     loaded: Loaded
     forms: list[Path]
     returned: list[Path]
-    collect: object
-    summary: object
+    collect: CollectResult
+    summary: SummaryResult
 
 
 def demo(folder: Path, say: Callable[[str], None]) -> DemoResult:

@@ -7,6 +7,7 @@ Templates are `str.format` strings filled from the keyword arguments of `make()`
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from xlsx_tool.textnorm import clip, clip_middle
 
@@ -116,8 +117,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "formula-no-value": (ERROR, "「{field}」は数式ですが計算結果が保存されていません。値を直接入力してください。"),
     "formula-value": (NOTICE, "「{field}」は数式のため、計算結果「{value}」を読み取りました。"),
     "measure-missing": (ERROR, "施策番号「{measure}」の行がありません。行を削除せず、配布した調査票に入力してください。"),
-    "measure-added-after-form": (ERROR, "施策番号「{measure}」は調査票の作成後に施策マスタへ追加された施策のため、この調査票にはありません（提出者の不備ではありません）。この施策を含む新しい調査票で回答を依頼してください。"),
-    "measure-removed-after-form": (NOTICE, "施策番号「{measure}」は調査票の作成後に施策マスタから削除されたため、集計に使いません。"),
+    "measure-added-after-form": (WARNING, "施策番号「{measure}」は調査票の作成後に施策マスタへ追加された施策のため、この調査票にはありません（提出者の不備ではありません）。この施策は未回答です。新しい調査票を送って回答を依頼してください。"),
+    "measure-removed-after-form": (NOTICE, "施策番号「{measure}」は調査票の作成後に施策マスタでこの所管課の施策ではなくなったため{value}、この行の回答は集計に使いません。"),
     "master-changed-value": (NOTICE, "「{field}」は調査票の作成後に施策マスタで変更されています（調査票では「{value}」、現在は「{current}」）。現在の施策マスタの値で集計します。"),
     "number-is-date": (ERROR, "「{field}」の値が日付（{value}）として保存されています（「1/2」のような入力を Excel は日付に変えます）。数値だけを半角数字で入力し直してください。"),
     "number-is-percent": (ERROR, "「{field}」の値がパーセント（{value}）として保存されています。「%」を付けず、数値だけを入力し直してください。"),
@@ -213,13 +214,13 @@ class Problem:
 SEVERITY_LABEL = {ERROR: "エラー", WARNING: "警告", NOTICE: "お知らせ"}
 
 
-def make(code: str, *, severity: str | None = None, **kw) -> Problem:
+def make(code: str, *, severity: str | None = None, **kw: Any) -> Problem:
     """Build a Problem from its code; keyword arguments fill the template and the position.
 
     Every value is bounded (a 2-million-character header must not become a 4 MB line).
     """
     default_severity, template = MESSAGES[code]
-    position = {k: _bound(k, kw.pop(k)) for k in list(kw) if k in _POSITION}
+    position: dict[str, Any] = {k: _bound(k, kw.pop(k)) for k in list(kw) if k in _POSITION}
     kw = {k: clip(_one_line(str(v)), 60) if isinstance(v, str) else v for k, v in kw.items()}
     fill = {**position, **kw}
     message = template.format_map(_Blank(fill))

@@ -72,16 +72,10 @@ def close_to_bytes(wb: Any, buffer: io.BytesIO) -> bytes:
 
 
 def _umask() -> int:
-    # os.umask can only be read by setting it; done once, on the main thread at first use.
-    global _UMASK
-    if _UMASK is None:
-        current = os.umask(0o022)
-        os.umask(current)
-        _UMASK = current
-    return _UMASK
-
-
-_UMASK: int | None = None
+    """The process umask (os.umask can only be read by setting it, so set it back at once)."""
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
 
 
 def write_failure(path: Path, exc: OSError) -> OutputError:

@@ -49,9 +49,9 @@ def write_corrections(loaded: Loaded, result: CollectResult, deadline: str | Non
         for p in sub.problems:
             if p.severity == P.NOTICE:
                 continue
-            typed = sub.typed.get(p.measure, {}).get(p.field)
+            sent = sub.typed.get(p.measure, {}).get(p.field)
             if p.measure in mine and p.field in fields:
-                correction.marks.setdefault((p.measure, p.field), []).append(Mark(p.code, p.message, typed))
+                correction.marks.setdefault((p.measure, p.field), []).append(Mark(p.code, p.message, sent))
             elif p.measure in mine:
                 correction.marks.setdefault((p.measure, ""), []).append(Mark(p.code, p.message))
             elif p.is_error:

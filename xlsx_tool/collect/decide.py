@@ -61,12 +61,14 @@ class DepartmentStatus:
     respondent: dict[str, str] = field(default_factory=dict)
     correction: str = ""  # file name of the correction copy
     replaced: bool = False
+    unanswered: int = 0  # measures added to the master after its form was made
 
     def as_dict(self) -> dict[str, Any]:
         return {"department": self.department, "status": self.status, "file": self.file,
                 "received": self.received, "measures": self.measures, "problems": self.errors,
                 "warnings": self.warnings, "respondent": self.respondent,
-                "correction": self.correction or None, "replaced": self.replaced}
+                "correction": self.correction or None, "replaced": self.replaced,
+                "unanswered": self.unanswered}
 
 
 @dataclass
@@ -80,7 +82,8 @@ class CollectResult:
 
     @property
     def complete(self) -> bool:
-        return all(d.status == SUBMITTED for d in self.departments)
+        """Every department submitted, and every measure answered."""
+        return all(d.status == SUBMITTED and not d.unanswered for d in self.departments)
 
     def count(self, status: str) -> int:
         return sum(d.status == status for d in self.departments)
@@ -148,7 +151,8 @@ def decide(loaded: Loaded, submissions: list[Submission], skipped: list[dict[str
         departments.append(DepartmentStatus(
             d, NEEDS_FIX if chosen.errors else SUBMITTED, chosen.file, received(chosen),
             len(loaded.measures_of(d)), chosen.errors, chosen.warnings, dict(chosen.respondent),
-            replaced=replacement is not None))
+            replaced=replacement is not None,
+            unanswered=sum(p.code == "measure-added-after-form" for p in chosen.problems)))
     return CollectResult(departments, problems, skipped, submissions, replacements)
 
 

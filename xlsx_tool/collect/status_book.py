@@ -97,7 +97,7 @@ class _StatusWriter:
         write_text(ws, 2, 0, counts, self.f_note)
         by_file = {s.file: s for s in r.submissions}
         contacts = loaded.departments_list
-        rows = sorted(r.departments, key=lambda d: (ORDER[d.status], d.department))
+        rows = sorted(r.departments, key=lambda d: (ORDER[d.status] - (0.5 if d.unanswered else 0), d.department))
         for i, d in enumerate(rows, 4):
             contact = contacts.get(d.department) if contacts else None
             sub = by_file.get(d.file)
@@ -112,6 +112,9 @@ class _StatusWriter:
                     what = (what + " " if what else "") + f"（確認：{warn}）"
             else:
                 what = ""
+            if d.unanswered:
+                what += (f" 調査票の作成後に追加された施策が {d.unanswered} 件あり未回答です。"
+                         "新しい調査票（1_配布）を送ってください。")
             if d.replaced:
                 what += " 以前の提出から回答が差し替えられています（「差し替え」シート）。"
             respondent = "　".join(v for v in (d.respondent.get("記入者", ""),

@@ -191,11 +191,13 @@ class _FormCheck:
             ref = L.cell_ref(rows[0], number_col)
             if number not in mine:
                 owner = everyone.get(number)
-                if owner:
+                if self.on_form is not None and number in self.on_form:
+                    # on the form as made, taken away by a later master: not the department's doing
+                    sub.add("measure-removed-after-form", sheet=sheet, cell=ref, measure=number,
+                            value=f"（現在は {owner.department} の施策）" if owner else "")
+                elif owner:
                     sub.add("measure-other-department", sheet=sheet, cell=ref, measure=number,
                             value=owner.department)
-                elif self.on_form is not None and number in self.on_form:
-                    sub.add("measure-removed-after-form", sheet=sheet, cell=ref, measure=number)
                 else:
                     sub.add("measure-added", sheet=sheet, cell=ref, measure=number)
                 continue

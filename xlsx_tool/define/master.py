@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from xlsx_tool import problems as P
 from xlsx_tool.define import survey as S
@@ -25,6 +26,9 @@ from xlsx_tool.intake.reader import FIRST_SHEET, RawWorkbook
 from xlsx_tool.intake.sandbox import Pool, ReadTask
 from xlsx_tool.problems import Problem
 from xlsx_tool.textnorm import choice_key, measure_key, natural_key, squash
+
+if TYPE_CHECKING:
+    from xlsx_tool.define.departments import DepartmentList
 
 EXAMPLE_MARK = "（記入例）"  # init's example row carries this in its name; check flags it
 MAX_ROWS = 100_000
@@ -105,7 +109,7 @@ class Loaded:
     survey: Survey
     master: Master
     problems: tuple[Problem, ...]
-    departments_list: object = None  # define.departments.DepartmentList, when the survey names one
+    departments_list: DepartmentList | None = None  # 所管課一覧, when the survey names one
     cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
@@ -185,7 +189,7 @@ def _read_csv(path: Path) -> list[list[object]]:
     else:
         raise TableError("master-unreadable", {"detail": "文字コードを判別できません。UTF-8 または Shift_JIS で保存してください"})
     if "\x00" in text:
-        raise TableError("master-unreadable", {"detail": "テキスト（CSV）ではありません"})
+        raise TableError("master-unreadable", {"detail": "テキスト（CSV）ではありません。Excel で開いて .xlsx 形式で保存し直してください"})
     rows: list[list[object]] = []
     try:
         for row in csv.reader(io.StringIO(text, newline="")):
@@ -299,7 +303,7 @@ def load_master(survey: Survey, pool: Pool | None = None) -> tuple[Master | None
             continue
         number_cell = row[index[S.COL_NUMBER]] if index[S.COL_NUMBER] < len(row) else None
         number = measure_key(number_cell)
-        where = {"file": file, "row": r}
+        where: dict[str, Any] = {"file": file, "row": r}
         if not number:
             found.append(P.make("empty-measure-number", column=S.COL_NUMBER, **where))
             continue

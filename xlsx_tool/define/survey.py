@@ -337,10 +337,11 @@ class _Builder:
             seen.add(key)
 
     def mail(self, table: dict) -> MailSettings:
-        messages = {}
+        messages: dict[str, tuple[str, str]] = {}
         for kind in MAIL_KINDS:
             t = self.table(table, kind)
-            messages[kind] = (self.text(t, "subject"), t.get("body") if isinstance(t.get("body"), str) else "")
+            body = t.get("body")
+            messages[kind] = (self.text(t, "subject"), body if isinstance(body, str) else "")
         for kind, (subject, body) in messages.items():
             for where, text in (("subject", subject), ("body", body)):
                 for name in re.findall(r"\{([^{}]*)\}", text):

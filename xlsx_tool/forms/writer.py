@@ -13,6 +13,7 @@ import datetime as dt
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from xlsx_tool.define import survey as S
 from xlsx_tool.define.master import Loaded, Measure, ended_values, is_ended
@@ -127,7 +128,7 @@ class _FormWriter:
         self.f_required = f({"bg_color": REQUIRED_FILL})
         self.f_table = f({**base, "text_wrap": True})
         self.f_table_head = f({**base, "bold": True, "bg_color": HEADER_FILL})
-        self.lists = None
+        self.lists: Any = None  # the hidden list sheet, made when a list is too long to inline
         self.list_row = 0
 
     # --- the instructions sheet -------------------------------------------------------------

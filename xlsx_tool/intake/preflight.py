@@ -15,9 +15,10 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_ENTRIES = 1000
 MAX_ENTRY_BYTES = 64 * 1024 * 1024
 MAX_TOTAL_BYTES = 200 * 1024 * 1024
-# A ratio cap only for entries big enough to matter: a real sheet full of styled empty cells
-# compresses past 100:1 (measured: tests/test_intake.py), and the absolute caps already bound
-# memory and time. Only a part that is both large and absurdly compressed is refused.
+# A ratio cap only for XML parts big enough to matter (other parts, such as a pasted picture,
+# are never inflated): a real sheet full of styled empty cells compresses past 100:1
+# (tests/test_intake.py measures one), and the absolute caps already bound memory and time.
+# Only a part that is both large and near deflate's limit (about 1032:1) is refused.
 MAX_RATIO = 1000
 RATIO_MIN_BYTES = 4 * 1024 * 1024
 

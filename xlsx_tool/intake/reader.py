@@ -61,7 +61,8 @@ class RawWorkbook:
 
     def first_sheet(self) -> str | None:
         visible = [n for n, state in self.sheets if state == "visible"]
-        return (visible or [n for n, _s in self.sheets] or [None])[0]
+        everything = visible or [n for n, _s in self.sheets]
+        return everything[0] if everything else None
 
 
 def read_workbook(path: Path, want: tuple[str, ...] = ()) -> RawWorkbook:
@@ -132,11 +133,10 @@ class _Package:
         self.parts: dict[str, bytes] = {}
 
     def scan_all(self) -> None:
-        for name, info in self.entries.items():
+        """Every XML part is read (and checked) once; other parts (images) are never inflated."""
+        for name in self.entries:
             if name.lower().endswith(_XML_SUFFIXES) or name == "[Content_Types].xml":
                 self.part(name)
-            else:
-                F.check_ratio(info)
 
     def find(self, name: str) -> str | None:
         """A part by name; zip names are case-sensitive but some writers vary the case."""
@@ -199,9 +199,9 @@ class _Package:
                 raise Refused("zip-archive", "Excel ファイルを圧縮した ZIP ファイル")
             raise Refused("zip-archive", "ZIP 圧縮ファイル")
         kind = self.content_type(main).lower()
-        if "wordprocessingml" in kind:
+        if "wordprocessingml" in kind or (not kind and main.lower().startswith("word/")):
             raise Refused("not-a-workbook", "Word の文書")
-        if "presentationml" in kind:
+        if "presentationml" in kind or (not kind and main.lower().startswith("ppt/")):
             raise Refused("not-a-workbook", "PowerPoint の資料")
         if main.lower().endswith(".bin") or "binary" in kind:
             raise Refused("xlsb")
@@ -250,7 +250,7 @@ def _tag(name: bytes, body: bool = True) -> re.Pattern[bytes]:
 
 
 def _attrs(raw: bytes) -> dict[str, str]:
-    out = {}
+    out: dict[str, str] = {}
     for m in _ATTR.finditer(raw):
         key = m.group(1).decode("utf-8").rsplit(":", 1)[-1]
         value = m.group(2) if m.group(2) is not None else m.group(3)
@@ -276,7 +276,8 @@ _CDATA = re.compile(rb"<!\[CDATA\[(.*?)\]\]>", re.S)
 def xml_text(raw: bytes) -> str:
     """Character data as an XML parser gives it: references resolved, CDATA kept as is."""
     if b"<![CDATA[" in raw:
-        out, pos = [], 0
+        out: list[str] = []
+        pos = 0
         for m in _CDATA.finditer(raw):
             out.append(xml_text(raw[pos:m.start()]))
             out.append(m.group(1).decode("utf-8"))
@@ -421,7 +422,7 @@ def sheet_cells(data: bytes, strings: list[str], styles: list[str]) -> Cells:
 
 def _cell(attrs: dict[str, str], body: bytes | None, strings: list[str], styles: list[str]) -> RawCell | None:
     t = attrs.get("t", "n")
-    formula = bool(body) and _F.search(body) is not None
+    formula = body is not None and _F.search(body) is not None
     if t == "inlineStr":
         m = _IS.search(body or b"")
         if m is None:
@@ -485,11 +486,11 @@ class _Workbook:
         strings: list[str] = []
         styles: list[str] = []
         for kind, target in rels.values():
-            name = p.find(target)
-            if name and kind.endswith("/sharedStrings"):
-                strings = shared_strings(p.part(name))
-            elif name and kind.endswith("/styles"):
-                styles = style_classes(p.part(name))
+            part = p.find(target)
+            if part and kind.endswith("/sharedStrings"):
+                strings = shared_strings(p.part(part))
+            elif part and kind.endswith("/styles"):
+                styles = style_classes(p.part(part))
         self.properties()
         wanted = [n for n in want if n != FIRST_SHEET]
         if FIRST_SHEET in want and result.first_sheet():
@@ -507,14 +508,14 @@ class _Workbook:
         found = {kind.rsplit("/", 1)[-1]: target for _i, kind, target in p.relationships("")}
         custom = p.find(found.get("custom-properties", "docProps/custom.xml"))
         if custom:
-            for m in _PROPERTY.finditer(p.part(custom)):
-                name = _attrs(m.group(1)).get("name")
-                inner = _INNER.search(m.group(2) or b"")
-                if name and inner:
-                    result.custom.setdefault(name, xml_text(inner.group(1)))
+            for prop in _PROPERTY.finditer(p.part(custom)):
+                key = _attrs(prop.group(1)).get("name")
+                inner = _INNER.search(prop.group(2) or b"")
+                if key and inner:
+                    result.custom.setdefault(key, xml_text(inner.group(1)))
         core = p.find(found.get("core-properties", "docProps/core.xml"))
         if core:
-            m = _MODIFIED.search(p.part(core))
-            if m:
-                result.modified = xml_text(m.group(1)).strip()
+            when = _MODIFIED.search(p.part(core))
+            if when:
+                result.modified = xml_text(when.group(1)).strip()
 

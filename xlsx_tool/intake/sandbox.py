@@ -156,16 +156,15 @@ class Pool:
                     w.job, w.started = pending.popleft(), time.monotonic()
                     w.conn.send(("job", str(w.job)))
             busy = {w.conn: w for w in pool if w.job is not None}
-            for conn in wait(list(busy), timeout=min(0.5, self.timeout)):
-                w = busy[conn]
+            for ready in wait(list(busy), timeout=min(0.5, self.timeout)):
+                w = busy[ready]  # type: ignore[index]
+                conn = w.conn
                 job = w.job
                 assert job is not None
                 try:
                     result = conn.recv()
-                except (EOFError, OSError):
-                    code = w.proc.exitcode
-                    detail = "読み取り処理が異常終了しました" if code is not None else "読み取り処理が応答しません"
-                    result = self.task.failed(job, "reader-failed", detail)
+                except (EOFError, OSError):  # the worker died (a native crash, or killed)
+                    result = self.task.failed(job, "reader-failed", "読み取り処理が異常終了しました")
                     w = self._restart(w)
                 w.job = None
                 yield job, result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from xlsx_tool.define.master import Master, Measure, ended_values, is_ended
@@ -122,7 +123,7 @@ def trend(survey: Survey, previous: str, current: str) -> str:
 
 
 def tally(survey: Survey, master: Master, answers: Mapping[str, Mapping[str, object]],
-          invalid: set[str] = frozenset()) -> Tally:
+          invalid: AbstractSet[str] = frozenset()) -> Tally:
     """Count the ratings of every measure; a measure without a valid rating is 未回答."""
     scale = survey.rating_scale
     values = list(scale.names)

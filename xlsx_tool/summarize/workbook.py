@@ -212,12 +212,12 @@ class _SummaryWriter:
         for c, width in enumerate((8, 40, 10, 10, 10, 8)):
             ws.set_column(c, c, width)
         self.text(ws, 0, 0, f"前年度から評価が変わった施策（{s.year_label}）", self.f_title)
-        for c, h in enumerate(("番号", "施策名", s.group_label, "前年度", "今年度", "変化")):
-            self.text(ws, 2, c, h, self.f_head)
+        for col, h in enumerate(("番号", "施策名", s.group_label, "前年度", "今年度", "変化")):
+            self.text(ws, 2, col, h, self.f_head)
         order = {g.id: i for i, g in enumerate(s.groups)}
         rows = sorted(t.changes, key=lambda c: order.get(c.group, len(order)))
-        for i, c in enumerate(rows):
-            for j, value in enumerate((c.measure, c.name, c.group, c.previous, c.current, TREND_LABEL[c.trend])):
+        for i, ch in enumerate(rows):
+            for j, value in enumerate((ch.measure, ch.name, ch.group, ch.previous, ch.current, TREND_LABEL[ch.trend])):
                 self.text(ws, 3 + i, j, value, self.f_text)
         if not rows:
             self.text(ws, 3, 0, "前年度から評価が変わった施策はありません。")

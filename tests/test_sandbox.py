@@ -1,0 +1,50 @@
+"""The worker pool: a file that crashes, hangs or exhausts its worker is one failure line,
+and the pool goes on with fresh workers for the rest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.support.tasks import Misbehave
+from xlsx_tool.intake.sandbox import Pool
+
+
+def names(tmp_path: Path, *stems: str) -> list[Path]:
+    paths = []
+    for stem in stems:
+        p = tmp_path / f"{stem}.xlsx"
+        p.write_bytes(b"x")
+        paths.append(p)
+    return paths
+
+
+def test_crash_timeout_memory_and_exceptions_each_become_one_result(tmp_path):
+    paths = names(tmp_path, "ok1", "crash", "ok2", "hang", "ok3", "memory", "raise", "panic", "ok4")
+    with Pool(workers=2, timeout=3, memory=512 * 1024 * 1024) as pool:
+        results = dict(pool.run(paths, Misbehave()))
+    assert set(results) == set(paths)
+    by_stem = {p.stem: r for p, r in results.items()}
+    assert by_stem["crash"] == ("reader-failed", "読み取り処理が異常終了しました")
+    assert by_stem["hang"] == ("reader-timeout", "3")
+    assert by_stem["memory"] == ("reader-failed", "メモリの上限を超えました")
+    assert by_stem["raise"] == ("reader-failed", "読み取り処理の内部エラー")
+    assert by_stem["panic"] == ("reader-failed", "読み取り処理の内部エラー")
+    assert all(by_stem[f"ok{i}"][0] == "ok" for i in range(1, 5))
+
+
+def test_workers_are_reused_across_runs_and_restarted_after_a_crash(tmp_path):
+    with Pool(workers=1, timeout=10) as pool:
+        first = dict(pool.run(names(tmp_path, "a"), Misbehave()))
+        second = dict(pool.run(names(tmp_path, "b"), Misbehave()))
+        pid_a = first[tmp_path / "a.xlsx"][1].split(":")[1]
+        pid_b = second[tmp_path / "b.xlsx"][1].split(":")[1]
+        assert pid_a == pid_b  # one long-lived worker, not one per batch
+        list(pool.run(names(tmp_path, "crash2"), Misbehave()))
+        third = dict(pool.run(names(tmp_path, "c"), Misbehave()))
+        assert third[tmp_path / "c.xlsx"][1].split(":")[1] != pid_a  # a fresh worker after the crash
+
+
+def test_an_empty_run_starts_no_worker(tmp_path):
+    with Pool(workers=2) as pool:
+        assert list(pool.run([], Misbehave())) == []
+        assert pool.workers == []
