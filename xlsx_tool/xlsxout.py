@@ -33,6 +33,73 @@ def new_workbook(buffer: io.BytesIO) -> Any:
     })
 
 
+_SHEET_CLASS: Any = None
+
+
+def sheet_class() -> Any:
+    """A worksheet whose estimated row heights stay auto-height rows.
+
+    Excel fits a row without a stored height to its wrapped text; LibreOffice's import does
+    not, it prints what is stored (seen with LibreOffice 7.4). So rows holding wrapped text
+    get a height estimated from that text, stored *without* customHeight: LibreOffice prints
+    it, and Excel still refits the row while a department types into it.
+    """
+    global _SHEET_CLASS
+    if _SHEET_CLASS is None:
+        from xlsxwriter.worksheet import Worksheet
+
+        class FittedSheet(Worksheet):
+            def __init__(self) -> None:
+                super().__init__()
+                self.fitted_rows: set[int] = set()
+
+            def fit_row(self, row: int, height: float) -> None:
+                self.set_row(row, height)
+                self.fitted_rows.add(row)
+
+            def _unset_custom(self, tag: str, attributes: list) -> list:
+                if tag == "row" and attributes and attributes[0][0] == "r" \
+                        and int(attributes[0][1]) - 1 in self.fitted_rows:
+                    return [a for a in attributes if a[0] != "customHeight"]
+                return attributes
+
+            def _xml_start_tag_unencoded(self, tag: str, attributes: list | None = None) -> None:
+                super()._xml_start_tag_unencoded(tag, self._unset_custom(tag, attributes or []))
+
+            def _xml_empty_tag_unencoded(self, tag: str, attributes: list | None = None) -> None:
+                super()._xml_empty_tag_unencoded(tag, self._unset_custom(tag, attributes or []))
+
+        _SHEET_CLASS = FittedSheet
+    return _SHEET_CLASS
+
+
+def add_sheet(wb: Any, name: str) -> Any:
+    return wb.add_worksheet(name, worksheet_class=sheet_class())
+
+
+LINE = 1.5  # line height per point of font size (游ゴシック is tall; LibreOffice's fallback is lower)
+
+
+def text_height(text: str, width: float, font: float = 10.0) -> float:
+    """Points a wrapped text needs in a column `width` characters wide.
+
+    A column width counts digit widths of the default font; a full-width character takes
+    a little under two of them (measured: 12 in a width-20 column). One per width unit is
+    counted here, so the estimate errs towards room to spare, never towards a cut answer.
+    """
+    from xlsx_tool.textnorm import display_width
+
+    per_line = max(width * 10.0 / font, 2.0)
+    lines = sum(max(1, -(-display_width(part) // int(per_line))) for part in text.split("\n"))
+    return round(lines * font * LINE + 4, 1)
+
+
+def fit_row(ws: Any, row: int, cells: list[tuple[str, float]], font: float = 10.0, minimum: float = 0.0) -> None:
+    """Give a row the height its tallest wrapped cell needs (see sheet_class)."""
+    height = max([minimum, font * LINE + 4, *(text_height(t, w, font) for t, w in cells if t)])
+    ws.fit_row(row, min(height, 409))  # Excel limit: a row is at most 409 points high
+
+
 def ok(ret: int | None, what: str) -> None:
     """xlsxwriter reports trouble by return code (-1 out of range, -2 bad value, -3 …)."""
     if ret is not None and ret < 0:

@@ -12,6 +12,12 @@ Typical use in a test::
         libreoffice_or_skip()
         res = lo_fill(form, tmp_path / "out.xlsx", {"調査票": {"H4": "達成"}}, ["調査票"])
 
+A clerk's edits (see lo_fill.py for all operations) run before ``fill``::
+
+        lo_fill(form, out, edits=[{"op": "unprotect", "sheet": "調査票"},
+                                  {"op": "insert_columns", "sheet": "調査票", "before": "F"},
+                                  {"op": "type", "sheet": "調査票", "cell": "H6", "text": "75%"}])
+
 or decorate the test with ``@requires_libreoffice``. Without LibreOffice the
 test is skipped, except under CI (``CI=true``) where it fails.
 """
@@ -121,17 +127,27 @@ def _run(cmd: list[str], timeout: float, cwd: str | None = None) -> subprocess.C
 def lo_fill(
     in_path,
     out_path,
-    fill: dict,
-    inspect: list[str],
+    fill: dict | None = None,
+    inspect: list[str] | tuple[str, ...] = (),
     *,
+    edits: list[dict] | None = None,
+    locale: str | None = None,
     all_validations: bool = False,
     allow_locked: bool = False,
     check: bool = True,
     timeout: float = TIMEOUT,
 ) -> dict:
-    """Open in_path in LibreOffice, type ``fill`` ({sheet: {cell: value}}) into
-    it, inspect the sheets in ``inspect``, save as out_path (xlsx) and return
-    lo_fill.py's JSON result (see its docstring for the keys).
+    """Open in_path in LibreOffice, apply ``edits`` in order, type ``fill``
+    ({sheet: {cell: value}}) into it, inspect the sheets in ``inspect`` (by
+    their names after the edits), save as out_path (xlsx) and return
+    lo_fill.py's JSON result (see its docstring for the keys and for the edit
+    operations, e.g. ``{"op": "unprotect", "sheet": "調査票"}``,
+    ``{"op": "insert_columns", "sheet": "調査票", "before": "F"}``,
+    ``{"op": "type", "sheet": "調査票", "cell": "G6", "text": "1/2"}``).
+
+    ``locale`` (e.g. "ja-JP") is the locale LibreOffice runs in, which decides
+    how "type" input is parsed ("2021/4/1" is a date in ja-JP, text in en-US);
+    None keeps the environment's (usually C.UTF-8, i.e. en-US).
 
     With check=True (default) a result with ok false raises RuntimeError
     carrying the error and stderr; with check=False it is returned as is.
@@ -142,11 +158,14 @@ def lo_fill(
     if find_soffice() is None:
         raise RuntimeError("soffice not found (apt-get install libreoffice-calc)")
     spec = {
-        "fill": fill,
+        "fill": fill or {},
         "inspect": list(inspect),
         "all_validations": all_validations,
         "allow_locked": allow_locked,
+        "edits": list(edits or []),
     }
+    if locale:
+        spec["locale"] = locale
     with tempfile.TemporaryDirectory(prefix="lo_fill_spec_") as tmp:
         spec_path = Path(tmp, "spec.json")
         spec_path.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
@@ -167,6 +186,12 @@ def lo_fill(
             )
         )
     return result
+
+
+def lo_edit(in_path, out_path, edits: list[dict], **kwargs) -> dict:
+    """lo_fill() with only edits: ``lo_edit(form, out, [{"op": "remove_sheet", "sheet": "_id"}])``.
+    Keyword arguments (fill, inspect, locale, check, ...) are passed on."""
+    return lo_fill(in_path, out_path, edits=edits, **kwargs)
 
 
 def convert(path, fmt: str, outdir, *, timeout: float = TIMEOUT) -> Path:

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Fill cells of an .xlsx with LibreOffice Calc (through UNO), inspect it, save it.
+"""Edit and fill an .xlsx with LibreOffice Calc (through UNO), inspect it, save it.
 
 Standalone: stdlib + ``uno`` only, no project imports. ``uno`` lives in the
 system Python (Debian: /usr/bin/python3 with python3-uno), not in the project's
@@ -9,11 +9,18 @@ venv, so run this as a subprocess:
 
 SPEC.json (UTF-8)::
 
-    {"fill": {"調査票": {"H4": "達成", "I4": 12, "J4": "text"}},
+    {"edits": [{"op": "unprotect", "sheet": "調査票"}, ...],   # optional, see below
+     "fill": {"調査票": {"H4": "達成", "I4": 12, "J4": "text"}},
      "inspect": ["調査票"],
      "all_validations": false,   # optional: also report non-LIST validations
-     "allow_locked": false}      # optional: allow filling locked cells
+     "allow_locked": false,      # optional: allow filling locked cells
+     "locale": "ja-JP"}          # optional: LibreOffice's locale (default: environment's)
 
+Order: the edits, in list order; then "fill"; then "inspect" (sheet names as
+they are after the edits); then the save.
+
+Fill
+----
 Cells are set the way a person typing would end up with them: str -> setString
 (stored as text, even "12" or "=A1"), int/float -> setValue, null -> cleared.
 Every value is read back; if LibreOffice did not take it, that is an error.
@@ -21,9 +28,70 @@ Every value is read back; if LibreOffice did not take it, that is an error.
 Found by testing (LibreOffice 7.4): the UNO API writes straight through sheet
 protection and data validation. So this script itself refuses (error) to fill a
 locked cell on a protected sheet, as the UI would, unless "allow_locked" is
-set; sheets are never unprotected. Values that a LIST validation would not
-accept are only reported, under "list_problems".
+set. Values that a LIST validation would not accept are only reported, under
+"list_problems".
 
+Edits (what a careless clerk does)
+----------------------------------
+Each entry is an object with "op"; unknown ops or keys are an error before
+LibreOffice starts. Columns are letters ("F") or 1-based numbers (6 or "6",
+as the `_id` sheet records them); rows are 1-based numbers. "count" defaults
+to 1. Like the UI, structural edits and pastes refuse a protected sheet
+(LibreOffice's API would only throw a bare RuntimeException, or for a paste
+silently do nothing), so unprotect first::
+
+    {"op": "unprotect", "sheet": "調査票", "password": ""}    # password defaults to ""
+    {"op": "protect", "sheet": "調査票", "password": ""}
+    {"op": "insert_columns", "sheet": "調査票", "before": "F", "count": 1}
+    {"op": "delete_columns", "sheet": "調査票", "column": "D", "count": 1}
+    {"op": "insert_rows", "sheet": "調査票", "before": 7, "count": 1}
+    {"op": "delete_rows", "sheet": "調査票", "row": 7, "count": 1}
+    {"op": "copy_row", "sheet": "調査票", "from": 6, "to": 20, "count": 1,
+     "mode": "all"}         # "all": whole rows as Ctrl+C/Ctrl+V (values, formats,
+                            # validation); "values": paste values only
+    {"op": "remove_sheet", "sheet": "_id"}       # hidden/very hidden sheets too
+    {"op": "rename_sheet", "sheet": "調査票", "to": "入力"}
+    {"op": "show_sheet", "sheet": "_id"}          # unhide
+    {"op": "type", "sheet": "調査票", "cell": "G6", "text": "1/2"}
+    {"op": "set", "sheet": "調査票", "cell": "G6", "value": "1/2"}     # as in "fill"
+    {"op": "set", "sheet": "調査票", "cell": "G6", "formula": "=1+1"}  # setFormula
+                            # ("set" takes "allow_locked" too; default: the SPEC's)
+
+"type" enters text exactly as typed into the cell and confirmed with Enter:
+it puts the cell cursor on the cell (controller.select) and dispatches
+``.uno:EnterString`` (StringName=text) to the document's frame; that runs
+ScViewFunc::EnterData, Calc's own input path. Found by testing (LibreOffice
+7.4.7, locale en-US from C.UTF-8, saved as .xlsx and read back with openpyxl):
+
+    typed       cell format "General"                  openpyxl reads
+    "1/2"       46024.0 (2 Jan of this year), MM/DD/YY  datetime, is_date True
+    "75%"       0.75, 0.00%                             0.75, "0.00%"
+    "1,234"     1234.0, General                         1234
+    "=1+1"      formula, 2                              "=1+1"
+    "'123"      text "123"                              "123"
+    "2021/4/1"  text (not a date in en-US)              "2021/4/1"
+
+With "locale": "ja-JP": "2021/4/1" -> 44287 with M"月"D"日", "1/2" ->
+M"月"D"日", "75%" -> "0%". Calc applies the recognised format only when the
+cell's format is the default of its type (General, or the default date, ...):
+in a cell formatted "#,##0.###" (the 実績値 column) "1/2" becomes the number
+46024 shown as "46,024", keeping "#,##0.###" - what the Calc UI does too.
+The alternative XCell.setFormula() parses input as well ("1/2" -> 46024,
+"75%" -> 0.75, "=1+1" -> formula) but always with en-US rules and WITHOUT
+setting any number format, so "1/2" ends up as a plain number; it is what
+"set" with "formula" uses, not "type". Not reproduced by "type": AutoInput
+(completion from the column), AutoCorrect, and the validation check of the
+input line (a STOP list refusing a value: reported under "list_problems" as
+for "fill" - a paste in Calc bypasses validation too). Typing into a locked
+cell of a protected sheet or into a hidden sheet is an error, checked before
+dispatching: Calc drops such input silently, and in testing the second
+refused input in our hidden frame crashed soffice. "text": "" clears the
+contents (the Delete key).
+
+The `_id` sheet is not parsed here.
+
+Result
+------
 Prints exactly one JSON object on stdout::
 
     {"ok": true,
@@ -37,10 +105,19 @@ Prints exactly one JSON object on stdout::
      "used_range": {"調査票": "A1:K53"},
      "filled": {"調査票": {"H4": "達成", "I4": 12.0}},
      "list_problems": [],
+     "edits": [{"op": "unprotect", "sheet": "調査票", "was_protected": true, "ok": true},
+               {"op": "type", "sheet": "調査票", "cell": "G6", "text": "1/2",
+                "kind": "VALUE", "value": 46024.0, "display": "01/02/26",
+                "formula": "46024", "number_format": "MM/DD/YY", "ok": true}, ...],
+     "locale": null,
      "seconds": 3.2}
 
-or ``{"ok": false, "error": "..."}`` with exit code 1.
+or ``{"ok": false, "error": "..."}`` with exit code 1; when an edit failed the
+error starts with "edits[i] OP:" and "edits" lists the ones done plus the
+failed one (with "ok": false and its "error").
 
+``kind`` is the cell type (EMPTY, VALUE, TEXT, FORMULA); ``formula`` is
+XCell.getFormula() (API syntax: English names, ";" separators).
 ``show_list`` is com.sun.star.sheet.TableValidationVisibility:
 0 = HIDDEN, 1 = UNSORTED, 2 = SORTEDASCENDING. ``formula1`` is in
 LibreOffice syntax: a literal list reads '"a";"b"', a range '$Lists.$A$1:$A$3'.
@@ -49,6 +126,9 @@ LibreOffice syntax: a literal list reads '"a";"b"', a range '$Lists.$A$1:$A$3'.
 The soffice executable is taken from $SOFFICE, else ``soffice``/``libreoffice``
 on PATH. Each run starts its own headless soffice with a fresh temporary user
 profile and a unique pipe name, and always ends it and removes the profile.
+"locale" is given to soffice as LC_ALL/LANG (LibreOffice reads them even when
+the C library lacks that locale); setting ooSetupSystemLocale in the profile
+instead was ignored or only half applied (parsing changed, formats did not).
 """
 
 import json
@@ -113,12 +193,15 @@ def enum_name(v):
 class Office:
     """A private headless soffice reached over a named pipe."""
 
-    def __init__(self):
+    def __init__(self, locale=None):
+        self.locale = locale
         self.profile = tempfile.mkdtemp(prefix="lo_fill_profile_")
         self.pipe = "lo_fill_" + uuid.uuid4().hex
         self.log_path = os.path.join(self.profile, "soffice.log")
         self.proc = None
         self.desktop = None
+        self.ctx = None
+        self.smgr = None
         self._log = None
 
     def start(self):
@@ -140,8 +223,15 @@ class Office:
         self._log = open(self.log_path, "wb")
         # Own session/process group so the whole soffice tree (shell wrapper,
         # oosplash, soffice.bin) can be ended by our own pid.
+        env = None
+        if self.locale:
+            # LibreOffice takes its default ("system") locale from these
+            # variables even when the C library has no such locale installed.
+            posix = self.locale.replace("-", "_") + ".UTF-8"
+            env = dict(os.environ, LC_ALL=posix, LANG=posix)
         self.proc = subprocess.Popen(
             cmd,
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -171,8 +261,9 @@ class Office:
                     f"log:\n{self.log_tail()}"
                 )
             time.sleep(0.25)
-        smgr = ctx.ServiceManager
-        self.desktop = smgr.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
+        self.ctx = ctx
+        self.smgr = ctx.ServiceManager
+        self.desktop = self.smgr.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
 
     def log_tail(self):
         try:
@@ -360,30 +451,467 @@ def fill_cells(doc, fill, allow_locked=False):
             out[addr] = got
             # The API bypasses data validation too: report values that a STOP
             # list validation would have refused (not an error by itself).
-            v = cell.getPropertyValue("Validation")
-            if value is not None and enum_name(v.Type) == "LIST":
-                items = list_items(doc, v.getFormula1())
-                text = cell.getString()
-                if items is None:
-                    problems.append(
-                        {
-                            "cell": where,
-                            "value": value,
-                            "problem": "list not resolved",
-                            "formula1": v.getFormula1(),
-                        }
-                    )
-                elif text not in items:
-                    problems.append(
-                        {
-                            "cell": where,
-                            "value": value,
-                            "problem": "not in list",
-                            "allowed": items,
-                            "error_style": enum_name(v.ErrorAlertStyle),
-                        }
-                    )
+            if value is not None:
+                problem = list_problem(doc, cell, where, value)
+                if problem:
+                    problems.append(problem)
     return filled, problems
+
+
+def list_problem(doc, cell, where, value):
+    """A "list_problems" entry when cell has a LIST validation its text is not in."""
+    v = cell.getPropertyValue("Validation")
+    if enum_name(v.Type) != "LIST":
+        return None
+    items = list_items(doc, v.getFormula1())
+    if items is None:
+        return {
+            "cell": where,
+            "value": value,
+            "problem": "list not resolved",
+            "formula1": v.getFormula1(),
+        }
+    if cell.getString() not in items:
+        return {
+            "cell": where,
+            "value": value,
+            "problem": "not in list",
+            "allowed": items,
+            "error_style": enum_name(v.ErrorAlertStyle),
+        }
+    return None
+
+
+# --------------------------------------------------------------------------
+# Edits: what a careless clerk does to the workbook before (or instead of)
+# filling it in. Each op is a function (editor, entry) -> details dict.
+
+EDIT_OPS = {}
+
+
+def edit_op(name, required=(), optional=()):
+    def deco(func):
+        EDIT_OPS[name] = (func, ("op",) + tuple(required), tuple(optional))
+        return func
+
+    return deco
+
+
+def check_edits(edits):
+    """Validate the "edits" list up front (before soffice starts)."""
+    if not isinstance(edits, list):
+        raise FillError('"edits" must be a list of {"op": ...} objects')
+    for i, entry in enumerate(edits):
+        if not isinstance(entry, dict) or "op" not in entry:
+            raise FillError(f'edits[{i}]: must be an object with an "op" key, not {entry!r}')
+        op = entry["op"]
+        if op not in EDIT_OPS:
+            raise FillError(
+                f"edits[{i}]: unknown op {op!r} (known: {', '.join(sorted(EDIT_OPS))})"
+            )
+        _func, required, optional = EDIT_OPS[op]
+        missing = [k for k in required if k not in entry]
+        if missing:
+            raise FillError(f"edits[{i}] {op}: missing key(s) {', '.join(missing)}")
+        unknown = [k for k in entry if k not in required and k not in optional]
+        if unknown:
+            raise FillError(
+                f"edits[{i}] {op}: unknown key(s) {', '.join(unknown)} "
+                f"(allowed: {', '.join(required + optional)})"
+            )
+
+
+def column_index(value, what="column"):
+    """'F' (letters) or 6 / '6' (1-based number, as `_id` records it) -> 0-based index."""
+    n = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        n = value
+    elif isinstance(value, str):
+        v = value.strip()
+        if v.isdigit():
+            n = int(v)
+        elif v.isascii() and v.isalpha() and len(v) <= 3:
+            n = 0
+            for ch in v.upper():
+                n = n * 26 + ord(ch) - 64
+    if n is None or n < 1:
+        raise FillError(f"{what} must be a column letter such as 'F' or a 1-based number, not {value!r}")
+    return n - 1
+
+
+def row_index(value, what="row"):
+    """1-based row number (int or digit string) -> 0-based index."""
+    n = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        n = value
+    elif isinstance(value, str) and value.strip().isdigit():
+        n = int(value.strip())
+    if n is None or n < 1:
+        raise FillError(f"{what} must be a 1-based row number, not {value!r}")
+    return n - 1
+
+
+def count_of(entry):
+    n = entry.get("count", 1)
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise FillError(f'"count" must be a positive integer, not {n!r}')
+    return n
+
+
+def used_end(sheet):
+    """(last column, last row) of the used area, 0-based."""
+    cursor = sheet.createCursor()
+    cursor.gotoEndOfUsedArea(False)
+    a = cursor.getRangeAddress()
+    return a.EndColumn, a.EndRow
+
+
+def require_unprotected(sheet, doing):
+    if sheet.isProtected():
+        raise FillError(
+            f"sheet {sheet.getName()!r} is protected, so {doing} is not possible (the Calc UI "
+            "refuses it too); put "
+            + json.dumps({"op": "unprotect", "sheet": sheet.getName()}, ensure_ascii=False)
+            + " first"
+        )
+
+
+def require_structure_editable(doc, doing):
+    if doc.isProtected():
+        raise FillError(f"the workbook structure is protected, so {doing} is not possible")
+
+
+def cell_report(doc, cell):
+    """What a cell holds now: kind, value, display text, formula, number format."""
+    kind = enum_name(cell.getType())
+    if kind == "VALUE":
+        value = cell.getValue()
+    elif kind == "TEXT":
+        value = cell.getString()
+    elif kind == "FORMULA":
+        rtype = cell.getPropertyValue("FormulaResultType2")
+        # com.sun.star.sheet.FormulaResult: VALUE 1, STRING 2, ERROR 4
+        value = cell.getValue() if rtype == 1 else cell.getString()
+    else:
+        value = None
+    fmt = doc.getNumberFormats().getByKey(cell.getPropertyValue("NumberFormat"))
+    return {
+        "kind": kind,
+        "value": value,
+        "display": cell.getString(),
+        "formula": cell.getFormula(),
+        "number_format": fmt.FormatString,
+    }
+
+
+class Editor:
+    def __init__(self, doc, office, allow_locked=False):
+        self.doc = doc
+        self.office = office
+        self.allow_locked = allow_locked
+        self.problems = []
+        self._dispatcher = None
+
+    def sheet(self, entry):
+        name = entry.get("sheet")
+        if not isinstance(name, str):
+            raise FillError(f'"sheet" must be a sheet name, not {name!r}')
+        return get_sheet(self.doc, name)
+
+    def cell(self, sheet, addr):
+        where = f"{sheet.getName()}!{addr}"
+        if not isinstance(addr, str):
+            raise FillError(f'{where}: "cell" must be an address such as "F6"')
+        try:
+            cell = sheet.getCellRangeByName(addr)
+        except Exception as e:
+            raise FillError(f"{where}: bad cell address: {e}") from e
+        a = cell.getRangeAddress()
+        if a.StartColumn != a.EndColumn or a.StartRow != a.EndRow:
+            raise FillError(f"{where}: a single cell is needed, not a range")
+        return cell, where
+
+    def dispatcher(self):
+        if self._dispatcher is None:
+            self._dispatcher = self.office.smgr.createInstanceWithContext(
+                "com.sun.star.frame.DispatchHelper", self.office.ctx
+            )
+        return self._dispatcher
+
+    def apply(self, edits):
+        done = []
+        for i, entry in enumerate(edits):
+            op = entry["op"]
+            func = EDIT_OPS[op][0]
+            try:
+                details = func(self, entry)
+            except Exception as e:
+                msg = str(e) if isinstance(e, FillError) else f"{type(e).__name__}: {e}"
+                err = FillError(f"edits[{i}] {op}: {msg}")
+                err.partial = {"edits": done + [dict(entry, ok=False, error=msg)]}
+                raise err from e
+            result = {"op": op}
+            if "sheet" in entry:
+                result["sheet"] = entry["sheet"]
+            result.update(details)
+            result["ok"] = True
+            done.append(result)
+        return done
+
+
+@edit_op("unprotect", required=("sheet",), optional=("password",))
+def op_unprotect(ed, e):
+    sheet = ed.sheet(e)
+    password = e.get("password", "")
+    if not isinstance(password, str):
+        raise FillError('"password" must be a string')
+    was = bool(sheet.isProtected())
+    if was:
+        try:
+            sheet.unprotect(password)
+        except Exception as ex:  # IllegalArgumentException for a wrong password
+            raise FillError(
+                f"sheet {sheet.getName()!r}: could not remove protection with password "
+                f"{password!r} (wrong password?): {ex}"
+            ) from ex
+        if sheet.isProtected():
+            raise FillError(f"sheet {sheet.getName()!r} is still protected after unprotect")
+    return {"was_protected": was}
+
+
+@edit_op("protect", required=("sheet",), optional=("password",))
+def op_protect(ed, e):
+    sheet = ed.sheet(e)
+    password = e.get("password", "")
+    if not isinstance(password, str):
+        raise FillError('"password" must be a string')
+    was = bool(sheet.isProtected())
+    if not was:
+        sheet.protect(password)
+        if not sheet.isProtected():
+            raise FillError(f"sheet {sheet.getName()!r} did not become protected")
+    return {"was_protected": was}
+
+
+def _insert(ed, e, axis):
+    sheet = ed.sheet(e)
+    count = count_of(e)
+    if axis == "columns":
+        idx = column_index(e["before"], '"before"')
+        label = col_letters(idx)
+        coll = sheet.getColumns()
+    else:
+        idx = row_index(e["before"], '"before"')
+        label = idx + 1
+        coll = sheet.getRows()
+    require_unprotected(sheet, f"inserting {axis}")
+    if idx >= coll.getCount():
+        raise FillError(f"{axis[:-1]} {label} is outside the sheet")
+    end_col, end_row = used_end(sheet)
+
+    def line(i):
+        if axis == "columns":
+            return sheet.getCellRangeByPosition(i, 0, i, end_row).getDataArray()
+        return sheet.getCellRangeByPosition(0, i, end_col, i).getDataArray()
+
+    before = line(idx)
+    try:
+        coll.insertByIndex(idx, count)
+    except Exception as ex:  # e.g. content would be pushed off the sheet
+        raise FillError(f"LibreOffice refused to insert {count} {axis} before {label}: {ex}") from ex
+    empty = all(v == "" for i in range(idx, idx + count) for row in line(i) for v in row)
+    if line(idx + count) != before or not empty:
+        raise FillError(f"inserting {count} {axis} before {label} did not shift the content")
+    return {"before": label, "count": count}
+
+
+def _delete(ed, e, axis):
+    sheet = ed.sheet(e)
+    count = count_of(e)
+    if axis == "columns":
+        idx = column_index(e["column"], '"column"')
+        label = col_letters(idx)
+        coll = sheet.getColumns()
+    else:
+        idx = row_index(e["row"], '"row"')
+        label = idx + 1
+        coll = sheet.getRows()
+    require_unprotected(sheet, f"deleting {axis}")
+    if idx + count > coll.getCount():
+        raise FillError(f"{count} {axis} from {label} go beyond the sheet")
+    try:
+        coll.removeByIndex(idx, count)
+    except Exception as ex:
+        raise FillError(f"LibreOffice refused to delete {count} {axis} from {label}: {ex}") from ex
+    key = "column" if axis == "columns" else "row"
+    return {key: label, "count": count}
+
+
+@edit_op("insert_columns", required=("sheet", "before"), optional=("count",))
+def op_insert_columns(ed, e):
+    return _insert(ed, e, "columns")
+
+
+@edit_op("insert_rows", required=("sheet", "before"), optional=("count",))
+def op_insert_rows(ed, e):
+    return _insert(ed, e, "rows")
+
+
+@edit_op("delete_columns", required=("sheet", "column"), optional=("count",))
+def op_delete_columns(ed, e):
+    return _delete(ed, e, "columns")
+
+
+@edit_op("delete_rows", required=("sheet", "row"), optional=("count",))
+def op_delete_rows(ed, e):
+    return _delete(ed, e, "rows")
+
+
+@edit_op("remove_sheet", required=("sheet",))
+def op_remove_sheet(ed, e):
+    sheet = ed.sheet(e)
+    name = sheet.getName()
+    visible = bool(sheet.getPropertyValue("IsVisible"))
+    protected = bool(sheet.isProtected())
+    require_structure_editable(ed.doc, f"removing sheet {name!r}")
+    sheets = ed.doc.getSheets()
+    if sheets.getCount() < 2:
+        raise FillError(f"{name!r} is the only sheet; a workbook needs one")
+    sheets.removeByName(name)
+    if sheets.hasByName(name):
+        raise FillError(f"sheet {name!r} is still there after removing it")
+    return {"was_visible": visible, "was_protected": protected}
+
+
+@edit_op("rename_sheet", required=("sheet", "to"))
+def op_rename_sheet(ed, e):
+    sheet = ed.sheet(e)
+    old, new = sheet.getName(), e["to"]
+    if not isinstance(new, str) or not new:
+        raise FillError(f'"to" must be a non-empty sheet name, not {new!r}')
+    require_structure_editable(ed.doc, f"renaming sheet {old!r}")
+    sheets = ed.doc.getSheets()
+    if new != old and sheets.hasByName(new):
+        raise FillError(f"there is already a sheet named {new!r}")
+    try:
+        sheet.setName(new)
+    except Exception as ex:
+        raise FillError(f"LibreOffice refused the sheet name {new!r}: {ex}") from ex
+    if not sheets.hasByName(new):
+        raise FillError(f"LibreOffice did not rename {old!r} to {new!r} (invalid name?)")
+    return {"to": new}
+
+
+@edit_op("show_sheet", required=("sheet",))
+def op_show_sheet(ed, e):
+    sheet = ed.sheet(e)
+    was = bool(sheet.getPropertyValue("IsVisible"))
+    if not was:
+        require_structure_editable(ed.doc, f"showing sheet {sheet.getName()!r}")
+        sheet.setPropertyValue("IsVisible", True)
+        if not sheet.getPropertyValue("IsVisible"):
+            raise FillError(f"sheet {sheet.getName()!r} stayed hidden")
+    return {"was_visible": was}
+
+
+@edit_op("copy_row", required=("sheet", "from", "to"), optional=("count", "mode"))
+def op_copy_row(ed, e):
+    sheet = ed.sheet(e)
+    src = row_index(e["from"], '"from"')
+    dst = row_index(e["to"], '"to"')
+    count = count_of(e)
+    mode = e.get("mode", "all")
+    if mode not in ("all", "values"):
+        raise FillError(f'"mode" must be "all" (Ctrl+C, Ctrl+V) or "values" (paste values only), not {mode!r}')
+    require_unprotected(sheet, "pasting rows")
+    nrows = sheet.getRows().getCount()
+    if max(src, dst) + count > nrows:
+        raise FillError(f"rows {src + 1}/{dst + 1} (+{count}) go beyond the sheet")
+    end_col, _ = used_end(sheet)
+
+    def block(first):
+        return sheet.getCellRangeByPosition(0, first, end_col, first + count - 1)
+
+    before = block(src).getFormulaArray()
+    if mode == "all":
+        last_col = sheet.getColumns().getCount() - 1
+        source = sheet.getCellRangeByPosition(0, src, last_col, src + count - 1).getRangeAddress()
+        sheet.copyRange(sheet.getCellByPosition(0, dst).getCellAddress(), source)
+        after = block(dst).getFormulaArray()
+        # Relative references in formulas move with the paste; compare kinds.
+        same = all(
+            (a == b) or (a.startswith("=") and b.startswith("="))
+            for ra, rb in zip(before, after, strict=True)
+            for a, b in zip(ra, rb, strict=True)
+        )
+    else:
+        data = block(src).getDataArray()
+        block(dst).setDataArray(data)
+        same = block(dst).getDataArray() == data
+    if not same:
+        raise FillError(f"row(s) {src + 1} were not copied to {dst + 1}")
+    return {"from": src + 1, "to": dst + 1, "count": count, "mode": mode}
+
+
+@edit_op("type", required=("sheet", "cell", "text"))
+def op_type(ed, e):
+    sheet = ed.sheet(e)
+    cell, where = ed.cell(sheet, e["cell"])
+    text = e["text"]
+    if not isinstance(text, str):
+        raise FillError(f'{where}: "text" must be a string (what is typed), not {text!r}')
+    if not sheet.getPropertyValue("IsVisible"):
+        raise FillError(f'{where}: the sheet is hidden, a user cannot type there (use "show_sheet" first)')
+    # Checked here because the UI would refuse - Calc drops such input silently,
+    # and a second refused input crashed soffice in a hidden frame (7.4).
+    if sheet.isProtected() and cell.getPropertyValue("CellProtection").IsLocked:
+        raise FillError(f"{where}: cell is locked on a protected sheet; a user could not type {text!r} here")
+    if text == "":
+        cell.setString("")  # the Delete key: contents gone, format kept
+    else:
+        ctrl = ed.doc.getCurrentController()
+        if ctrl is None or not ctrl.select(cell):
+            raise FillError(f"{where}: could not put the cell cursor on the cell")
+        a, b = ctrl.getSelection().getRangeAddress(), cell.getRangeAddress()
+        if (a.Sheet, a.StartColumn, a.StartRow) != (b.Sheet, b.StartColumn, b.StartRow):
+            raise FillError(f"{where}: the cell cursor is on {range_name(a)}, not on the cell")
+        ed.dispatcher().executeDispatch(
+            ctrl.getFrame(), ".uno:EnterString", "", 0, (prop("StringName", text),)
+        )
+    report = cell_report(ed.doc, cell)
+    if text != "" and report["kind"] == "EMPTY":
+        raise FillError(f"{where}: Calc did not take the input {text!r}")
+    out = {"cell": e["cell"], "text": text}
+    out.update(report)
+    problem = list_problem(ed.doc, cell, where, text) if text != "" else None
+    if problem:
+        ed.problems.append(problem)
+        out["list_problem"] = problem
+    return out
+
+
+@edit_op("set", required=("sheet", "cell"), optional=("value", "formula", "allow_locked"))
+def op_set(ed, e):
+    sheet = ed.sheet(e)
+    cell, where = ed.cell(sheet, e["cell"])
+    if ("value" in e) == ("formula" in e):
+        raise FillError(f'{where}: give exactly one of "value" and "formula"')
+    allow_locked = bool(e.get("allow_locked", ed.allow_locked))
+    if "value" in e:
+        _filled, problems = fill_cells(ed.doc, {sheet.getName(): {e["cell"]: e["value"]}}, allow_locked)
+        ed.problems.extend(problems)
+    else:
+        formula = e["formula"]
+        if not isinstance(formula, str) or not formula.startswith("="):
+            raise FillError(f'{where}: "formula" must be a string starting with "=", not {formula!r}')
+        if not allow_locked and sheet.isProtected() and cell.getPropertyValue("CellProtection").IsLocked:
+            raise FillError(f"{where}: cell is locked on a protected sheet")
+        cell.setFormula(formula)
+        if enum_name(cell.getType()) != "FORMULA":
+            raise FillError(f"{where}: {formula!r} did not become a formula")
+    out = {"cell": e["cell"]}
+    out.update(cell_report(ed.doc, cell))
+    return out
 
 
 def range_name(a):
@@ -441,29 +969,41 @@ def inspect_sheet(sheet, all_validations=False):
 
 
 def run(in_path, out_path, spec):
-    import uno  # noqa: F401  (fail early, inside the JSON error path, if missing)
-
     fill = spec.get("fill") or {}
     inspect = spec.get("inspect") or []
     all_validations = bool(spec.get("all_validations", False))
     allow_locked = bool(spec.get("allow_locked", False))
+    edits = spec.get("edits") or []
+    locale = spec.get("locale") or None
     if not isinstance(fill, dict) or not isinstance(inspect, list):
         raise FillError('SPEC must be {"fill": {sheet: {cell: value}}, "inspect": [sheet, ...]}')
+    check_edits(edits)
+    if locale is not None and (
+        not isinstance(locale, str)
+        or not all(part.isascii() and part.isalnum() for part in locale.split("-"))
+    ):
+        raise FillError(f'"locale" must be a language tag such as "ja-JP", not {locale!r}')
+    import uno  # noqa: F401  (fail early, inside the JSON error path, if missing)
+
     in_file = Path(in_path).resolve()
     if not in_file.is_file():
         raise FillError(f"input file not found: {in_file}")
     out_file = Path(out_path).resolve()
     out_file.parent.mkdir(parents=True, exist_ok=True)
 
-    office = Office()
+    office = Office(locale)
     doc = None
     try:
         # Load a private copy: LibreOffice puts a .~lock.NAME# file beside the
         # document, and a parallel run opening the same IN.xlsx would then fail
-        # to load it ("type detection failed" / None).
+        # to load it ("type detection failed" / None). ASCII names, for both
+        # the copy and the saved file (moved to OUT afterwards): under a
+        # "locale" the C library lacks, soffice cannot open or write paths
+        # with e.g. Japanese characters.
         work = Path(office.profile, "doc")
         work.mkdir()
-        src = work / in_file.name
+        src = work / ("input" + in_file.suffix)
+        saved = work / "output.xlsx"
         shutil.copyfile(str(in_file), str(src))
         office.start()
         doc = office.desktop.loadComponentFromURL(
@@ -477,7 +1017,10 @@ def run(in_path, out_path, spec):
         if not doc.supportsService("com.sun.star.sheet.SpreadsheetDocument"):
             raise FillError(f"{in_file} did not load as a spreadsheet")
 
+        editor = Editor(doc, office, allow_locked)
+        edit_results = editor.apply(edits)
         filled, problems = fill_cells(doc, fill, allow_locked)
+        problems = editor.problems + problems
         try:
             doc.calculateAll()
         except Exception:
@@ -502,11 +1045,12 @@ def run(in_path, out_path, spec):
         if out_file.exists():
             out_file.unlink()
         doc.storeToURL(
-            out_file.as_uri(),
+            saved.as_uri(),
             (prop("FilterName", "Calc Office Open XML"), prop("Overwrite", True)),
         )
-        if not out_file.is_file():
+        if not saved.is_file():
             raise FillError(f"storeToURL did not write {out_file}")
+        shutil.copyfile(str(saved), str(out_file))
         return {
             "ok": True,
             "sheets": sheets,
@@ -516,6 +1060,8 @@ def run(in_path, out_path, spec):
             "used_range": used_ranges,
             "filled": filled,
             "list_problems": problems,
+            "edits": edit_results,
+            "locale": locale,
         }
     finally:
         if doc is not None:
@@ -552,7 +1098,9 @@ def main(argv):
             spec = json.load(f)
         result = run(argv[1], argv[2], spec)
     except FillError as e:
-        emit({"ok": False, "error": str(e)})
+        out = {"ok": False, "error": str(e)}
+        out.update(getattr(e, "partial", None) or {})
+        emit(out)
         return 1
     except Exception as e:  # UNO exceptions, import errors, ...
         traceback.print_exc(file=sys.stderr)

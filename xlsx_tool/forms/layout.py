@@ -98,6 +98,32 @@ def _columns(loaded: Loaded) -> tuple[Column, ...]:
     return tuple(cols)
 
 
+# Paper: the input sheet prints on A4 landscape, one page wide. PRINT_WIDTH column-width
+# units fit the printable width at 100 % (measured from LibreOffice PDFs, 0.3" margins); the
+# columns may total PRINT_WIDTH / MIN_SCALE, so 10 pt text prints at 8.5 pt or more.
+PRINT_WIDTH = 143.0
+MIN_SCALE = 0.85
+_MIN_WIDTH = {S.COL_NAME: 16.0, INDICATOR_KEY: 14.0, PREVIOUS_KEY: 9.0}
+
+
+def widths(cols: tuple[Column, ...], extra: tuple[float, ...] = ()) -> list[float]:
+    """Column widths (the form's, then `extra` columns) within the page budget.
+
+    Columns that wrap give up width first, in proportion, down to a readable minimum;
+    narrow columns (numbers, choices) keep theirs.
+    """
+    budget = PRINT_WIDTH / MIN_SCALE
+    wanted = [c.width for c in cols] + list(extra)
+    floors = [(_MIN_WIDTH.get(c.key, 20.0 if c.input else 10.0) if c.wrap else c.width) for c in cols]
+    floors += [min(e, 20.0) for e in extra]
+    over = sum(wanted) - budget
+    room = sum(w - f for w, f in zip(wanted, floors, strict=True))
+    if over <= 0 or room <= 0:
+        return wanted
+    share = min(1.0, over / room)
+    return [round(w - (w - f) * share, 1) for w, f in zip(wanted, floors, strict=True)]
+
+
 def fixed_value(col: Column, m: Measure) -> str:
     """The text a fixed (locked) column shows for a measure."""
     if col.key == S.COL_NUMBER:

@@ -20,8 +20,15 @@ from xlsx_tool.define.master import Loaded, Measure, ended_values, is_ended
 from xlsx_tool.define.survey import Field, definitions_message
 from xlsx_tool.forms import layout as L
 from xlsx_tool.forms.layout import Column
-from xlsx_tool.textnorm import display_width
-from xlsx_tool.xlsxout import close_to_bytes, escape_header_text, new_workbook, ok, write_text
+from xlsx_tool.xlsxout import (
+    add_sheet,
+    close_to_bytes,
+    escape_header_text,
+    fit_row,
+    new_workbook,
+    ok,
+    write_text,
+)
 
 INPUT_FILL = "#FFF2CC"  # light yellow: "type here"
 REQUIRED_FILL = "#F8CBAD"  # light red: required and still empty
@@ -117,7 +124,9 @@ class _FormWriter:
         self.f_fixed = f({**base, "text_wrap": True, "bg_color": LOCKED_FILL})
         self.f_input = f({**base, "locked": False, "bg_color": INPUT_FILL, "valign": "vcenter"})
         self.f_input_wrap = f({**base, "locked": False, "bg_color": INPUT_FILL, "text_wrap": True})
-        self.f_input_number = f({**base, "locked": False, "bg_color": INPUT_FILL, "num_format": "#,##0.###"})
+        # General, not "#,##0": Excel and LibreOffice give a typed 「1/2」 or 「75%」 a date or
+        # percent format only in a General cell, and that format is how collect tells them apart.
+        self.f_input_number = f({**base, "locked": False, "bg_color": INPUT_FILL, "align": "right"})
         self.f_input_date = f({**base, "locked": False, "bg_color": INPUT_FILL, "num_format": "yyyy/m/d"})
         self.f_ended = f({**base, "bg_color": ENDED_FILL, "font_color": "#595959", "text_wrap": True})
         self.f_problem_fixed = f({**base, "text_wrap": True, "bg_color": PROBLEM_FILL, "bold": True})
@@ -133,7 +142,7 @@ class _FormWriter:
 
     # --- the instructions sheet -------------------------------------------------------------
     def instructions(self) -> None:
-        s, ws = self.survey, self.wb.add_worksheet(self.survey.instructions_sheet)
+        s, ws = self.survey, add_sheet(self.wb, self.survey.instructions_sheet)
         ws.set_column(0, 0, 16)
         ws.set_column(1, 1, 80)
         ws.set_paper(9)
@@ -144,9 +153,9 @@ class _FormWriter:
         write_text(ws, 0, 0, f"{s.year_label} {s.title} 記入要領", self.f_title)
         r = 2
         if self.correction:
-            ws.set_row(r, _lines_height(self.correction.request(), 96, 16) + 6)
             ws.merge_range(r, 0, r, 1, "", self.f_request)
             write_text(ws, r, 0, self.correction.request(), self.f_request)
+            fit_row(ws, r, [(self.correction.request(), 96)], minimum=30)
             r += 2
         contact = self.loaded.departments_list.get(self.department) if self.loaded.departments_list else None
         rows: list[tuple[str, str]] = [("所管課", self.department)]
@@ -160,6 +169,7 @@ class _FormWriter:
         for label, value in rows:
             write_text(ws, r, 0, label, self.f_table_head)
             write_text(ws, r, 1, value, self.f_table)
+            fit_row(ws, r, [(value, 80)])
             r += 1
         r += 1
         steps = [
@@ -183,6 +193,7 @@ class _FormWriter:
             for i, text in enumerate(items, 1):
                 write_text(ws, r, 0, f"{i}.", self.f_note)
                 write_text(ws, r, 1, text, self.f_note_wrap)
+                fit_row(ws, r, [(text, 80)])
                 r += 1
             r += 1
         for f in s.fields:
@@ -197,22 +208,25 @@ class _FormWriter:
             for v in scale.values:
                 write_text(ws, r, 0, v.value, self.f_table)
                 write_text(ws, r, 1, v.definition or "", self.f_table)
+                fit_row(ws, r, [(v.value, 16), (v.definition, 80)])
                 r += 1
             r += 1
         write_text(ws, r, 0, "入力項目", self.f_strong)
         for i, f in enumerate(s.fields):
             text = f"{f.name}：{_kind_text(f)}{'（必須）' if f.required else ''}" + (f"。{f.help}" if f.help else "")
             write_text(ws, r + 1 + i, 1, text, self.f_note_wrap)
+            fit_row(ws, r + 1 + i, [(text, 80)])
         ws.protect(s.password, {"format_columns": True, "format_rows": True})
         ws.activate()
 
     # --- the input sheet --------------------------------------------------------------------
     def input_sheet(self) -> None:
-        s, ws = self.survey, self.wb.add_worksheet(self.survey.input_sheet)
+        s, ws = self.survey, add_sheet(self.wb, self.survey.input_sheet)
         self.ws = ws
         cols = self.cols
         last_col = len(cols) - 1 + (1 if self.correction else 0)
-        total_width = sum(c.width for c in cols) + (_REASON_WIDTH if self.correction else 0)
+        self.widths = L.widths(cols, (_REASON_WIDTH,) if self.correction else ())
+        total_width = sum(self.widths)
         write_text(ws, L.TITLE_ROW, 0, f"{s.year_label} {s.title} 調査票", self.f_title)
         write_text(ws, L.INFO_ROW, 0, f"所管課：{self.department}　　提出期限：{s.deadline}　　"
                                       f"返送先：{return_text(self.loaded)}", self.f_note)
@@ -221,18 +235,19 @@ class _FormWriter:
             ok(ws.write_blank(L.RESPONDENT_ROW, input_col, None, self.f_input), label)
         if self.correction:
             request = self.correction.request()
-            ws.set_row(L.NOTE_ROW, _lines_height(request, total_width, 16) + 6)
             ws.merge_range(L.NOTE_ROW, 0, L.NOTE_ROW, last_col, "", self.f_request)
             write_text(ws, L.NOTE_ROW, 0, request, self.f_request)
+            fit_row(ws, L.NOTE_ROW, [(request, total_width)], minimum=30)
         else:
             write_text(ws, L.NOTE_ROW, 0, "黄色のセルに入力してください（赤色は未入力の必須項目）。"
                                           "選択項目はセルの▼から選んでください。", self.f_note)
         for c, col in enumerate(cols):
             write_text(ws, L.HEADER_ROW, c, col.header, self.f_header)
-            ws.set_column(c, c, col.width)
+            ws.set_column(c, c, self.widths[c])
         if self.correction:
             write_text(ws, L.HEADER_ROW, len(cols), REASON_HEADER, self.f_reason_head)
-            ws.set_column(len(cols), len(cols), _REASON_WIDTH)
+            ws.set_column(len(cols), len(cols), self.widths[-1])
+        fit_row(ws, L.HEADER_ROW, [(col.header, self.widths[c]) for c, col in enumerate(cols)])
         ended = ended_values(s)
         for i, m in enumerate(self.measures):
             self._row(L.FIRST_ROW + i, m, ended)
@@ -253,11 +268,15 @@ class _FormWriter:
         is_end = is_ended(self.survey, m)
         given = self.answers.get(m.number, {})
         reasons: list[str] = []
+        shown: list[tuple[str, float]] = []  # what the row's height must fit
+        long_text = False
         for c, col in enumerate(self.cols):
             if not col.input:
                 row_marks = marks.get((m.number, "")) if c == 0 else None
                 fmt = self.f_problem_fixed if row_marks else self.f_fixed
-                write_text(ws, r, c, L.fixed_value(col, m), fmt)
+                text = L.fixed_value(col, m)
+                write_text(ws, r, c, text, fmt)
+                shown.append((text, self.widths[c]))
                 reasons += [mk.message for mk in row_marks or ()]
                 continue
             if is_end:
@@ -265,12 +284,19 @@ class _FormWriter:
                 continue
             value = given.get(col.key)
             self._write_answer(r, c, col.field, value)
+            if value not in (None, ""):
+                shown.append((str(value), self.widths[c]))
+            long_text = long_text or bool(col.field and col.field.type == "text" and (col.field.max_length or 0) > 100)
             cell_marks = marks.get((m.number, col.key))
             if cell_marks:
                 self._mark(r, c, col.field, cell_marks)
                 reasons += [f"{col.key}：{mk.message}" for mk in cell_marks]
         if self.correction:
-            write_text(ws, r, len(self.cols), "\n".join(reasons), self.f_reason)
+            reason = "\n".join(reasons)
+            write_text(ws, r, len(self.cols), reason, self.f_reason)
+            shown.append((reason, self.widths[-1]))
+        # room to write by hand on paper; Excel grows the row further while typing
+        fit_row(ws, r, shown, minimum=45 if long_text and not is_end else 0)
 
     def _mark(self, r: int, c: int, f: Field | None, marks: list[Mark]) -> None:
         """Red until the value changes to one that is no longer wrong (a conditional format)."""
@@ -417,13 +443,6 @@ def _still_wrong(ref: str, f: Field | None, mark: Mark) -> str | None:
     if isinstance(value, str) and 0 < len(value) <= 200:  # Excel limit: 255 characters in a formula string
         return f'{ref}="{value.replace(chr(34), chr(34) * 2)}"'
     return f"LEN({ref})=0"
-
-
-def _lines_height(text: str, width: float, line: float) -> float:
-    """Height of our own wrapped text (a merged cell never grows by itself)."""
-    per_line = max(int(width * 0.9), 10)
-    lines = sum(max(1, -(-display_width(part) // per_line)) for part in text.split("\n"))
-    return line * lines
 
 
 def _kind_text(f: Field) -> str:

@@ -157,7 +157,7 @@ class Pool:
                     w.conn.send(("job", str(w.job)))
             busy = {w.conn: w for w in pool if w.job is not None}
             for ready in wait(list(busy), timeout=min(0.5, self.timeout)):
-                w = busy[ready]  # type: ignore[index]
+                w = busy[ready]
                 conn = w.conn
                 job = w.job
                 assert job is not None
