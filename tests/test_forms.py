@@ -74,7 +74,7 @@ def test_validations_for_every_input_cell(example):
     for dv in ws.data_validations.dataValidation:
         for rng in dv.sqref.ranges:
             by_column[rng.min_col] = (dv, rng)
-    expected = {"評価（必須）": "list", "実績値": "decimal", "取組実績（必須）": "textLength",
+    expected = {"評価\n（必須）": "list", "実績値": "decimal", "取組実績\n（必須）": "textLength",
                 "課題・今後の取組": "textLength"}
     for header, kind in expected.items():
         col = head.index(header) + 1
@@ -83,10 +83,10 @@ def test_validations_for_every_input_cell(example):
         assert (rng.min_row, rng.max_row) == (FIRST_ROW + 1, FIRST_ROW + n)
         assert dv.errorStyle in (None, "stop")  # stop is Excel's default
         assert dv.showErrorMessage and dv.showInputMessage
-    rating, _ = by_column[head.index("評価（必須）") + 1]
+    rating, _ = by_column[head.index("評価\n（必須）") + 1]
     assert rating.formula1 == '"達成+,達成,未達成"'
     assert "令和3年度計画の事業量を上回る実績" in rating.prompt  # the definitions, as input message
-    text, _ = by_column[head.index("取組実績（必須）") + 1]
+    text, _ = by_column[head.index("取組実績\n（必須）") + 1]
     assert text.operator == "lessThanOrEqual" and text.formula1 == "400"
 
 
@@ -98,7 +98,7 @@ def test_protection_locking_and_highlight(example):
     head = headers(ws)
     for col, header in enumerate(head, 1):
         cell = ws.cell(FIRST_ROW + 1, col)
-        is_input = header in ("評価（必須）", "実績値", "取組実績（必須）", "課題・今後の取組")
+        is_input = header in ("評価\n（必須）", "実績値", "取組実績\n（必須）", "課題・今後の取組")
         assert cell.protection.locked is not is_input, header
         if is_input:
             assert cell.fill.fgColor.rgb.endswith("FFF2CC")  # marked as input
@@ -161,7 +161,7 @@ def test_ended_measures_prefilled_and_locked(survey2020):
     (path,) = [p for p in paths if "情報政策課" in p.name]
     ws = openpyxl.load_workbook(path)["調査票"]
     head = headers(ws)
-    rating, direction = head.index("評価（必須）") + 1, head.index("方向性（必須）") + 1
+    rating, direction = head.index("評価\n（必須）") + 1, head.index("方向性\n（必須）") + 1
     rows = {str(ws.cell(r, 1).value): r for r in range(FIRST_ROW + 1, ws.max_row + 1)}
     ended = rows["3"]  # 前年度方向性 完了
     assert ws.cell(ended, rating).value == "終了"
@@ -204,7 +204,7 @@ def test_correction_copy_marks_cells(example):
     wb = openpyxl.load_workbook(io.BytesIO(data))
     ws = wb["調査票"]
     head = headers(ws)
-    col = head.index("評価（必須）") + 1
+    col = head.index("評価\n（必須）") + 1
     cell = ws.cell(FIRST_ROW + 1, col)
     assert cell.value == "良い"
     letter = cell.column_letter

@@ -20,7 +20,15 @@ from tests.survey_helpers import fill_placeholders
 from xlsx_tool.define.master import load
 from xlsx_tool.demo import example_answers
 from xlsx_tool.summarize import report
-from xlsx_tool.summarize.tally import DECLINED, IMPROVED, UNANSWERED, largest_remainder, tally
+from xlsx_tool.summarize.tally import (
+    DECLINED,
+    IMPROVED,
+    UNANSWERED,
+    UNRANKED,
+    largest_remainder,
+    tally,
+)
+from xlsx_tool.summarize.wording import Wording
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "templates"
@@ -253,11 +261,11 @@ def test_2020_directions_in_scale_order_with_breakdown(s2020, t2020):
         pytest.param("1", "B", "A", IMPROVED, id="B-to-A-improved"),
         pytest.param("2", "A", "C", DECLINED, id="A-to-C-declined"),
         pytest.param("9", "C", "AA", IMPROVED, id="C-to-AA-improved"),
-        pytest.param("3", "その他", "A", "", id="other-to-A-unranked"),
-        pytest.param("4", "A", "その他", "", id="A-to-other-unranked"),
+        pytest.param("3", "その他", "A", UNRANKED, id="other-to-A-unranked"),
+        pytest.param("4", "A", "その他", UNRANKED, id="A-to-other-unranked"),
         pytest.param("5", "A", "A", "", id="unchanged"),
         pytest.param("6", "", "B", "", id="no-previous-rating"),
-        pytest.param("7", "A", "終了", "", id="A-to-ended"),
+        pytest.param("7", "A", "終了", UNRANKED, id="A-to-ended"),
         pytest.param("8", "終了", "終了", "", id="ended-stays-ended"),
     ],
 )
@@ -275,8 +283,13 @@ def test_2020_changes(t2020, number, previous, current, expected):
 
 
 def test_2020_change_list(t2020):
+    """Every change, in number order; moves to or from an unranked value are listed as such
+    (and counted as neither improved nor declined)."""
     assert [(c.measure, c.group, c.trend) for c in t2020.changes] == [
-        ("1", "1", IMPROVED), ("2", "1", DECLINED), ("9", "1", IMPROVED)]
+        ("1", "1", IMPROVED), ("2", "1", DECLINED), ("3", "2", UNRANKED), ("4", "2", UNRANKED),
+        ("7", "1", UNRANKED), ("9", "1", IMPROVED)]
+    assert sum(c.trend == IMPROVED for c in t2020.changes) == 2
+    assert sum(c.trend == DECLINED for c in t2020.changes) == 1
 
 
 def test_2020_ended_measures_count_as_ended_in_every_total(s2020, t2020):
@@ -330,7 +343,7 @@ def test_example_counts(example, example_tally):
 
 def test_overall_sentence(example, example_tally):
     loaded, _ = example
-    assert report.overall_sentence(loaded.survey, example_tally) == (
+    assert Wording(loaded.survey).overall(example_tally)[0] == (
         "現在、25施策を計画化しており、令和3年度における各施策の実績としては、"
         "「達成+」が5施策、「達成」が19施策、「未達成」が1施策であった。")
 
@@ -346,7 +359,7 @@ def test_overall_sentence(example, example_tally):
 )
 def test_group_heading(example, example_tally, index, expected):
     loaded, _ = example
-    assert report.group_heading(loaded.survey, example_tally, index) == expected
+    assert Wording(loaded.survey).group_heading(index, example_tally.groups[index], example_tally) == expected
 
 
 @pytest.mark.parametrize(
@@ -362,7 +375,7 @@ def test_conclusion_threshold(example, behind, state):
     numbers = [m.number for m in loaded.master.measures]
     changed = {n: {**answers[n], "評価": "未達成" if i < behind else "達成"} for i, n in enumerate(numbers)}
     t = tally(loaded.survey, loaded.master, changed)
-    assert report.conclusion(loaded.survey, t, "ICT計画2025") == (
+    assert Wording(loaded.survey).conclusion(t) == (
         f"以上のことから、令和3年度末時点においてICT計画2025は{state}、期間満了までの"
         "各施策の着実な実現に向けて、引き続き進捗管理を行っていく。")
 
@@ -372,5 +385,5 @@ def test_report_lines_mark_a_provisional_tally(example):
     partial = {n: a for n, a in answers.items() if n != "25"}
     t = tally(loaded.survey, loaded.master, partial)
     texts = [text for _style, text in report.report_lines(loaded.survey, loaded.master, t)]
-    assert "（未回答 1 施策を含む暫定の集計です。）" in texts
-    assert report.overall_sentence(loaded.survey, t).endswith("「未達成」が1施策、「未回答」が1施策であった。")
+    assert "（回答のそろっていない 1 施策を「未回答」として含む暫定の集計です。）" in texts
+    assert Wording(loaded.survey).overall(t)[0].endswith("「未達成」が1施策、「未回答」が1施策であった。")

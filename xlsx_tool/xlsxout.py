@@ -77,7 +77,10 @@ def add_sheet(wb: Any, name: str) -> Any:
     return wb.add_worksheet(name, worksheet_class=sheet_class())
 
 
-LINE = 1.5  # line height per point of font size (游ゴシック is tall; LibreOffice's fallback is lower)
+# Line height per point of font size: Excel's 游ゴシック lines are about 1.7 times the size,
+# LibreOffice's fallback fonts about 1.3. Excel keeps a stored height until a cell is edited,
+# so the estimate leans to Excel: a little more room on LibreOffice's paper, never a cut.
+LINE = 1.6
 
 
 def text_height(text: str, width: float, font: float = 10.0) -> float:
@@ -87,10 +90,13 @@ def text_height(text: str, width: float, font: float = 10.0) -> float:
     a little under two of them (measured: 12 in a width-20 column). One per width unit is
     counted here, so the estimate errs towards room to spare, never towards a cut answer.
     """
-    from xlsx_tool.textnorm import display_width
-
-    per_line = max(width * 10.0 / font, 2.0)
-    lines = sum(max(1, -(-display_width(part) // int(per_line))) for part in text.split("\n"))
+    per_line = int(max(width * 10.0 / font, 2.0))
+    lines = 0
+    for part in text.split("\n"):
+        # display width without walking the text: every character counted full width
+        # unless the line is plain ASCII (cheap enough for 50,000 rows of answers)
+        units = len(part) if part.isascii() else 2 * len(part)
+        lines += max(1, -(-units // per_line))
     return round(lines * font * LINE + 4, 1)
 
 
@@ -98,6 +104,32 @@ def fit_row(ws: Any, row: int, cells: list[tuple[str, float]], font: float = 10.
     """Give a row the height its tallest wrapped cell needs (see sheet_class)."""
     height = max([minimum, font * LINE + 4, *(text_height(t, w, font) for t, w in cells if t)])
     ws.fit_row(row, min(height, 409))  # Excel limit: a row is at most 409 points high
+
+
+# Paper. Column widths are counted in digit widths of the default font; at 100 % LibreOffice
+# fits 10.6–11.1 of them in an inch of A4, depending on margins and orientation (measured:
+# tests/test_print.py prints a calibration page, forms and workbooks and reads the text size
+# back). Fit-to-width shrinks everything, so a sheet one page wide keeps its 10 pt text at
+# MIN_PRINT_SCALE × 10 pt only while its columns stay within width_budget(). The lowest
+# measured figure is used, with a little room.
+UNITS_PER_INCH = 10.5
+MIN_PRINT_SCALE = 0.82  # 10 pt prints at 8.2 pt or more
+
+
+def width_budget(landscape: bool, left: float = 0.3, right: float = 0.3) -> float:
+    """The total column width a sheet may have to print one A4 page wide at MIN_PRINT_SCALE."""
+    paper = 11.69 if landscape else 8.27
+    return (paper - left - right) * UNITS_PER_INCH / MIN_PRINT_SCALE
+
+
+def shrink_widths(widths: list[float], floors: list[float], budget: float) -> list[float]:
+    """Take width from the columns that can wrap (down to their floor), in proportion."""
+    over = sum(widths) - budget
+    room = sum(max(w - f, 0.0) for w, f in zip(widths, floors, strict=True))
+    if over <= 0 or room <= 0:
+        return widths
+    share = min(1.0, over / room)
+    return [round(w - max(w - f, 0.0) * share, 1) for w, f in zip(widths, floors, strict=True)]
 
 
 def ok(ret: int | None, what: str) -> None:

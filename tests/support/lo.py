@@ -254,6 +254,46 @@ def convert(path, fmt: str, outdir, *, timeout: float = TIMEOUT) -> Path:
     return target
 
 
+def convert_many(paths, fmt: str, outdir, *, timeout: float = TIMEOUT) -> list[Path]:
+    """convert() for several files in one soffice run (each start costs seconds).
+
+    Files are copied under numbered ASCII names first, so equal names in different folders
+    and the console's locale cannot get in the way; results come back in the input order.
+    """
+    soffice = find_soffice()
+    if soffice is None:
+        raise RuntimeError("soffice not found (apt-get install libreoffice-calc)")
+    out_dir = Path(outdir).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ext = fmt.split(":", 1)[0]
+    profile = tempfile.mkdtemp(prefix="lo_convert_profile_")
+    try:
+        work = Path(profile, "doc")
+        work.mkdir()
+        copies = []
+        for i, p in enumerate(paths):
+            src = Path(p).resolve()
+            copy = work / f"f{i:03d}{src.suffix}"
+            shutil.copyfile(src, copy)
+            copies.append(copy)
+        cmd = [soffice, "-env:UserInstallation=" + Path(profile, "user").as_uri(), "--headless",
+               "--invisible", "--norestore", "--nologo", "--nodefault", "--nolockcheck",
+               "--convert-to", fmt, "--outdir", str(work / "out"), *map(str, copies)]
+        r = _run(cmd, timeout * 2)
+        results = []
+        for p, copy in zip(paths, copies, strict=True):
+            made = work / "out" / (copy.stem + "." + ext)
+            if r.returncode != 0 or not made.is_file():
+                raise RuntimeError(f"soffice --convert-to {fmt} failed (exit {r.returncode}) for {p}:\n"
+                                   + r.stderr.decode("utf-8", "replace"))
+            target = out_dir / (Path(p).stem + "." + ext)
+            shutil.copyfile(made, target)
+            results.append(target)
+        return results
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
 def libreoffice_missing_reason() -> str | None:
     """Why LibreOffice tests cannot run here, or None if they can."""
     if find_soffice() is None:

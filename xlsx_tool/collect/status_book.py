@@ -22,9 +22,13 @@ from xlsx_tool.collect.decide import (
 )
 from xlsx_tool.define.master import Loaded
 from xlsx_tool.xlsxout import (
+    add_sheet,
     close_to_bytes,
     escape_header_text,
+    fit_row,
     new_workbook,
+    shrink_widths,
+    width_budget,
     write_text,
     write_value,
 )
@@ -71,13 +75,18 @@ class _StatusWriter:
         self.f_status = {k: f({**base, "bold": True, "bg_color": v, "align": "center"}) for k, v in COLOURS.items()}
 
     def sheet(self, name: str, title: str, headers: list[tuple[str, float]]) -> Any:
-        ws = self.wb.add_worksheet(name)
+        ws = add_sheet(self.wb, name)
+        wanted = [float(w) for _h, w in headers]
+        # the wide text columns give way so the sheet prints one page wide at 8.2 pt or more
+        self.widths = shrink_widths(wanted, [min(w, 14.0) for w in wanted], width_budget(True, 0.4, 0.4))
+        headers = [(h, w) for (h, _w), w in zip(headers, self.widths, strict=True)]
         s = self.loaded.survey
         write_text(ws, 0, 0, f"{s.year_label} {s.title}　{title}", self.f_title)
         write_text(ws, 1, 0, f"作成日時：{self.made:%Y年%m月%d日 %H:%M}", self.f_note)
         for c, (h, width) in enumerate(headers):
             write_text(ws, 3, c, h, self.f_head)
             ws.set_column(c, c, width)
+        fit_row(ws, 3, [(h, w) for h, w in headers])
         ws.freeze_panes(4, 0)
         ws.repeat_rows(3)
         ws.set_paper(9)
@@ -86,6 +95,9 @@ class _StatusWriter:
         ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
         ws.set_footer(f"&L{escape_header_text(name)}&R&P / &N ページ")
         return ws
+
+    def fit(self, ws: Any, row: int, texts: list[str]) -> None:
+        fit_row(ws, row, list(zip(texts, self.widths, strict=False)))
 
     def departments(self) -> None:
         r, loaded = self.result, self.loaded
@@ -132,6 +144,8 @@ class _StatusWriter:
             write_text(ws, i, 6, what.strip(), self.f_cell)
             write_text(ws, i, 7, d.correction, self.f_cell)
             write_text(ws, i, 8, d.file, self.f_cell)
+            self.fit(ws, i, [STATUS_LABEL[d.status], d.department, contact.line() if contact else "",
+                             contact.email if contact else "", respondent, "", what.strip(), d.correction, d.file])
         ws.autofilter(3, 0, 3 + max(len(rows), 1), 8)
         ws.activate()
 
@@ -142,9 +156,10 @@ class _StatusWriter:
         order = {P.ERROR: 0, P.WARNING: 1, P.NOTICE: 2}
         rows = sorted(self.result.problems, key=lambda p: (order[p.severity], p.department, p.file))
         for i, p in enumerate(rows, 4):
-            for c, value in enumerate((P.SEVERITY_LABEL[p.severity], p.department, p.measure, p.field,
-                                       p.cell, p.message, p.file)):
+            values = [P.SEVERITY_LABEL[p.severity], p.department, p.measure, p.field, p.cell, p.message, p.file]
+            for c, value in enumerate(values):
                 write_text(ws, i, c, value, self.f_cell)
+            self.fit(ws, i, values)
         ws.autofilter(3, 0, 3 + max(len(rows), 1), 6)
 
     def replacements(self) -> None:
@@ -162,6 +177,7 @@ class _StatusWriter:
                 write_value(ws, r, 4, "（なし）" if c.new is None else c.new, self.f_cell)
                 write_text(ws, r, 5, old, self.f_cell)
                 write_text(ws, r, 6, new, self.f_cell)
+                self.fit(ws, r, [rep.department, c.measure, c.field, str(c.old), str(c.new), old, new])
                 r += 1
         if r == 4:
             write_text(ws, 4, 0, "差し替えはありません。", self.f_note)
@@ -171,6 +187,7 @@ class _StatusWriter:
         for i, k in enumerate(self.result.skipped, 4):
             write_text(ws, i, 0, k["file"], self.f_cell)
             write_text(ws, i, 1, k["reason"], self.f_cell)
+            self.fit(ws, i, [k["file"], k["reason"]])
         if not self.result.skipped:
             write_text(ws, 4, 0, "読み飛ばしたファイルはありません。", self.f_note)
 
@@ -189,5 +206,6 @@ class _StatusWriter:
                 else:
                     write_text(ws, i, col, "", self.f_cell)
             write_text(ws, i, 4, outcome, self.f_cell)
+            self.fit(ws, i, [h["path"], h["department"] or "", "", "", outcome])
             write_value(ws, i, 5, h["errors"], self.f_count)
             write_text(ws, i, 6, (h["sha256"] or "")[:16], self.f_cell)

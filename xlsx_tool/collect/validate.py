@@ -158,9 +158,9 @@ class _FormCheck:
             if not located.header_row:
                 detail = "見出し行（「施策番号」の列）が見つかりません"
             elif located.missing:
-                detail = "見出し「" + "」「".join(located.missing) + "」の列が見つかりません"
+                detail = "見出し「" + "」「".join(h.replace("\n", "") for h in located.missing) + "」の列が見つかりません"
             else:
-                detail = "、".join(f"見出し「{h}」が {len(cs)} つの列（"
+                detail = "、".join(f"見出し「{h.replace(chr(10), '')}」が {len(cs)} つの列（"
                                   + "・".join(L.cell_ref(1, c)[:-1] for c in cs) + " 列）にあります"
                                   for h, cs in located.doubled)
             sub.add("layout-changed", sheet=sheet, detail=detail)
@@ -173,7 +173,7 @@ class _FormCheck:
                 sub.add("column-added", sheet=sheet, cell=L.cell_ref(located.header_row, c),
                         value=self.header_text(located.header_row, c))
         for header in located.missing_fixed:
-            sub.add("fixed-column-missing", sheet=sheet, value=header)
+            sub.add("fixed-column-missing", sheet=sheet, value=header.replace("\n", ""))
         number_col = located.columns[S.COL_NUMBER]
         input_cols = [located.columns[c.key] for c in self.cols if c.input]
         found: dict[str, list[int]] = {}

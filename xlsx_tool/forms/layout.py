@@ -20,6 +20,7 @@ from xlsx_tool.define.master import Loaded, Measure
 from xlsx_tool.define.survey import Field, Survey
 from xlsx_tool.intake.reader import ID_SHEET, Cells, RawCell, RawWorkbook
 from xlsx_tool.textnorm import choice_key, display_width, safe_file_name
+from xlsx_tool.xlsxout import shrink_widths, width_budget
 
 LIST_SHEET = "_lists"
 ID_MARK = "xlsx-tool-form"
@@ -33,7 +34,7 @@ NOTE_ROW = 3
 HEADER_ROW = 4
 FIRST_ROW = HEADER_ROW + 1
 RESPONDENT = ("記入者", "内線")
-REQUIRED_MARK = "（必須）"
+REQUIRED_MARK = "\n（必須）"  # on a line of its own: a narrow column must not break inside it
 GROUP_KEY = "group"
 INDICATOR_KEY = "indicator"  # 指標・単位・目標値 in one column: the form must fit A4
 PREVIOUS_KEY = "previous"  # 前年度評価・前年度方向性 in one column
@@ -70,7 +71,8 @@ def _columns(loaded: Loaded) -> tuple[Column, ...]:
     ms = master.measures
 
     def fit(header: str, values: list[str], lo: int, hi: int) -> float:
-        widest = max([display_width(header) // 2 + 1, *(display_width(v) for v in values)])
+        widest = max([max(display_width(line) for line in header.split("\n")) // 2 + 1,
+                      *(display_width(v) for v in values)])
         return float(min(max(widest + 2, lo), hi))
 
     cols = [
@@ -88,7 +90,7 @@ def _columns(loaded: Loaded) -> tuple[Column, ...]:
         cols.append(Column(name, name, False, fit(name, values, 8, 20), True))
     for f in survey.fields:
         if f.type == "choice":
-            width = fit(f.name, list(survey.scales[f.scale or ""].selectable), 8, 16)
+            width = fit(f.name + REQUIRED_MARK, list(survey.scales[f.scale or ""].selectable), 8, 16)
         elif f.type == "text":
             width = 44.0 if (f.max_length or 0) > 100 else fit(f.name, [], 14, 24)
         else:
@@ -98,11 +100,9 @@ def _columns(loaded: Loaded) -> tuple[Column, ...]:
     return tuple(cols)
 
 
-# Paper: the input sheet prints on A4 landscape, one page wide. PRINT_WIDTH column-width
-# units fit the printable width at 100 % (measured from LibreOffice PDFs, 0.3" margins); the
-# columns may total PRINT_WIDTH / MIN_SCALE, so 10 pt text prints at 8.5 pt or more.
-PRINT_WIDTH = 143.0
-MIN_SCALE = 0.85
+# Paper: the input sheet prints on A4 landscape (0.3" margins), one page wide, its 10 pt text
+# at 8.2 pt or more (xlsxout.width_budget).
+MARGIN = 0.3
 _MIN_WIDTH = {S.COL_NAME: 16.0, INDICATOR_KEY: 14.0, PREVIOUS_KEY: 9.0}
 
 
@@ -112,16 +112,10 @@ def widths(cols: tuple[Column, ...], extra: tuple[float, ...] = ()) -> list[floa
     Columns that wrap give up width first, in proportion, down to a readable minimum;
     narrow columns (numbers, choices) keep theirs.
     """
-    budget = PRINT_WIDTH / MIN_SCALE
     wanted = [c.width for c in cols] + list(extra)
-    floors = [(_MIN_WIDTH.get(c.key, 20.0 if c.input else 10.0) if c.wrap else c.width) for c in cols]
-    floors += [min(e, 20.0) for e in extra]
-    over = sum(wanted) - budget
-    room = sum(w - f for w, f in zip(wanted, floors, strict=True))
-    if over <= 0 or room <= 0:
-        return wanted
-    share = min(1.0, over / room)
-    return [round(w - (w - f) * share, 1) for w, f in zip(wanted, floors, strict=True)]
+    floors = [(_MIN_WIDTH.get(c.key, 18.0 if c.input else 10.0) if c.wrap else c.width) for c in cols]
+    floors += [min(e, 18.0) for e in extra]
+    return shrink_widths(wanted, floors, width_budget(True, MARGIN, MARGIN))
 
 
 def fixed_value(col: Column, m: Measure) -> str:

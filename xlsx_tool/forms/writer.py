@@ -259,7 +259,7 @@ class _FormWriter:
         ws.fit_to_pages(1, 0)  # one page wide, as many tall as needed
         ws.repeat_rows(L.HEADER_ROW)
         ws.print_area(0, 0, last_row, last_col)
-        ws.set_margins(left=0.3, right=0.3, top=0.5, bottom=0.5)
+        ws.set_margins(left=L.MARGIN, right=L.MARGIN, top=0.5, bottom=0.5)
         ws.set_footer(f"&L所管課：{escape_header_text(self.department)}&R&P / &N ページ")
         ws.protect(s.password, {"format_columns": True, "format_rows": True})
 

@@ -1,34 +1,17 @@
-"""The draft report text (報告文案), built from the tallies in the reference report's phrasing."""
+"""The draft report text (報告文案), built from the tallies in the reference report's phrasing.
+
+The sentences that follow from the numbers are written out; what only the section knows
+(why a rating changed, the plans ahead) is left as a marked skeleton to complete.
+"""
 
 from __future__ import annotations
 
 from xlsx_tool.define.master import Master
 from xlsx_tool.define.survey import Survey
-from xlsx_tool.summarize.tally import TREND_LABEL, UNANSWERED, Tally
+from xlsx_tool.summarize.tally import Tally
+from xlsx_tool.summarize.wording import Wording
 
-_PAREN_NUMBERS = "①②③④⑤⑥⑦⑧⑨⑩"
-
-
-def shown_values(survey: Survey, t: Tally) -> list[str]:
-    """Ranked values always (a 0 is news), unranked ones and 未回答 only when they occur."""
-    scale = survey.rating_scale
-    return [v for v in t.categories
-            if (v != UNANSWERED and scale.rank(v) is not None) or t.count(v)]
-
-
-def overall_sentence(survey: Survey, t: Tally) -> str:
-    parts = "、".join(f"「{v}」が{t.count(v)}施策" for v in shown_values(survey, t))
-    return (f"現在、{t.total}施策を計画化しており、{survey.year_label}における各施策の実績としては、"
-            f"{parts}であった。")
-
-
-def group_heading(survey: Survey, t: Tally, index: int) -> str:
-    """「(1) 基本方針Ⅰ：業務の改善・効率化（達成+：3施策、達成：8施策、未達成：0施策）」."""
-    g = t.groups[index]
-    group = survey.group(g.id)
-    title = group.title(survey.group_label) if group else g.id
-    counts = "、".join(f"{v}：{g.ratings.get(v, 0)}施策" for v in shown_values(survey, t))
-    return f"({index + 1}) {title}（{counts}）"
+Line = tuple[str, str]  # (style, text): "title", "heading", "subheading", "item" or "body"
 
 
 def achievements(survey: Survey, master: Master, t: Tally, group_id: str) -> list[str]:
@@ -47,45 +30,64 @@ def achievements(survey: Survey, master: Master, t: Tally, group_id: str) -> lis
     return items
 
 
-def conclusion(survey: Survey, t: Tally, short: str) -> str:
-    """The report's closing judgement, drafted from the share of the lowest ranked rating."""
-    ranked = [v for v in survey.rating_scale.names if survey.rating_scale.rank(v) is not None]
-    lowest = t.count(ranked[-1]) if len(ranked) > 1 else 0
-    answered = t.total - len(t.missing)
-    on_track = answered and lowest * 10 <= answered  # at most a tenth behind plan
-    state = "概ね計画どおり実施されており" if on_track else "一部の施策に遅れが見られるものの取組を進めており"
-    return (f"以上のことから、{survey.year_label}末時点において{short}は{state}、期間満了までの"
-            "各施策の着実な実現に向けて、引き続き進捗管理を行っていく。")
+def report_lines(survey: Survey, master: Master, t: Tally) -> list[Line]:
+    w = Wording(survey)
+    return _lines_2020(survey, master, t, w) if w.old else _lines_2025(survey, master, t, w)
 
 
-def report_lines(survey: Survey, master: Master, t: Tally) -> list[tuple[str, str]]:
-    """(style, text) lines: style is "title", "heading", "subheading", "item" or "body"."""
-    plan, short = survey.plan, survey.plan_short or survey.plan
-    alias = f"（以下、「{short}」という。）" if short != plan else ""
-    lines: list[tuple[str, str]] = [
-        ("title", f"「{plan}」{survey.year_label}実績報告について"),
-        ("body", f"「{plan}」{alias}の各推進施策の{survey.year_label}における取組状況について報告を行う。"),
-        ("heading", f"1 {survey.year_label}実績報告概要"),
-        ("body", overall_sentence(survey, t)),
-        ("body", conclusion(survey, t, short)),
-    ]
-    if t.missing:
-        lines.append(("body", f"（未回答 {len(t.missing)} 施策を含む暫定の集計です。）"))
-    lines.append(("heading", f"2 {survey.group_label}に対する{survey.year_label}実績"))
-    lines.append(("body", f"{short}に掲げた{survey.group_label}別に各推進施策の{survey.year_label}実績を集計した。"))
+def _has_previous(master: Master) -> bool:
+    return any(m.previous_rating for m in master.measures)
+
+
+def _groups(survey: Survey, master: Master, t: Tally, w: Wording) -> list[Line]:
+    lines: list[Line] = []
+    previous = _has_previous(master)
     for i, g in enumerate(t.groups):
-        lines.append(("subheading", group_heading(survey, t, i)))
+        lines.append(("subheading", w.group_heading(i, g, t)))
+        lines += [("body", s) for s in w.change_sentences([c for c in t.changes if c.group == g.id], previous)]
         items = achievements(survey, master, t, g.id)
         if items:
             lines.append(("body", "＜主な成果＞"))
             lines += [("item", f"・{text}") for text in items]
-        changed = [c for c in t.changes if c.group == g.id]
-        if changed:
-            lines.append(("body", "＜前年度から評価が変わった施策＞"))
-            lines += [("item", f"・No.{c.measure} {c.name}：{c.previous} → {c.current}（{TREND_LABEL[c.trend]}）")
-                      for c in changed]
-    if t.directions:
-        lines.append(("heading", f"3 施策の方向性（{survey.year_label}）"))
-        lines += [("item", f"・{d.value}：{d.count}施策" + (f"（{d.breakdown_text()}）" if d.count else ""))
-                  for d in t.directions]
     return lines
+
+
+def _provisional(t: Tally) -> list[Line]:
+    return [("body", f"（回答のそろっていない {len(t.missing)} 施策を「未回答」として含む暫定の集計です。）")] \
+        if t.missing else []
+
+
+def _lines_2025(survey: Survey, master: Master, t: Tally, w: Wording) -> list[Line]:
+    plan, short, year = survey.plan, w.short, w.this_year
+    alias = f"（以下、「{short}」という。）" if short != plan else ""
+    lines: list[Line] = [
+        ("title", f"「{plan}」{year}実績報告について"),
+        ("body", f"「{plan}」{alias}の各推進施策の{year}における取組状況について報告を行う。"),
+        ("heading", f"1 {year}実績報告概要"),
+        *[("body", s) for s in w.overall(t)],
+        ("body", w.conclusion(t)),
+        *_provisional(t),
+        ("body", f"集計結果：{w.rating_table_title}（「評価別集計表」シート）"),
+        ("heading", f"2 {survey.group_label}に対する{year}実績"),
+        ("body", f"{short}に掲げた{survey.group_label}別に各推進施策の{year}実績を集計した。"),
+    ]
+    return lines + _groups(survey, master, t, w)
+
+
+def _lines_2020(survey: Survey, master: Master, t: Tally, w: Wording) -> list[Line]:
+    plan, short, year = survey.plan, w.short, w.this_year
+    lines: list[Line] = [
+        ("title", f"「{plan}」における{year}実績報告について"),
+        ("heading", f"{w.num(1)} 実績報告の趣旨"),
+        ("body", f"「{plan}」（以下、「{short}」という。）では、推進施策の着実な進捗状況確認を行うため、"
+                 f"各推進施策の取組状況について年{w.num(1)}回調査を実施し、その結果を公開することとなっている。"),
+        ("body", f"{year}における各推進施策の取組状況について調査が完了したため、報告を行う。"),
+        ("heading", f"{w.num(2)} 全体評価"),
+        *[("body", s) for s in w.overall(t)],
+        ("body", w.conclusion(t)),
+        *_provisional(t),
+        ("body", f"集計結果：{w.rating_table_title}、{w.direction_table_title}（各シート）"
+         if t.directions else f"集計結果：{w.rating_table_title}（「評価別集計表」シート）"),
+        ("heading", f"{w.num(3)} 各{survey.group_label}別の実施結果"),
+    ]
+    return lines + _groups(survey, master, t, w)

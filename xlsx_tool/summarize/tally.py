@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -10,8 +11,9 @@ from xlsx_tool.define.master import Master, Measure, ended_values, is_ended
 from xlsx_tool.define.survey import Survey
 
 UNANSWERED = "未回答"
-IMPROVED, DECLINED = "improved", "declined"
-TREND_LABEL = {IMPROVED: "改善", DECLINED: "低下"}
+IMPROVED, DECLINED, UNRANKED = "improved", "declined", "unranked"
+# A move to or from an unranked value (終了, その他) is listed as such and counted as neither.
+TREND_LABEL = {IMPROVED: "改善", DECLINED: "低下", UNRANKED: "―"}
 
 
 def largest_remainder(counts: Sequence[int], total: int = 100) -> list[int]:
@@ -116,9 +118,11 @@ class Tally:
 def trend(survey: Survey, previous: str, current: str) -> str:
     """Improved or declined, only between ranked values (その他 and 終了 are not ranked)."""
     scale = survey.rating_scale
-    a, b = scale.rank(previous), scale.rank(current)
-    if a is None or b is None or a == b:
+    if previous == current or previous not in scale.names or current not in scale.names:
         return ""
+    a, b = scale.rank(previous), scale.rank(current)
+    if a is None or b is None:
+        return UNRANKED
     return IMPROVED if b < a else DECLINED
 
 
@@ -147,14 +151,13 @@ def tally(survey: Survey, master: Master, answers: Mapping[str, Mapping[str, obj
                               c, p) for v, c, p in zip(categories, counts, percents, strict=True))
     directions: tuple[DirectionRow, ...] = ()
     if survey.direction_field and survey.direction_scale is not None:
-        rows = []
-        for d in survey.direction_scale.names:
-            mine = [line for line in lines if line.answers.get(survey.direction_field) == d]
-            rows.append(DirectionRow(d, len(mine), {v: sum(x.rating == v for x in mine) for v in categories}))
-        directions = tuple(rows)
+        by_direction = Counter((line.answers.get(survey.direction_field), line.rating) for line in lines)
+        directions = tuple(
+            DirectionRow(d, sum(by_direction[(d, v)] for v in categories), {v: by_direction[(d, v)] for v in categories})
+            for d in survey.direction_scale.names)
+    by_group = Counter((line.measure.group, line.rating) for line in lines)
     groups = tuple(
-        GroupRow(g.id, g.name, sum(line.measure.group == g.id for line in lines),
-                 {v: sum(line.measure.group == g.id and line.rating == v for line in lines) for v in categories})
+        GroupRow(g.id, g.name, sum(by_group[(g.id, v)] for v in categories), {v: by_group[(g.id, v)] for v in categories})
         for g in survey.groups)
     changes = tuple(Change(x.measure.number, x.measure.name, x.measure.group, x.measure.previous_rating,
                            x.rating, x.change) for x in lines if x.change)

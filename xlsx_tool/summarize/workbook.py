@@ -1,23 +1,40 @@
-"""The summary workbook (集計結果.xlsx): tally tables, all measures, charts, draft report text.
+"""The summary workbook (集計結果.xlsx): tally tables, charts, all measures, draft report text.
 
-Counts are numbers in cells (the number format shows 「施策」); department text is always
-written with write_string, so 「=HYPERLINK(…)」 typed by a department stays text.
+Counts are numbers in cells (a number format shows 「施策」). 計 and 割合 are formulas over the
+counts, so a count corrected by hand flows through; their values are written too, so a
+reader that does not calculate (python-calamine, a previewer) still sees them. The shares
+use the largest-remainder rule as a formula: they add up to 100 like the tool's own.
+Department text is always written as text (「=HYPERLINK(…)」 stays text). Every sheet prints
+on A4, one page wide, and no chart is cut across a page.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from xlsx_tool.define import survey as S
 from xlsx_tool.define.master import Master
 from xlsx_tool.define.survey import Survey
 from xlsx_tool.summarize.report import report_lines
 from xlsx_tool.summarize.tally import TREND_LABEL, UNANSWERED, Tally
-from xlsx_tool.xlsxout import close_to_bytes, new_workbook, ok
+from xlsx_tool.summarize.wording import Wording
+from xlsx_tool.xlsxout import (
+    add_sheet,
+    close_to_bytes,
+    escape_header_text,
+    fit_row,
+    new_workbook,
+    shrink_widths,
+    width_budget,
+    ok,
+    write_text,
+    write_value,
+)
 
-COUNT_FORMAT = '0"施策"'
 PERCENT_FORMAT = "0%"
-# Rating colours in scale order (best first): green to red, greys for unranked/未回答.
+# Rating colours in scale order (best first): blue to red, greys for unranked/未回答.
 PALETTE = ["#2E75B6", "#70AD47", "#FFC000", "#ED7D31", "#A5A5A5", "#7F7F7F", "#C00000"]
 
 SHEET_RATINGS = "評価別集計表"
@@ -25,6 +42,16 @@ SHEET_DIRECTIONS = "方向性別集計表"
 SHEET_CHANGES = "前年度比較"
 SHEET_MEASURES = "全施策一覧"
 SHEET_REPORT = "報告文案"
+SHEET_HISTORY = "経年比較"
+SHEET_CHART_DATA = "_グラフ"  # hidden: the pie's labels, as formulas over the counts
+PAGE_POINTS = 640.0  # printable height of A4 we plan charts against (with room to spare)
+
+
+class YearCounts(Protocol):
+    fiscal_year: int
+    label: str
+    total: int
+    ratings: dict[str, int]
 
 
 def group_sheet_name(survey: Survey) -> str:
@@ -32,11 +59,10 @@ def group_sheet_name(survey: Survey) -> str:
 
 
 def pie_label(value: str, count: int, percent: int) -> str:
-    """「【A】, 24施策, 59%」 as the report labels its pie."""
-    return f"【{value}】, {count}施策, {percent}%"
+    return Wording.pie_label(value, count, percent)
 
 
-def summary_workbook(survey: Survey, master: Master, t: Tally) -> bytes:
+def summary_workbook(survey: Survey, master: Master, t: Tally, history: Sequence[YearCounts] = ()) -> bytes:
     buffer = io.BytesIO()
     wb = new_workbook(buffer)
     w = _SummaryWriter(wb, survey, master, t)
@@ -46,87 +72,90 @@ def summary_workbook(survey: Survey, master: Master, t: Tally) -> bytes:
     w.groups()
     if t.changes or any(m.previous_rating for m in master.measures):
         w.changes()
+    if len(history) > 1:
+        w.history(history)
     w.measures()
     w.report()
+    w.chart_data()
     wb.set_properties({"title": f"{survey.year_label} {survey.title} 集計結果", "author": "xlsx-tool"})
     return close_to_bytes(wb, buffer)
 
 
+def _col(c: int) -> str:
+    letters = ""
+    c += 1
+    while c:
+        c, rem = divmod(c - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def share_formula(col: str, first: int, last: int, row: int, total: str) -> str:
+    """割合 of row `row` (1-based) by the largest-remainder rule, as an Excel formula.
+
+    Each row gets INT(100·c/N), and the 100 − Σ INT left over go one each to the rows with
+    the largest remainders MOD(100·c, N) (ties: the larger count, then the earlier row) —
+    tally.largest_remainder, in a form Excel and LibreOffice both calculate.
+    """
+    rng = f"${col}${first}:${col}${last}"
+    c = f"{col}{row}"
+    rem = f"MOD(100*{c},{total})"
+    rank = (f"SUMPRODUCT(--(MOD(100*{rng},{total})>{rem}))"
+            f"+SUMPRODUCT((MOD(100*{rng},{total})={rem})*({rng}>{c}))")
+    if row > first:
+        earlier = f"${col}${first}:{col}{row - 1}"
+        rank += f"+SUMPRODUCT((MOD(100*{earlier},{total})={rem})*({earlier}={c}))"
+    spare = f"(100-SUMPRODUCT(INT(100*{rng}/{total})))"
+    return f"=IF({total}=0,0,(INT(100*{c}/{total})+IF({rank}<{spare},1,0))/100)"
+
+
 class _SummaryWriter:
-    def __init__(self, wb, survey: Survey, master: Master, t: Tally):
+    def __init__(self, wb: Any, survey: Survey, master: Master, t: Tally):
         self.wb, self.survey, self.master, self.t = wb, survey, master, t
-        base = {"border": 1, "valign": "vcenter"}
+        self.words = Wording(survey)
+        base = {"border": 1, "valign": "vcenter", "border_color": "#808080"}
         f = wb.add_format
         self.f_title = f({"bold": True, "font_size": 13})
         self.f_head = f({**base, "bold": True, "bg_color": "#DDEBF7", "align": "center", "text_wrap": True})
         self.f_text = f({**base, "text_wrap": True})
+        self.f_top = f({**base, "text_wrap": True, "valign": "top"})
         self.f_center = f({**base, "align": "center"})
-        self.f_count = f({**base, "num_format": COUNT_FORMAT})
-        self.f_plain_count = f({**base, "num_format": "0"})
+        self.f_count = f({**base, "num_format": self.words.count_format})
+        self.f_group_count = f({**base, "num_format": self.words.group_count_format})
         self.f_percent = f({**base, "num_format": PERCENT_FORMAT})
         self.f_total_label = f({**base, "bold": True, "align": "center", "bg_color": "#F2F2F2"})
-        self.f_total_count = f({**base, "bold": True, "num_format": COUNT_FORMAT, "bg_color": "#F2F2F2"})
-        self.f_total_plain = f({**base, "bold": True, "num_format": "0", "bg_color": "#F2F2F2"})
+        self.f_total_count = f({**base, "bold": True, "num_format": self.words.count_format, "bg_color": "#F2F2F2"})
+        self.f_total_group = f({**base, "bold": True, "num_format": self.words.group_count_format,
+                                "bg_color": "#F2F2F2"})
         self.f_total_percent = f({**base, "bold": True, "num_format": PERCENT_FORMAT, "bg_color": "#F2F2F2"})
         self.f_total_blank = f({**base, "bg_color": "#F2F2F2"})
         self.f_body = f({"text_wrap": True, "valign": "top"})
-        self.f_heading = f({"bold": True, "font_size": 12})
-        self.f_subheading = f({"bold": True})
-        self.f_doc_title = f({"bold": True, "font_size": 14})
+        self.f_heading = f({"bold": True, "font_size": 12, "valign": "top"})
+        self.f_subheading = f({"bold": True, "valign": "top", "text_wrap": True})
+        self.f_doc_title = f({"bold": True, "font_size": 14, "text_wrap": True, "valign": "top"})
+        self.f_note = f({"valign": "top", "text_wrap": True})
+        self.direction_formats: dict[str, Any] = {}
+        self.pie_rows: tuple[int, int] = (0, 0)
 
-    def text(self, ws, r: int, c: int, value: object, fmt=None) -> None:
-        ok(ws.write_string(r, c, "" if value is None else str(value), fmt), f"{ws.name} {r},{c}")
-
-    def number(self, ws, r: int, c: int, value: float, fmt=None) -> None:
-        ok(ws.write_number(r, c, value, fmt), f"{ws.name} {r},{c}")
-
-    # 評価別集計表: 施策の評価 | 評価の内容 | 該当施策 | 割合, zero rows kept, 計 row; the pie.
-    def ratings(self) -> None:
-        s, t = self.survey, self.t
-        ws = self.wb.add_worksheet(SHEET_RATINGS)
-        ws.set_column(0, 0, 12)
-        ws.set_column(1, 1, 60)
-        ws.set_column(2, 3, 10)
-        self.text(ws, 0, 0, f"{s.year_label}実績集計表", self.f_title)
-        for c, h in enumerate(("施策の評価", "評価の内容", "該当施策", "割合")):
-            self.text(ws, 2, c, h, self.f_head)
-        first = 3
-        for i, row in enumerate(t.ratings):
-            r = first + i
-            self.text(ws, r, 0, row.value, self.f_center)
-            self.text(ws, r, 1, row.definition, self.f_text)
-            ws.set_row(r, row_height(row.definition, 60))
-            self.number(ws, r, 2, row.count, self.f_count)
-            self.number(ws, r, 3, row.percent / 100, self.f_percent)
-        last = first + len(t.ratings) - 1
-        total = last + 1
-        self.text(ws, total, 0, "計", self.f_total_label)
-        self.text(ws, total, 1, "", self.f_total_blank)
-        self.number(ws, total, 2, t.total, self.f_total_count)
-        self.number(ws, total, 3, 1 if t.total else 0, self.f_total_percent)
-        # The report's slice labels (「【A】, 24施策, 59%」) sit in a column the pie takes its
-        # categories from: category labels render the same in Excel and LibreOffice, where
-        # custom label strings do not. Zero shares get no label.
-        ws.set_column(4, 4, 26)
-        self.text(ws, 2, 4, "グラフ表示", self.f_head)
-        for i, row in enumerate(t.ratings):
-            self.text(ws, first + i, 4, pie_label(row.value, row.count, row.percent), self.f_text)
-        chart = self.wb.add_chart({"type": "pie"})
-        chart.add_series({
-            "name": f"{s.year_label} 評価別",
-            "categories": [SHEET_RATINGS, first, 4, last, 4],
-            "values": [SHEET_RATINGS, first, 2, last, 2],
-            "data_labels": {"category": True, "position": "outside_end", "leader_lines": True,
-                            "custom": [{"delete": True} if row.count == 0 else None for row in t.ratings]},
-            "points": [{"fill": {"color": self.colour(row.value)}} for row in t.ratings],
-        })
-        chart.set_title({"name": f"{s.year_label} 評価別の施策数"})
-        chart.set_legend({"none": True})
-        chart.set_size({"width": 620, "height": 400})
-        ok(ws.insert_chart(total + 2, 0, chart, {"x_offset": 10, "y_offset": 10}), "pie")
-        ws.set_landscape()
+    # --- helpers ----------------------------------------------------------------------------
+    def sheet(self, name: str, landscape: bool = False) -> Any:
+        ws = add_sheet(self.wb, name)
         ws.set_paper(9)
+        if landscape:
+            ws.set_landscape()
+        else:
+            ws.set_portrait()
         ws.fit_to_pages(1, 0)
+        ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+        ws.set_footer(f"&L{escape_header_text(self.survey.year_label + ' ' + self.survey.title)}"
+                      f"　{escape_header_text(name)}&R&P / &N ページ")
+        return ws
+
+    def text(self, ws: Any, r: int, c: int, value: object, fmt: Any = None) -> None:
+        write_text(ws, r, c, "" if value is None else str(value), fmt)
+
+    def formula(self, ws: Any, r: int, c: int, formula: str, fmt: Any, value: float | str) -> None:
+        ok(ws.write_formula(r, c, formula, fmt, value), f"{ws.name} {r + 1}行")
 
     def colour(self, value: str) -> str:
         if value == UNANSWERED:
@@ -134,152 +163,289 @@ class _SummaryWriter:
         names = self.survey.rating_scale.names
         return PALETTE[names.index(value) % len(PALETTE)] if value in names else "#D9D9D9"
 
-    # 方向性別集計表: 施策の方向性 | 該当施策 | 内訳, 計.
-    def directions(self) -> None:
-        t = self.t
-        ws = self.wb.add_worksheet(SHEET_DIRECTIONS)
-        ws.set_column(0, 0, 16)
-        ws.set_column(1, 1, 10)
-        ws.set_column(2, 2, 40)
-        self.text(ws, 0, 0, f"{self.survey.year_label} 方向性別集計表", self.f_title)
-        for c, h in enumerate(("施策の方向性", "該当施策", "内訳")):
-            self.text(ws, 2, c, h, self.f_head)
-        for i, d in enumerate(t.directions):
-            self.text(ws, 3 + i, 0, d.value, self.f_center)
-            self.number(ws, 3 + i, 1, d.count, self.f_count)
-            self.text(ws, 3 + i, 2, d.breakdown_text(), self.f_text)
-        r = 3 + len(t.directions)
-        self.text(ws, r, 0, "計", self.f_total_label)
-        self.number(ws, r, 1, sum(d.count for d in t.directions), self.f_total_count)
-        self.text(ws, r, 2, "", self.f_total_blank)
+    def place_chart(self, ws: Any, row: int, height_px: float, used_points: float, chart: Any) -> None:
+        """Insert a chart, starting a new page first when it would not fit under the table."""
+        if used_points + height_px * 0.75 > PAGE_POINTS:
+            ws.set_h_pagebreaks([row])
+        ok(ws.insert_chart(row, 0, chart, {"x_offset": 10, "y_offset": 10, "object_position": 3}), "chart")
 
-    # Group × rating, with row and column totals, the report's per-group lines and a stacked bar.
-    def groups(self) -> None:
-        s, t = self.survey, self.t
-        name = group_sheet_name(s)
-        ws = self.wb.add_worksheet(name)
-        cats = list(t.categories)
-        ws.set_column(0, 0, 10)
-        ws.set_column(1, 1, 32)
-        ws.set_column(2, 2 + len(cats), 9)
-        self.text(ws, 0, 0, f"{s.group_label}別評価別件数（{s.year_label}）", self.f_title)
-        headers = [s.group_label, "名称", "施策数", *cats]
-        for c, h in enumerate(headers):
+    # 評価別集計表: 施策の評価 | 評価の内容 | 該当施策 [| 割合], [計]; the pie.
+    def ratings(self) -> None:
+        s, t, words = self.survey, self.t, self.words
+        ws = self.sheet(SHEET_RATINGS)
+        widths = (12, 52, 11, 9) if words.percent_column else (12, 60, 12)
+        for c, width in enumerate(widths):
+            ws.set_column(c, c, width)
+        self.text(ws, 0, 0, words.rating_table_title, self.f_title)
+        heads = ["施策の評価", "評価の内容", "該当施策"] + (["割合"] if words.percent_column else [])
+        for c, h in enumerate(heads):
             self.text(ws, 2, c, h, self.f_head)
         first = 3
+        last = first + len(t.ratings) - 1
+        total_row = last + 1
+        total_ref = f"$C${total_row + 1}"
+        used = 3 * 20.0
+        for i, row in enumerate(t.ratings):
+            r = first + i
+            self.text(ws, r, 0, words.rating_label(row.value), self.f_center)
+            self.text(ws, r, 1, row.definition, self.f_text)
+            write_value(ws, r, 2, row.count, self.f_count)
+            if words.percent_column:
+                self.formula(ws, r, 3, share_formula("C", first + 1, last + 1, r + 1, total_ref),
+                             self.f_percent, row.percent / 100)
+            fit_row(ws, r, [(row.definition, widths[1])], minimum=20)
+            used += 24.0 + 15.0 * (len(row.definition) // 25)
+        if words.percent_column:
+            self.text(ws, total_row, 0, "計", self.f_total_label)
+            self.text(ws, total_row, 1, "", self.f_total_blank)
+            self.formula(ws, total_row, 2, f"=SUM(C{first + 1}:C{last + 1})", self.f_total_count, t.total)
+            self.formula(ws, total_row, 3, f"=SUM(D{first + 1}:D{last + 1})", self.f_total_percent,
+                         1 if t.total else 0)
+        chart_row = total_row + 2
+        self.pie_rows = (first, last)
+        chart = self.wb.add_chart({"type": "pie"})
+        n = len(t.ratings)
+        chart.add_series({
+            "name": words.pie_title,
+            "categories": [SHEET_CHART_DATA, 1, 3, n, 3],
+            "values": [SHEET_CHART_DATA, 1, 1, n, 1],
+            "data_labels": {"category": True, "position": "outside_end", "leader_lines": True,
+                            "font": {"size": 10},
+                            "custom": [{"delete": True} if row.count == 0 else None for row in t.ratings]},
+            "points": [{"fill": {"color": self.colour(row.value)}} for row in t.ratings],
+        })
+        chart.set_title({"name": words.pie_title, "name_font": {"size": 12}})
+        chart.set_legend({"none": True})
+        chart.set_size({"width": 600, "height": 400})
+        self.place_chart(ws, chart_row, 420, used, chart)
+
+    def chart_data(self) -> None:
+        """The pie's labels (「【A】, 24施策, 59%」) as formulas over the table's counts, on a
+        hidden sheet: nothing prints beside the report table, and a corrected count flows
+        into the chart."""
+        t, words = self.t, self.words
+        ws = self.wb.add_worksheet(SHEET_CHART_DATA)
+        for c, h in enumerate(("評価", "該当施策", "割合", "グラフ表示")):
+            self.text(ws, 0, c, h)
+        first, _last = self.pie_rows
+        n = len(t.ratings)
+        total = f"$B${n + 2}"
+        for i, row in enumerate(t.ratings):
+            r = 1 + i
+            self.text(ws, r, 0, row.value)
+            self.formula(ws, r, 1, f"='{SHEET_RATINGS}'!C{first + 1 + i}", None, row.count)
+            self.formula(ws, r, 2, share_formula("B", 2, n + 1, r + 1, total), None, row.percent / 100)
+            self.formula(ws, r, 3, f'="【"&A{r + 1}&"】, "&B{r + 1}&"施策, "&TEXT(C{r + 1},"0%")', None,
+                         words.pie_label(row.value, row.count, row.percent))
+        self.formula(ws, n + 1, 1, f"=SUM(B2:B{n + 1})", None, t.total)
+        ws.hide()
+
+    # 方向性別集計表: 施策の方向性 | 該当施策, the 内訳 inside the count's cell as the report has it.
+    def directions(self) -> None:
+        t, words = self.t, self.words
+        ws = self.sheet(SHEET_DIRECTIONS)
+        ws.set_column(0, 0, 18)
+        ws.set_column(1, 1, 30)
+        self.text(ws, 0, 0, words.direction_table_title, self.f_title)
+        for c, h in enumerate(("施策の方向性", "該当施策")):
+            self.text(ws, 2, c, h, self.f_head)
+        for i, d in enumerate(t.directions):
+            r = 3 + i
+            self.text(ws, r, 0, d.value, self.f_center)
+            breakdown = words.breakdown(d)
+            # The count stays a number; its format adds 「(内訳 A:23 B:13)」 on a second line.
+            code = f'0"施策\n(内訳 {breakdown})"' if d.count and breakdown else words.count_format
+            fmt = self.direction_formats.get(code)
+            if fmt is None:
+                fmt = self.direction_formats[code] = self.wb.add_format(
+                    {"border": 1, "border_color": "#808080", "num_format": code, "text_wrap": True,
+                     "valign": "vcenter", "align": "center"})
+            write_value(ws, r, 1, d.count, fmt)
+            fit_row(ws, r, [(f"{d.count}施策\n(内訳 {breakdown})" if d.count and breakdown else "", 30)], minimum=20)
+        if not words.old:
+            r = 3 + len(t.directions)
+            self.text(ws, r, 0, "計", self.f_total_label)
+            self.formula(ws, r, 1, f"=SUM(B4:B{r})", self.f_total_count, sum(d.count for d in t.directions))
+
+    # Group × rating, with row and column totals as formulas, the report's per-group lines and a bar.
+    def groups(self) -> None:
+        s, t, words = self.survey, self.t, self.words
+        name = group_sheet_name(s)
+        ws = self.sheet(name, landscape=len(t.categories) > 5)
+        cats = list(t.categories)
+        if words.old:
+            heads = [s.group_label, "計", *cats]
+            ws.set_column(0, 0, 28)
+            ws.set_column(1, 1 + len(cats), 8)
+            first_cat, total_col = 2, 1
+        else:
+            heads = [s.group_label, "名称", "施策数", *cats]
+            ws.set_column(0, 0, 9)
+            ws.set_column(1, 1, 30)
+            ws.set_column(2, 2 + len(cats), 9)
+            first_cat, total_col = 3, 2
+        self.text(ws, 0, 0, words.group_table_title, self.f_title)
+        for c, h in enumerate(heads):
+            self.text(ws, 2, c, h, self.f_head)
+        first = 3
+        last_cat = _col(first_cat + len(cats) - 1)
         for i, g in enumerate(t.groups):
             r = first + i
-            self.text(ws, r, 0, g.id, self.f_center)
-            self.text(ws, r, 1, g.name, self.f_text)
-            self.number(ws, r, 2, g.total, self.f_plain_count)
+            self.text(ws, r, 0, words.group_label(g) if words.old else g.id,
+                      self.f_text if words.old else self.f_center)
+            if not words.old:
+                self.text(ws, r, 1, g.name, self.f_text)
+            self.formula(ws, r, total_col, f"=SUM({_col(first_cat)}{r + 1}:{last_cat}{r + 1})",
+                         self.f_group_count, g.total)
             for j, v in enumerate(cats):
-                self.number(ws, r, 3 + j, g.ratings.get(v, 0), self.f_plain_count)
+                write_value(ws, r, first_cat + j, g.ratings.get(v, 0), self.f_group_count)
         total = first + len(t.groups)
-        self.text(ws, total, 0, "合計", self.f_total_label)
-        self.text(ws, total, 1, "", self.f_total_blank)
-        self.number(ws, total, 2, sum(g.total for g in t.groups), self.f_total_plain)
-        for j, v in enumerate(cats):
-            self.number(ws, total, 3 + j, sum(g.ratings.get(v, 0) for g in t.groups), self.f_total_plain)
-        from xlsx_tool.summarize.report import group_heading
-
-        for i in range(len(t.groups)):
-            self.text(ws, total + 2 + i, 0, group_heading(s, t, i))
+        self.text(ws, total, 0, "合  計" if words.old else "合計", self.f_total_label)
+        if not words.old:
+            self.text(ws, total, 1, "", self.f_total_blank)
+        for c in range(total_col, first_cat + len(cats)):
+            col = _col(c)
+            value = sum(g.total for g in t.groups) if c == total_col else \
+                sum(g.ratings.get(cats[c - first_cat], 0) for g in t.groups)
+            self.formula(ws, total, c, f"=SUM({col}{first + 1}:{col}{total})", self.f_total_group, value)
+        r = total + 2
+        for i, g in enumerate(t.groups):
+            self.text(ws, r + i, 0, words.group_heading(i, g, t))
         if not t.groups:
             return
         chart = self.wb.add_chart({"type": "bar", "subtype": "stacked"})
         for j, v in enumerate(cats):
             chart.add_series({
-                "name": [name, 2, 3 + j],
+                "name": [name, 2, first_cat + j],
                 "categories": [name, first, 0, total - 1, 0],
-                "values": [name, first, 3 + j, total - 1, 3 + j],
+                "values": [name, first, first_cat + j, total - 1, first_cat + j],
                 "fill": {"color": self.colour(v)},
-                "data_labels": {"value": True, "custom": [
+                "data_labels": {"value": True, "font": {"size": 10}, "custom": [
                     {"delete": True} if g.ratings.get(v, 0) == 0 else None for g in t.groups]},
             })
-        chart.set_title({"name": f"{s.group_label}別 評価の内訳"})
-        chart.set_y_axis({"reverse": True})  # first group on top, as in the table
-        chart.set_x_axis({"name": "施策数", "major_gridlines": {"visible": True}})
-        chart.set_legend({"position": "bottom"})
-        chart.set_size({"width": 640, "height": 60 * len(t.groups) + 160})
-        ok(ws.insert_chart(total + 3 + len(t.groups), 0, chart, {"x_offset": 10, "y_offset": 10}), "bar")
-        ws.set_landscape()
-        ws.set_paper(9)
-        ws.fit_to_pages(1, 0)
+        chart.set_title({"name": f"{s.group_label}別 評価の内訳", "name_font": {"size": 12}})
+        chart.set_y_axis({"reverse": True, "num_font": {"size": 10}})  # first group on top, as in the table
+        chart.set_x_axis({"name": "施策数", "major_gridlines": {"visible": True}, "num_font": {"size": 10},
+                          "name_font": {"size": 10}})
+        chart.set_legend({"position": "bottom", "font": {"size": 10}})
+        height = 50 * len(t.groups) + 180
+        chart.set_size({"width": 620, "height": height})
+        used = 20.0 * (total + 3 + len(t.groups))
+        self.place_chart(ws, r + len(t.groups) + 1, height + 20, used, chart)
 
     def changes(self) -> None:
-        s, t = self.survey, self.t
-        ws = self.wb.add_worksheet(SHEET_CHANGES)
-        for c, width in enumerate((8, 40, 10, 10, 10, 8)):
+        s, t, words = self.survey, self.t, self.words
+        ws = self.sheet(SHEET_CHANGES, landscape=True)
+        widths = (8, 44, 18, 11, 11, 8)
+        for c, width in enumerate(widths):
             ws.set_column(c, c, width)
-        self.text(ws, 0, 0, f"前年度から評価が変わった施策（{s.year_label}）", self.f_title)
-        for col, h in enumerate(("番号", "施策名", s.group_label, "前年度", "今年度", "変化")):
-            self.text(ws, 2, col, h, self.f_head)
+        self.text(ws, 0, 0, f"前年度から評価が変わった施策（{words.this_year}、{words.previous_year}との比較）", self.f_title)
+        for c, h in enumerate(("番号", "施策名", s.group_label, words.previous_year, words.this_year, "変化")):
+            self.text(ws, 2, c, h, self.f_head)
         order = {g.id: i for i, g in enumerate(s.groups)}
-        rows = sorted(t.changes, key=lambda c: order.get(c.group, len(order)))
+        rows = sorted(t.changes, key=lambda ch: order.get(ch.group, len(order)))
         for i, ch in enumerate(rows):
-            for j, value in enumerate((ch.measure, ch.name, ch.group, ch.previous, ch.current, TREND_LABEL[ch.trend])):
+            group = s.group(ch.group)
+            values = (ch.measure, ch.name, words.group_label(group) if group else ch.group,
+                      words.rating_label(ch.previous), words.rating_label(ch.current), TREND_LABEL[ch.trend])
+            for j, value in enumerate(values):
                 self.text(ws, 3 + i, j, value, self.f_text)
+            fit_row(ws, 3 + i, [(ch.name, widths[1])])
         if not rows:
             self.text(ws, 3, 0, "前年度から評価が変わった施策はありません。")
         improved = sum(c.trend == "improved" for c in t.changes)
-        self.text(ws, 4 + max(len(rows), 1), 0, f"改善 {improved} 施策、低下 {len(t.changes) - improved} 施策")
+        declined = sum(c.trend == "declined" for c in t.changes)
+        other = len(t.changes) - improved - declined
+        note = f"改善 {improved} 施策、低下 {declined} 施策"
+        if other:
+            note += f"（終了・その他への変化など、改善・低下に数えないもの {other} 施策）"
+        self.text(ws, 4 + max(len(rows), 1), 0, note)
+        ws.repeat_rows(2)
+
+    def history(self, years: Sequence[YearCounts]) -> None:
+        s, words = self.survey, self.words
+        ws = self.sheet(SHEET_HISTORY, landscape=True)
+        cats = [v for v in s.rating_scale.names]
+        ws.set_column(0, 0, 14)
+        ws.set_column(1, 1 + len(cats), 9)
+        self.text(ws, 0, 0, f"評価別施策数の推移（{words.year(years[0].fiscal_year)}〜{words.this_year}）", self.f_title)
+        heads = ["年度", "施策数", *(words.rating_label(v) for v in cats)]
+        for c, h in enumerate(heads):
+            self.text(ws, 2, c, h, self.f_head)
+        for i, y in enumerate(years):
+            r = 3 + i
+            self.text(ws, r, 0, words.year(y.fiscal_year), self.f_center)
+            self.formula(ws, r, 1, f"=SUM(C{r + 1}:{_col(1 + len(cats))}{r + 1})", self.f_count, y.total)
+            for j, v in enumerate(cats):
+                write_value(ws, r, 2 + j, y.ratings.get(v, 0), self.f_count)
+        last = 3 + len(years) - 1
+        chart = self.wb.add_chart({"type": "column", "subtype": "stacked"})
+        for j, v in enumerate(cats):
+            chart.add_series({"name": [SHEET_HISTORY, 2, 2 + j], "categories": [SHEET_HISTORY, 3, 0, last, 0],
+                              "values": [SHEET_HISTORY, 3, 2 + j, last, 2 + j],
+                              "fill": {"color": self.colour(v)},
+                              "data_labels": {"value": True, "font": {"size": 10}}})
+        chart.set_title({"name": "評価別施策数の推移", "name_font": {"size": 12}})
+        chart.set_y_axis({"name": "施策数", "major_gridlines": {"visible": True}, "num_font": {"size": 10},
+                          "name_font": {"size": 10}})
+        chart.set_x_axis({"num_font": {"size": 10}})
+        chart.set_legend({"position": "bottom", "font": {"size": 10}})
+        chart.set_size({"width": 640, "height": 380})
+        self.place_chart(ws, last + 2, 400, 20.0 * (last + 2), chart)
 
     def measures(self) -> None:
-        s, t = self.survey, self.t
-        ws = self.wb.add_worksheet(SHEET_MEASURES)
-        fixed = [(S.COL_NUMBER, 8), (s.group_label, 8), (S.COL_NAME, 36), (S.COL_DEPARTMENT, 14)]
-        optional = [(c, 14) for c in (S.COL_INDICATOR, S.COL_UNIT, S.COL_TARGET) if self.master.has(c)]
-        fields = [(f.name, 40 if f.type == "text" else 12) for f in s.fields]
-        tail = [(S.COL_PREV_RATING, 10), ("変化", 8)]
+        s, t, words = self.survey, self.t, self.words
+        ws = self.sheet(SHEET_MEASURES, landscape=True)
+        fixed = [(S.COL_NUMBER, 6.0), (s.group_label, 8.0), (S.COL_NAME, 24.0), (S.COL_DEPARTMENT, 12.0)]
+        optional = [(c, 10.0) for c in (S.COL_INDICATOR, S.COL_TARGET) if self.master.has(c)]
+        fields = [(f.name, 30.0 if f.type == "text" else 9.0) for f in s.fields]
+        tail = [(S.COL_PREV_RATING, 9.0), ("変化", 6.0)]
         if self.master.has(S.COL_PREV_DIRECTION):
-            tail.insert(1, (S.COL_PREV_DIRECTION, 12))
+            tail.insert(1, (S.COL_PREV_DIRECTION, 10.0))
         cols = fixed + optional + fields + tail
-        for c, (h, width) in enumerate(cols):
+        wanted = [w for _h, w in cols]
+        widths = shrink_widths(wanted, [12.0 if h == S.COL_NAME or w >= 30 else w for h, w in cols],
+                               width_budget(True, 0.5, 0.5))
+        for c, (h, _w) in enumerate(cols):
             self.text(ws, 0, c, h, self.f_head)
-            ws.set_column(c, c, width)
+            ws.set_column(c, c, widths[c])
+        fit_row(ws, 0, [(h, widths[c]) for c, (h, _w) in enumerate(cols)])
         for i, line in enumerate(t.lines):
             m, r = line.measure, i + 1
             values: dict[str, object] = {
                 S.COL_NUMBER: m.number, s.group_label: m.group, S.COL_NAME: m.name,
-                S.COL_DEPARTMENT: m.department, S.COL_INDICATOR: m.indicator, S.COL_UNIT: m.unit,
+                S.COL_DEPARTMENT: m.department, S.COL_INDICATOR: m.indicator + (f"（{m.unit}）" if m.unit else ""),
                 S.COL_TARGET: _number_or_text(m.target), S.COL_PREV_RATING: m.previous_rating,
-                S.COL_PREV_DIRECTION: m.previous_direction,
-                "変化": TREND_LABEL.get(line.change, ""),
+                S.COL_PREV_DIRECTION: m.previous_direction, "変化": TREND_LABEL.get(line.change, ""),
             }
             values.update(line.answers)
             values[s.rating_field] = line.rating
+            shown = []
             for c, (h, _w) in enumerate(cols):
                 value = values.get(h)
-                if isinstance(value, int | float) and not isinstance(value, bool):
-                    self.number(ws, r, c, value, self.f_text)
-                else:
-                    self.text(ws, r, c, value, self.f_text)
+                write_value(ws, r, c, value, self.f_top)
+                if isinstance(value, str) and value:
+                    shown.append((value, widths[c]))
+            fit_row(ws, r, shown)
         ws.freeze_panes(1, 3)
+        ws.repeat_rows(0)
         ws.autofilter(0, 0, max(len(t.lines), 1), len(cols) - 1)
+        del words
 
     def report(self) -> None:
-        ws = self.wb.add_worksheet(SHEET_REPORT)
-        width = 72  # fits portrait A4 in Excel and LibreOffice alike
+        ws = self.sheet(SHEET_REPORT)
+        width = 80
         ws.set_column(0, 0, width)
         styles = {"title": self.f_doc_title, "heading": self.f_heading, "subheading": self.f_subheading,
                   "item": self.f_body, "body": self.f_body}
+        sizes = {"title": 14.0, "heading": 12.0}
         r = 0
         for style, text in report_lines(self.survey, self.master, self.t):
             if style in ("heading", "subheading"):
                 r += 1
             self.text(ws, r, 0, text, styles[style])
-            ws.set_row(r, row_height(text, width, 18 if style in ("title", "heading") else 15))
+            fit_row(ws, r, [(text, width)], font=sizes.get(style, 10.0))
             r += 1
-        ws.set_paper(9)
-        ws.fit_to_pages(1, 0)
-
-
-def row_height(text: str, width: float, line: float = 15.0) -> float:
-    """Rows do not grow by themselves in a written file: give wrapped text the lines it needs."""
-    from xlsx_tool.textnorm import display_width
-
-    lines = max(1, -(-display_width(text) // int(width * 0.95)))
-    return line * lines + 3
 
 
 def _number_or_text(value: str) -> object:
