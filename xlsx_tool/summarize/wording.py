@@ -15,7 +15,15 @@ import re
 from dataclasses import dataclass
 
 from xlsx_tool.define.survey import Group, Survey
-from xlsx_tool.summarize.tally import DECLINED, IMPROVED, UNANSWERED, Change, DirectionRow, GroupRow, Tally
+from xlsx_tool.summarize.tally import (
+    DECLINED,
+    IMPROVED,
+    UNANSWERED,
+    Change,
+    DirectionRow,
+    GroupRow,
+    Tally,
+)
 from xlsx_tool.wareki import fiscal_year_label
 
 _FULL = str.maketrans("0123456789", "０１２３４５６７８９")
@@ -118,9 +126,9 @@ class Wording:
     def overall(self, t: Tally) -> list[str]:
         s, year = self.survey, self.this_year
         if not self.old:
-            parts = "、".join(f"「{v}」が{t.count(v)}施策" for v in self.shown_values(t))
-            return [f"現在、{t.total}施策を計画化しており、{year}における各施策の実績としては、{parts}であった。"]
-        parts = []
+            listed = "、".join(f"「{v}」が{t.count(v)}施策" for v in self.shown_values(t))
+            return [f"現在、{t.total}施策を計画化しており、{year}における各施策の実績としては、{listed}であった。"]
+        parts: list[str] = []
         for v in self.shown_values(t):
             definition = s.rating_scale.definition(v)
             n = self.num(t.count(v))

@@ -26,9 +26,9 @@ from xlsx_tool.xlsxout import (
     escape_header_text,
     fit_row,
     new_workbook,
+    ok,
     shrink_widths,
     width_budget,
-    ok,
     write_text,
     write_value,
 )
@@ -171,7 +171,7 @@ class _SummaryWriter:
 
     # 評価別集計表: 施策の評価 | 評価の内容 | 該当施策 [| 割合], [計]; the pie.
     def ratings(self) -> None:
-        s, t, words = self.survey, self.t, self.words
+        t, words = self.t, self.words
         ws = self.sheet(SHEET_RATINGS)
         widths = (12, 52, 11, 9) if words.percent_column else (12, 60, 12)
         for c, width in enumerate(widths):
