@@ -141,8 +141,8 @@ class Wording:
         sentences = [f"現在、{self.short}においては、{t.total}施策を計画化している。{year}における各施策の評価"
                      f"としては、{'、'.join(parts)}という状況であり、これら以外の評価は{self.num(0)}施策であった。"]
         if t.directions:
-            listed = [d for d in t.directions if d.count]
-            shown = "、".join(f"「{d.value}」が{self.num(d.count)}施策" for d in listed)
+            rows = [d for d in t.directions if d.count]
+            shown = "、".join(f"「{d.value}」が{self.num(d.count)}施策" for d in rows)
             sentences.append(f"また、計画の方向性については、{shown}であり、これら以外は{self.num(0)}施策であった。")
         return sentences
 
