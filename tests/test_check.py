@@ -150,3 +150,54 @@ def test_every_command_has_japanese_help():
         result = runner.invoke(cli, [name, "--help"])
         assert result.exit_code == 0
         assert any("\u3040" <= ch <= "\u30ff" for ch in result.output), name
+
+
+def _with_departments(tmp_path, rows, header=("所管課", "担当者", "内線", "メール")):
+    import csv
+
+    folder = make_survey(tmp_path / "s", "2025", H25, [[1, "A", "Ⅰ", "ICT推進課", ""], [2, "B", "Ⅰ", "人事課", ""]],
+                         lambda t: t.replace('master = "施策マスタ.csv"',
+                                             'master = "施策マスタ.csv"\ndepartments = "所管課一覧.csv"'))
+    with open(folder / "所管課一覧.csv", "w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows([list(header), *rows])
+    return load(folder)
+
+
+def test_department_list_is_read_and_checked(tmp_path):
+    loaded, problems = _with_departments(tmp_path, [
+        ["ICT推進課", "佐藤", "2021", "ict@example.lg.jp"],
+        ["ＩＣＴ推進課", "佐藤", "2021", "ict@example.lg.jp"],  # the same department, full width
+        ["人事課", "鈴木", "2105", "jinji@example"],  # not an address
+        ["広報課", "田中", "2070", "koho@example.lg.jp"],  # not in the master
+    ])
+    found = [(p.code, p.row, p.column) for p in problems]
+    assert ("duplicate-department", 3, "所管課") in found
+    assert ("bad-mail", 4, "メール") in found
+    assert ("department-not-in-master", 5, "所管課") in found
+    contact = loaded.departments_list.get("ICT推進課") if loaded else None
+    assert contact is None or contact.email == "ict@example.lg.jp"
+
+
+def test_department_list_column_names_and_missing_contacts(tmp_path):
+    loaded, problems = _with_departments(tmp_path, [["ICT推進課", "佐藤", "2021", "ict@example.lg.jp"]],
+                                         header=("課名", "担当者名", "内線番号", "メールアドレス"))
+    assert loaded is not None
+    contact = loaded.departments_list.get("ICT推進課")
+    assert (contact.person, contact.extension, contact.email) == ("佐藤", "2021", "ict@example.lg.jp")
+    assert contact.line() == "担当 佐藤、内線 2021"
+    assert [(p.code, p.severity) for p in problems] == [("department-no-contact", "warning")]
+    assert "人事課" in problems[0].message
+
+
+def test_groups_from_the_master_follow_their_numbers_not_the_row_order(tmp_path):
+    rows = [[0, "Z", "③", "課A", "", ""], [1, "A", "③ 情報セキュリティの強化", "課A", "", ""], [2, "B", "① 開かれた区政の実現", "課A", "", ""],
+            [3, "C", "計画に関する進捗管理", "課A", "", ""], [4, "D", "② 区民サービスの向上", "課A", "", ""],
+            [5, "E", "①", "課A", "", ""], [0, "Z", "③", "課A", "", ""]]
+    folder = make_survey(tmp_path / "s", "2020", ["施策番号", "施策名", "基本目標", "所管課", "前年度評価", "前年度方向性"],
+                         rows)
+    loaded, problems = load(folder)
+    assert [(g.id, g.name) for g in loaded.survey.groups] == [
+        ("①", "開かれた区政の実現"), ("②", "区民サービスの向上"), ("③", "情報セキュリティの強化"),
+        ("計画に関する進捗管理", "")]
+    assert [m.group for m in loaded.master.measures] == ["③", "③", "①", "計画に関する進捗管理", "②", "①"]
+    assert not [p for p in problems if p.code == "group-without-name"]  # ① is named by another row

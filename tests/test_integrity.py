@@ -348,3 +348,12 @@ def test_demo_answers_land_in_their_fields_after_a_resave(survey_env: Env, tmp_p
     assert answers_on_record(env)["1"]["評価"] == "未達成"
     (rep,) = data["replacements"]
     assert [(c["measure"], c["field"]) for c in rep["changes"]] == [("1", "評価")]
+
+
+def test_respondent_is_read_from_the_form(tmp_path):
+    """The demo's departments fill 記入者 and 内線; collect reports whom to call."""
+    assert runner.invoke(cli, ["demo", str(tmp_path / "d")]).exit_code == 0
+    res = runner.invoke(cli, ["collect", str(tmp_path / "d"), "--json"])
+    data = json.loads(res.stdout)
+    assert status_of(data, "ICT推進課")["respondent"] == {"記入者": "佐藤 一郎", "内線": "2021"}
+    assert status_of(data, "総務課")["respondent"] == {"記入者": "高橋 健", "内線": "2110"}

@@ -371,7 +371,8 @@ def resolve_groups(survey: Survey, master: Master) -> tuple[Survey, Master, list
         for m in master.measures:
             if m.group:
                 g = split_group(m.group)
-                seen.setdefault(g.id, g)
+                if g.id not in seen or (g.name and not seen[g.id].name):  # a later row may name it
+                    seen[g.id] = g
         groups = tuple(sorted(seen.values(), key=lambda g: group_order(g.id)))
         survey = dataclasses.replace(survey, groups=groups)
         for g in groups:
