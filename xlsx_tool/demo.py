@@ -11,6 +11,7 @@ import csv
 import io
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from xlsx_tool.bundled import bundled
 from xlsx_tool.define import survey as S
@@ -87,9 +88,26 @@ def fill_form(form: Path, out: Path, answers: Mapping[str, Mapping[str, object]]
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # text, even if it starts with "="
             filled += 1
+        _refit(ws, rows[measure])
     out.parent.mkdir(parents=True, exist_ok=True)
     wb.save(out)
     return filled
+
+
+def _refit(ws: Any, row: int) -> None:
+    """Grow the row to its text, as Excel does while a department types (openpyxl does not)."""
+    from openpyxl.utils import get_column_letter
+
+    from xlsx_tool.xlsxout import text_height
+
+    need = 0.0
+    for cell in ws[row]:
+        if isinstance(cell.value, str) and cell.alignment.wrap_text:
+            width = ws.column_dimensions[get_column_letter(cell.column)].width or 8.43
+            need = max(need, text_height(cell.value, width))
+    current = ws.row_dimensions[row].height or 15.0
+    if need > current:
+        ws.row_dimensions[row].height = need
 
 
 def typed(value: object) -> object:
