@@ -152,10 +152,15 @@ def cli(debug: bool) -> None:
 @click.argument("folder", type=NEW_FOLDER, required=False, metavar="フォルダ")
 @click.option("--template", "-t", default="2025", show_default=True, metavar="名前",
               help="使うテンプレート名（一覧は --list）。")
+@click.option("--from", "previous", type=EXISTING_FOLDER, metavar="前年度の調査フォルダ",
+              help="前年度の調査フォルダから引き継いで作ります（年度・施策マスタ・所管課一覧・前年度の評価と方向性）。")
 @click.option("--year", type=click.IntRange(1989, 2200), metavar="年度",
-              help="調査する年度（西暦、例: 2021）。省略時は前年度。")
+              help="調査する年度（西暦、例: 2021）。省略時は前年度（--from では翌年度）。")
+@click.option("--allow-incomplete", is_flag=True,
+              help="--from で、前年度に評価のない施策があっても引き継ぎます（その施策の前年度評価は空欄）。")
 @click.option("--list", "show_list", is_flag=True, help="使えるテンプレートの一覧を表示します。")
-def init(folder: Path | None, template: str, year: int | None, show_list: bool) -> None:
+def init(folder: Path | None, template: str, previous: Path | None, year: int | None,
+         allow_incomplete: bool, show_list: bool) -> None:
     """新しい調査フォルダを作ります（調査定義・施策マスタ・作業フォルダ）。"""
     from xlsx_tool.define import folder as F
 
@@ -165,6 +170,12 @@ def init(folder: Path | None, template: str, year: int | None, show_list: bool) 
         return
     if folder is None:
         raise ToolError("作成する調査フォルダを指定してください（例: xlsx-tool init 令和7年度調査）。")
+    if previous is not None:
+        from xlsx_tool import pipeline
+
+        for line in pipeline.init_from(folder, previous, year, allow_incomplete).report():
+            click.echo(line)
+        return
     made = F.init_survey(folder, template, year)
     click.echo(f"調査フォルダを作成しました: {folder}")
     for path in made:
@@ -202,7 +213,9 @@ def check(folder: Path) -> None:
 @click.argument("folder", type=EXISTING_FOLDER, metavar="調査フォルダ")
 @click.option("--force", is_flag=True,
               help="配布済みの調査票と内容が変わる場合も新しい版を作ります（配布済みの版は 1_配布/旧版 に残します）。")
-def generate(folder: Path, force: bool) -> None:
+@click.option("--prefill/--no-prefill", default=None,
+              help="前年度の文章の回答（取組実績など）を下書きとして記入しておきます（既定は survey.toml の prefill_previous）。")
+def generate(folder: Path, force: bool, prefill: bool | None) -> None:
     """所管課ごとの調査票を 1_配布 フォルダに作ります。"""
     from xlsx_tool import pipeline
 
@@ -212,7 +225,7 @@ def generate(folder: Path, force: bool) -> None:
         def progress(_department: str) -> None:
             count[0] += 1
             bar.update(count[0], count[0] + 1)
-        loaded, result = pipeline.generate(folder, force=force, progress=progress)
+        loaded, result = pipeline.generate(folder, force=force, progress=progress, prefill=prefill)
     asked = len(loaded.asked)
     click.echo(f"調査票 {asked} 課分: 新規 {len(result.new)} 課、作り直し {len(result.changed)} 課、"
                f"変更なし {len(result.unchanged)} 課（{result.folder}）")
@@ -286,10 +299,9 @@ def collect(folder: Path, as_json: bool, deadline: str | None) -> None:
 
 def _summary_report(folder: Path, loaded: Any, result: Any, as_json: bool) -> int:
     t = result.tally
+    echo_problems(result.notes, err=True)  # stderr: a --json stdout stays parseable
     if as_json:
-        data = t.as_json(loaded.survey)
-        data["output"] = str(result.path) if result.path else None
-        emit_json(data)
+        emit_json(result.as_json(loaded))
     if result.refused:
         for line in t.missing_lines():
             click.echo(line, err=True)

@@ -40,14 +40,29 @@ def load_checked(folder: Path, pool: Pool | None = None) -> Loaded:
 
 
 def check(folder: Path) -> tuple[Loaded | None, list[Problem]]:
-    return load(folder)
+    """Everything `check` reports: the definition, the master, the department list, last year."""
+    from xlsx_tool.define.years import check_against_previous
+
+    with Pool(1) as pool:
+        loaded, problems = load(folder, pool)
+        if loaded is not None:
+            problems = problems + check_against_previous(loaded, pool)
+    return loaded, problems
 
 
-def generate(folder: Path, force: bool = False, progress: Callable[[str], None] | None = None):
+def init_from(folder: Path, previous: Path, year: int | None, allow_incomplete: bool):
+    from xlsx_tool.define.years import init_from as carry
+
+    with Pool(1) as pool:
+        return carry(folder, previous, year, allow_incomplete, pool)
+
+
+def generate(folder: Path, force: bool = False, progress: Callable[[str], None] | None = None,
+             prefill: bool | None = None):
     from xlsx_tool.forms.generate import generate as write_forms
 
     loaded = load_checked(folder)
-    return loaded, write_forms(loaded, force=force, progress=progress)
+    return loaded, write_forms(loaded, force=force, progress=progress, prefill=prefill)
 
 
 def collect(folder: Path, progress: Callable[[int, int], None] | None = None,
@@ -62,8 +77,9 @@ def collect(folder: Path, progress: Callable[[int, int], None] | None = None,
 def summarize(folder: Path, allow_missing: bool = False, loaded: Loaded | None = None):
     from xlsx_tool.summarize.run import summarize as run_summarize
 
-    loaded = loaded or load_checked(folder)
-    return loaded, run_summarize(loaded, allow_missing=allow_missing)
+    with Pool(1) as pool:
+        loaded = loaded or load_checked(folder, pool)
+        return loaded, run_summarize(loaded, allow_missing=allow_missing, pool=pool)
 
 
 @dataclass

@@ -61,6 +61,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "example-row": (ERROR, "施策番号「{measure}」は init が入れた記入例の行です。実際の施策に書き換えるか削除してください。"),
     "department-spelling": (ERROR, "所管課「{value}」は {other_row} 行目の「{other}」と空白や全角・半角の違いだけで同じ名前です。どちらかに揃えてください（別々の調査票になってしまいます）。"),
     "group-without-name": (WARNING, "{label}「{value}」に名称がありません。survey.toml の [[groups]] に id と name を書くと、集計表と報告文案に名称が入ります。"),
+    # --- year after year ---
+    "previous-incomplete": (ERROR, "前年度の施策番号「{measure}」（{value}）に評価がありません。"),
+    "previous-unreadable": (WARNING, "{detail}。前年度との比較（削除された施策の確認）はできません。"),
+    "previous-number-unknown": (ERROR, "前年度施策番号「{value}」は前年度（{year}）の施策マスタにありません。番号を確認してください。"),
+    "measure-removed-since-previous": (WARNING, "前年度（{year}）の施策番号「{measure}」（{value}）が今年度の施策マスタにありません。廃止・統合した施策ならこのままで構いません（番号を変えた場合は 前年度施策番号 の列に前年度の番号を書いてください）。"),
+    "history-missing": (NOTICE, "{detail}。経年比較には読めた年度だけを載せます。"),
     # --- department list (所管課一覧) ---
     "departments-missing": (ERROR, "所管課一覧「{file}」が見つかりません。survey.toml の departments に正しいファイル名を指定してください（使わない場合は行を削除）。"),
     "departments-empty": (ERROR, "所管課一覧に行がありません。1行目に 所管課・担当者・内線・メール の見出し、2行目以降に各課を入力してください。"),

@@ -16,13 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from xlsx_tool import __version__
 from xlsx_tool import problems as P
 from xlsx_tool.collect.decide import CollectResult, decide
 from xlsx_tool.collect.validate import Submission, check_submission
 from xlsx_tool.define import survey as S
 from xlsx_tool.define.master import Loaded
-from xlsx_tool.forms.layout import ID_FORMAT
 from xlsx_tool.intake.preflight import MAX_FILE_BYTES
 from xlsx_tool.intake.reader import read_workbook
 from xlsx_tool.intake.sandbox import Pool
@@ -128,11 +126,6 @@ def scan_returns(folder: Path, returns: Path) -> tuple[list[Entry], list[dict[st
     return files, skipped
 
 
-def check_version(loaded: Loaded) -> str:
-    """What a stored check result depends on: the definition, the master and this checker."""
-    return f"{loaded.fingerprint}:{__version__}:{ID_FORMAT}"
-
-
 def _mtime(path: Path) -> str:
     try:
         return dt.datetime.fromtimestamp(path.stat().st_mtime).astimezone().isoformat(timespec="seconds")
@@ -179,7 +172,7 @@ def collect(loaded: Loaded, pool: Pool | None = None, progress: Callable[[int, i
     folder = survey.folder
     entries, skipped = scan_returns(folder, survey.path(S.RETURNS_DIR))
     names = {str(e.path): e.rel for e in entries}
-    key = check_version(loaded)
+    key = loaded.check_key
     submissions: list[Submission] = []
     with open_ledger(survey.path(S.LEDGER_FILE)) as ledger:
         versions = {d: ledger.versions(d) for d in loaded.asked} if entries else {}

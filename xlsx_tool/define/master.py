@@ -49,6 +49,7 @@ class Measure:
     previous_direction: str = ""
     achievement: str = ""  # 主な成果 entry, set by the section
     extra: tuple[tuple[str, str], ...] = ()
+    previous_number: str = ""  # 前年度施策番号: last year's number, when it was renumbered
 
     @property
     def ended(self) -> bool:
@@ -142,10 +143,18 @@ class Loaded:
         import hashlib
         import json
 
-        blob = json.dumps([self.survey.fingerprint(), [dataclasses.astuple(m)[:4] + dataclasses.astuple(m)[5:]
-                                                       for m in self.master.measures]],
-                          ensure_ascii=False, default=str)
+        # what a department saw and answered; not the row it sits on, nor 主な成果 (the section's)
+        measures = [(m.number, m.name, m.group, m.department, m.indicator, m.unit, m.target,
+                     m.previous_rating, m.previous_direction, m.extra) for m in self.master.measures]
+        blob = json.dumps([self.survey.fingerprint(), measures], ensure_ascii=False, default=str)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+    @property
+    def check_key(self) -> str:
+        """What a checked answer depends on: the definition, the master and this tool's checker."""
+        from xlsx_tool import __version__
+
+        return f"{self.fingerprint}:{__version__}"
 
     @property
     def errors(self) -> list[Problem]:
@@ -319,7 +328,8 @@ def load_master(survey: Survey, pool: Pool | None = None) -> tuple[Master | None
             target=get(row, S.COL_TARGET), previous_rating=get(row, S.COL_PREV_RATING),
             previous_direction=get(row, S.COL_PREV_DIRECTION),
             achievement=get(row, S.COL_ACHIEVEMENT),
-            extra=tuple((c, get(row, c)) for c in extra_cols))
+            extra=tuple((c, get(row, c)) for c in extra_cols),
+            previous_number=measure_key(get(row, S.COL_PREVIOUS_NUMBER)))
         if not m.name:
             found.append(P.make("empty-measure-name", column=S.COL_NAME, measure=number, **where))
         elif EXAMPLE_MARK in m.name:

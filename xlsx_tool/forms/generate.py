@@ -65,17 +65,21 @@ def _init_worker(loaded: Loaded) -> None:
     _worker_loaded = loaded
 
 
-def _write_form(job: tuple[str, Path]) -> tuple[str, str]:
-    department, path = job
+def _write_form(job: tuple[str, Path, dict]) -> tuple[str, str]:
+    department, path, answers = job
     assert _worker_loaded is not None
-    data = form_bytes(_worker_loaded, department)
+    data = form_bytes(_worker_loaded, department, answers or None)
     atomic_write(path, data)
     return department, hashlib.sha256(data).hexdigest()
 
 
 def generate(loaded: Loaded, force: bool = False, progress: Callable[[str], None] | None = None,
-             workers: int | None = None, out_dir: Path | None = None) -> GenerateResult:
-    """Write the forms that are new or changed; return what was done."""
+             workers: int | None = None, out_dir: Path | None = None, prefill: bool | None = None) -> GenerateResult:
+    """Write the forms that are new or changed; return what was done.
+
+    `prefill` (default: survey.toml [form] prefill_previous) fills last year's text answers in
+    as a starting point for the department to revise.
+    """
     survey = loaded.survey
     out = out_dir or survey.path(S.FORMS_DIR)
     result = GenerateResult(out)
@@ -83,9 +87,14 @@ def generate(loaded: Loaded, force: bool = False, progress: Callable[[str], None
     names = L.file_names(survey, asked)
     cols = L.columns(loaded)
     versions = {d: L.form_version(survey, loaded.measures_of(d), cols) for d in asked}
+    start: dict[str, dict[str, object]] = {}
+    if survey.prefill_previous if prefill is None else prefill:
+        from xlsx_tool.define.years import previous_texts
+
+        start = previous_texts(loaded)
     with open_ledger(survey.path(S.LEDGER_FILE)) as ledger:
         records = ledger.distributions()
-        jobs: list[tuple[str, Path]] = []
+        jobs: list[tuple[str, Path, dict]] = []
         for d in asked:
             path = out / names[d]
             rec = records.get(d)
@@ -101,7 +110,7 @@ def generate(loaded: Loaded, force: bool = False, progress: Callable[[str], None
                 result.changed.append(d)
             else:
                 result.new.append(d)
-            jobs.append((d, path))
+            jobs.append((d, path, {m.number: start[m.number] for m in loaded.measures_of(d) if m.number in start}))
         result.orphaned = [d for d in records if d not in versions and (out / records[d]["file"]).exists()]
         if result.changed and not force:
             raise FormsChanged(result.changed)
@@ -114,8 +123,8 @@ def generate(loaded: Loaded, force: bool = False, progress: Callable[[str], None
                     result.kept.append(_keep(old, rec["version"] if rec else ""))
         shas = dict(_write_all(loaded, jobs, progress, workers))
         ledger.record_distribution([(d, versions[d], path.name, _numbers(loaded, d), shas[d])
-                                    for d, path in jobs])
-    result.written = [path for _d, path in jobs]
+                                    for d, path, _a in jobs])
+    result.written = [path for _d, path, _a in jobs]
     return result
 
 
@@ -151,7 +160,7 @@ def _keep(path: Path, version: str) -> Path:
     return target
 
 
-def _write_all(loaded: Loaded, jobs: list[tuple[str, Path]], progress: Callable[[str], None] | None,
+def _write_all(loaded: Loaded, jobs: list[tuple[str, Path, dict]], progress: Callable[[str], None] | None,
                workers: int | None) -> list[tuple[str, str]]:
     """Many forms are written by one process per core; the survey is sent to each worker once."""
     workers = workers or os.cpu_count() or 1

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xlsx_tool.collect.run import check_version
 from xlsx_tool.define import survey as S
 from xlsx_tool.define.master import Loaded
 from xlsx_tool.errors import ToolError
+from xlsx_tool.intake.sandbox import Pool
 from xlsx_tool.ledger import Snapshot, exists, open_ledger
+from xlsx_tool.problems import Problem
+from xlsx_tool.summarize.history import YearCounts
 from xlsx_tool.summarize.tally import Tally, tally
 from xlsx_tool.xlsxout import atomic_write
 
@@ -22,7 +24,14 @@ class StaleAnswers(ToolError):
 class SummaryResult:
     tally: Tally
     path: Path | None  # None when refused because of missing answers
-    notes: list[str] = field(default_factory=list)
+    history: list[YearCounts] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)
+
+    def as_json(self, loaded: Loaded) -> dict:
+        data = self.tally.as_json(loaded.survey)
+        data["history"] = [y.as_json() for y in self.history]
+        data["output"] = str(self.path) if self.path else None
+        return data
 
     @property
     def refused(self) -> bool:
@@ -36,7 +45,7 @@ def current_snapshot(loaded: Loaded) -> Snapshot:
         return Snapshot()
     with open_ledger(path) as ledger:
         snap = ledger.snapshot()
-    if snap.fingerprint and snap.fingerprint != check_version(loaded):
+    if snap.fingerprint and snap.fingerprint != loaded.check_key:
         raise StaleAnswers(
             "回収（collect）の後に調査定義（survey.toml）または施策マスタが変更されています。"
             f"回答を新しい施策マスタで確認し直すため、xlsx-tool collect {loaded.survey.folder} を"
@@ -44,14 +53,16 @@ def current_snapshot(loaded: Loaded) -> Snapshot:
     return snap
 
 
-def summarize(loaded: Loaded, allow_missing: bool = False) -> SummaryResult:
+def summarize(loaded: Loaded, allow_missing: bool = False, pool: Pool | None = None) -> SummaryResult:
+    from xlsx_tool.summarize.history import history
     from xlsx_tool.summarize.workbook import summary_workbook
 
     survey = loaded.survey
     snap = current_snapshot(loaded)
     t = tally(survey, loaded.master, snap.answers, snap.invalid)
+    years, notes = history(loaded, t, pool)
     if t.missing and not allow_missing:
-        return SummaryResult(t, None)
+        return SummaryResult(t, None, years, notes)
     path = survey.path(S.OUTPUT_DIR, survey.summary_file)
-    atomic_write(path, summary_workbook(survey, loaded.master, t))
-    return SummaryResult(t, path)
+    atomic_write(path, summary_workbook(survey, loaded.master, t, years))
+    return SummaryResult(t, path, years, notes)

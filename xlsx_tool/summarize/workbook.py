@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from xlsx_tool.define import survey as S
 from xlsx_tool.define.master import Master
 from xlsx_tool.define.survey import Survey
+from xlsx_tool.summarize.history import YearCounts
 from xlsx_tool.summarize.report import report_lines
 from xlsx_tool.summarize.tally import TREND_LABEL, UNANSWERED, Tally
 from xlsx_tool.summarize.wording import Wording
@@ -45,13 +46,6 @@ SHEET_REPORT = "報告文案"
 SHEET_HISTORY = "経年比較"
 SHEET_CHART_DATA = "_グラフ"  # hidden: the pie's labels, as formulas over the counts
 PAGE_POINTS = 640.0  # printable height of A4 we plan charts against (with room to spare)
-
-
-class YearCounts(Protocol):
-    fiscal_year: int
-    label: str
-    total: int
-    ratings: dict[str, int]
 
 
 def group_sheet_name(survey: Survey) -> str:
@@ -384,7 +378,8 @@ class _SummaryWriter:
             chart.add_series({"name": [SHEET_HISTORY, 2, 2 + j], "categories": [SHEET_HISTORY, 3, 0, last, 0],
                               "values": [SHEET_HISTORY, 3, 2 + j, last, 2 + j],
                               "fill": {"color": self.colour(v)},
-                              "data_labels": {"value": True, "font": {"size": 10}}})
+                              "data_labels": {"value": True, "font": {"size": 10}, "custom": [
+                                  {"delete": True} if not y.ratings.get(v) else None for y in years]}})
         chart.set_title({"name": "評価別施策数の推移", "name_font": {"size": 12}})
         chart.set_y_axis({"name": "施策数", "major_gridlines": {"visible": True}, "num_font": {"size": 10},
                           "name_font": {"size": 10}})
