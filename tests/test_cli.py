@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-COMMANDS = ("init", "check", "generate", "collect", "summarize", "run", "demo")
+COMMANDS = ("init", "check", "generate", "collect", "summarize", "run", "mail", "demo")
 # English a user might meet: click's words, Python's error vocabulary, our own codes
 ENGLISH = re.compile(r"(?<![-\w])(Usage|Options|Commands|Error|Missing|No such|Try|argument|option|Show this|"
                      r"version|Aborted|Invalid|does not|is not|required|needs_fix|submitted|Traceback)\b")

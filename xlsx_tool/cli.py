@@ -358,6 +358,40 @@ def run(folder: Path, allow_missing: bool, deadline: str | None) -> None:
 
 
 @cli.command(options_metavar="[オプション]")
+@click.argument("folder", type=EXISTING_FOLDER, metavar="調査フォルダ")
+@click.argument("kind", type=click.Choice(["distribute", "remind", "correct"]), metavar="種類")
+@click.option("--send", is_flag=True, help="下書きではなく、survey.toml の [mail] のメールサーバーから送信します。")
+@click.option("--dry-run", is_flag=True, help="作成・送信せず、対象の一覧だけを表示します。")
+@click.option("--json", "as_json", is_flag=True, help="メールの一覧を JSON で標準出力に出します。")
+def mail(folder: Path, kind: str, send: bool, dry_run: bool, as_json: bool) -> None:
+    """所管課へのメールを作ります（種類: distribute 配布 / remind 督促 / correct 修正依頼）。
+
+    \b
+    既定では 4_メール に下書き（.eml、Outlook で開くとそのまま送信できる）を作ります。
+    --send で送信し、送信した記録を台帳に残します（同じメールは二度送りません）。
+    パスワードは環境変数 XLSX_TOOL_SMTP_PASSWORD に設定します。
+    終了コード: 0 完了、1 宛先のない課または送信に失敗したメールがある、2 実行できない。
+    """
+    from xlsx_tool import pipeline
+
+    _loaded, result = pipeline.mail(folder, kind, send, dry_run)
+    if as_json:
+        emit_json(result.as_json())
+    else:
+        for m in result.messages:
+            state = {"draft": "下書き", "sent": "送信", "already-sent": "送信済み", "no-address": "宛先なし",
+                     "failed": "失敗", "would-send": "対象"}[m.outcome]
+            line = f"[{state}] {m.department} <{m.to or '-'}> {m.subject}"
+            if m.attachment:
+                line += f"（添付: {m.attachment.name}）"
+            if m.detail and m.outcome in ("no-address", "failed"):
+                line += f" … {m.detail}"
+            click.echo(line)
+        click.echo(result.summary())
+    sys.exit(1 if result.failed else 0)
+
+
+@cli.command(options_metavar="[オプション]")
 @click.argument("folder", type=NEW_FOLDER, default="xlsx-tool-demo", metavar="フォルダ")
 def demo(folder: Path) -> None:
     """同梱の例（ICT推進・活用計画2025 令和3年度）で全工程を試します。

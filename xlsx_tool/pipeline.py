@@ -82,6 +82,14 @@ def summarize(folder: Path, allow_missing: bool = False, loaded: Loaded | None =
         return loaded, run_summarize(loaded, allow_missing=allow_missing, pool=pool)
 
 
+def mail(folder: Path, kind: str, send: bool = False, dry_run: bool = False):
+    from xlsx_tool.mail.send import mail as run_mail
+
+    with Pool(1) as pool:
+        loaded = load_checked(folder, pool)
+    return loaded, run_mail(loaded, kind, send, dry_run)
+
+
 @dataclass
 class DemoResult:
     loaded: Loaded

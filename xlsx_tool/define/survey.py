@@ -124,7 +124,7 @@ class Group:
 
 # Placeholders a mail subject or body may use (survey.toml [mail.<kind>]).
 MAIL_PLACEHOLDERS = ("所管課", "担当者", "年度", "調査名", "提出期限", "再提出期限", "問合せ先",
-                     "返送先", "未提出施策", "修正内容", "添付ファイル", "差出人")
+                     "返送先", "未提出施策", "修正内容", "状況", "添付ファイル", "差出人")
 
 
 @dataclass(frozen=True)
