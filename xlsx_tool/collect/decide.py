@@ -18,6 +18,7 @@ from xlsx_tool import problems as P
 from xlsx_tool.collect.validate import Submission
 from xlsx_tool.define.master import Loaded
 from xlsx_tool.problems import Problem
+from xlsx_tool.textnorm import clip
 
 SUBMITTED, NEEDS_FIX, MISSING = "submitted", "needs_fix", "missing"
 STATUS_LABEL = {SUBMITTED: "提出済", NEEDS_FIX: "要修正", MISSING: "未提出"}
@@ -43,10 +44,15 @@ class Replacement:
     new_respondent: str = ""
 
     def as_dict(self) -> dict[str, Any]:
+        """Answers are cut at 200 characters here (the ledger and the status workbook keep them whole)."""
         return {"department": self.department, "old_file": self.old_file, "new_file": self.new_file,
                 "old_respondent": self.old_respondent, "new_respondent": self.new_respondent,
-                "changes": [{"measure": c.measure, "field": c.field, "old": c.old, "new": c.new}
+                "changes": [{"measure": c.measure, "field": c.field, "old": _bounded(c.old), "new": _bounded(c.new)}
                             for c in self.changes]}
+
+
+def _bounded(value: object) -> object:
+    return clip(value, 200) if isinstance(value, str) else value
 
 
 @dataclass
