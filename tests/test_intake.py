@@ -216,3 +216,59 @@ def test_utf16_and_declared_encodings(tmp_path):
                 body = body.decode().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
             zout.writestr(info.filename, body)
     assert cells(write(tmp_path, out.getvalue()))[(1, 3)].value == "漢字"
+
+
+# --- verdicts found by the public-corpus sweep ---------------------------------------------------
+
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+BOF8 = b"\x09\x08\x10\x00" + bytes(16)
+
+
+@pytest.mark.parametrize(("data", "code"), [
+    pytest.param(OLE + bytes(500) + "WORKBOOK".encode("utf-16-le") + bytes(100) + BOF8 + b"\x0a\x00\x00\x00",
+                 "legacy-xls", id="upper-case-stream-name"),
+    pytest.param(b"\x09\x04\x06\x00\x00\x00\x10\x00" + bytes(64), "legacy-xls", id="biff4-without-ole"),
+    pytest.param(OLE + bytes(500) + "Workbook".encode("utf-16-le") + bytes(100) + BOF8 + b"\x2f\x00\x36\x00",
+                 "encrypted", id="xls-password-to-open"),
+    pytest.param(OLE + bytes(500) + "Workbook".encode("utf-16-le") + bytes(100) + BOF8
+                 + b"\x86\x00\x00\x00" + b"\x2f\x00\x36\x00", "encrypted", id="xls-password-after-writeprot"),
+])
+def test_legacy_and_encrypted_xls(tmp_path, data, code):
+    assert read_workbook(write(tmp_path, data, "f.xls"), ("調査票",)).failure == code
+
+
+def test_backslash_part_names_are_read(tmp_path):
+    data = package().build()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w") as zout:
+        for info in zin.infolist():
+            zout.writestr(info.filename.replace("/", "\\") if info.filename.startswith("xl/") else info.filename,
+                          zin.read(info))
+    assert cells(write(tmp_path, out.getvalue()))[(1, 1)].value == "平文"
+
+
+def test_an_xlsb_is_named_before_any_size_limit(tmp_path):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/workbook.bin", b"x")
+        z.writestr("xl/worksheets/sheet1.bin", b"\x00" * (F.MAX_ENTRY_BYTES + 1))
+    assert read_workbook(write(tmp_path, out.getvalue(), "f.xlsb"), ("調査票",)).failure == "xlsb"
+
+
+def test_too_large_names_the_limit_that_applied(tmp_path):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        z.writestr("xl/worksheets/sheet1.xml", b" " * (F.MAX_ENTRY_BYTES + 1))
+    raw = read_workbook(write(tmp_path, out.getvalue()), ("調査票",))
+    assert raw.failure == "too-large" and "中の 1 つの要素" in raw.detail and "上限 64 MB" in raw.detail
+
+
+def test_a_shift_jis_file_name_is_shown_readably():
+    import os
+
+    from xlsx_tool.collect.run import display
+
+    raw = "総務課_提出.xlsx".encode("cp932")
+    assert display(os.fsdecode(raw)) == "総務課_提出.xlsx"
+    assert display(os.fsdecode(b"\xff\xfe\xfd.xlsx")) == "\ufffd\ufffd\ufffd.xlsx"

@@ -227,7 +227,8 @@ def make(code: str, *, severity: str | None = None, **kw: Any) -> Problem:
     """
     default_severity, template = MESSAGES[code]
     position: dict[str, Any] = {k: _bound(k, kw.pop(k)) for k in list(kw) if k in _POSITION}
-    kw = {k: clip(_one_line(str(v)), 60) if isinstance(v, str) else v for k, v in kw.items()}
+    kw = {k: clip(_one_line(str(v)), 160 if k in ("detail", "hint") else 60) if isinstance(v, str) else v
+          for k, v in kw.items()}
     fill = {**position, **kw}
     message = template.format_map(_Blank(fill))
     return Problem(code=code, severity=severity or default_severity, message=message, **position)

@@ -32,8 +32,21 @@ MAX_DEPTH = 32  # folders below 2_回収; deeper ones are listed, not walked
 
 
 def display(path: str) -> str:
-    """A path as text a user can read: bytes that are not UTF-8 shown as �."""
-    return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    """A path as text a user can read. A name that is not UTF-8 is most often Shift_JIS (a zip
+    made on a Japanese Windows, unpacked elsewhere): shown as such when it decodes, else with �."""
+    raw = path.encode("utf-8", "surrogateescape")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = raw.decode("cp932")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "replace")
+    # cp932 maps stray bytes to private-use characters: then it was not Shift_JIS after all
+    if any("\ue000" <= ch <= "\uf8ff" or ord(ch) < 32 for ch in text):
+        return raw.decode("utf-8", "replace")
+    return text
 
 
 def skip_reason(name: str, suffix: str) -> str | None:

@@ -269,6 +269,9 @@ def load_master(survey: Survey, pool: Pool | None = None) -> tuple[Master | None
     path = find_master(survey)
     file = path.name
     if not path.is_file():
+        if path.exists() or path.is_symlink():
+            return None, [P.make("master-unreadable", file=file,
+                                 detail="通常のファイルではありません（フォルダ・リンク・パイプなど）")]
         return None, [P.make("master-missing", file=file)]
     try:
         rows = read_table(path, pool)

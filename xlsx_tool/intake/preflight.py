@@ -51,13 +51,38 @@ def sniff(data: bytes) -> str:
         return "zip"
     if data.startswith(OLE_MAGIC):
         # An OLE container is either an encrypted OOXML package (Excel's "password to
-        # open") or a legacy binary document; the stream names tell which.
-        if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
+        # open") or a legacy binary document; the stream names tell which (any case:
+        # some writers name the stream WORKBOOK).
+        if _stream(data, "EncryptedPackage") or _stream(data, "EncryptionInfo"):
             return "encrypted"
-        if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data:
-            return "xls"
+        if _stream(data, "Workbook") or _stream(data, "Book"):
+            return "encrypted" if _filepass(data) else "xls"
         return "ole"
+    if data[:2] in _BIFF_BOF:  # BIFF2–BIFF4 workbooks are bare record streams, not OLE files
+        return "xls"
     return "other"
+
+
+_BIFF_BOF = (b"\x09\x00", b"\x09\x02", b"\x09\x04")
+
+
+def _stream(data: bytes, name: str) -> bool:
+    return any(v.encode("utf-16-le") in data for v in (name, name.upper(), name.lower()))
+
+
+def _filepass(data: bytes) -> bool:
+    """A BIFF8 workbook with a password to open: FILEPASS (0x002F) among the first records after
+    the workbook's BOF (after WRITEPROT, when the file also has one)."""
+    at = data.find(b"\x09\x08\x10\x00")
+    while at != -1:
+        pos = at + 20
+        for _ in range(4):
+            kind, size = int.from_bytes(data[pos:pos + 2], "little"), int.from_bytes(data[pos + 2:pos + 4], "little")
+            if kind == 0x002F:
+                return True
+            pos += 4 + size
+        at = data.find(b"\x09\x08\x10\x00", at + 4)
+    return False
 
 
 def refuse_non_zip(kind: str, data: bytes) -> None:
@@ -109,14 +134,18 @@ def check_entries(zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
     entries: dict[str, zipfile.ZipInfo] = {}
     total = 0
     for info in infos:
-        if info.filename in entries:
+        # Some writers use backslashes in part names; the parts are the same.
+        name = info.filename.replace("\\", "/")
+        if name in entries:
             # zipfile.read() silently returns the last of duplicate names.
             raise Refused("corrupt", "同じ名前の要素が重複しています")
-        entries[info.filename] = info
+        entries[name] = info
         total += info.file_size
-        if info.file_size > MAX_ENTRY_BYTES or total > MAX_TOTAL_BYTES:
-            raise Refused("too-large", f"展開すると {max(info.file_size, total) // MB} MB を超えます"
-                                       f"（上限 {MAX_TOTAL_BYTES // MB} MB）")
+        if info.file_size > MAX_ENTRY_BYTES:
+            raise Refused("too-large", f"中の 1 つの要素が展開すると {info.file_size // MB} MB になります"
+                                       f"（上限 {MAX_ENTRY_BYTES // MB} MB）")
+        if total > MAX_TOTAL_BYTES:
+            raise Refused("too-large", f"展開すると合計 {total // MB} MB を超えます（上限 {MAX_TOTAL_BYTES // MB} MB）")
     return entries
 
 

@@ -110,6 +110,8 @@ def read_bytes(data: bytes, result: RawWorkbook, want: tuple[str, ...] = ()) -> 
     if kind != "zip":
         F.refuse_non_zip(kind, data)
     zf = zipfile.ZipFile(io.BytesIO(data))
+    if any(i.filename.replace("\\", "/").lower().endswith("xl/workbook.bin") for i in zf.infolist()):
+        raise Refused("xlsb")  # say what it is before any size limit speaks
     entries = F.check_entries(zf)
     F.odf_verdict(zf, entries)
     package = _Package(zf, entries)
