@@ -33,7 +33,12 @@ MAX_DEPTH = 32  # folders below 2_回収; deeper ones are listed, not walked
 
 def display(path: str) -> str:
     """A path as text a user can read. A name that is not UTF-8 is most often Shift_JIS (a zip
-    made on a Japanese Windows, unpacked elsewhere): shown as such when it decodes, else with �."""
+    made on a Japanese Windows, unpacked elsewhere): shown as such when it decodes, else with �.
+    Each folder and file name is read on its own: they may come from different places."""
+    return "/".join(_display_part(part) for part in path.split("/"))
+
+
+def _display_part(path: str) -> str:
     raw = path.encode("utf-8", "surrogateescape")
     try:
         return raw.decode("utf-8")
