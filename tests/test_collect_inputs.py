@@ -12,6 +12,7 @@ Then: the CLI's --json output over all the table's files at once, the correction
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import resource
@@ -668,3 +669,66 @@ def test_stray_cell_at_last_row_is_validated_quickly(survey_env: Env):
     assert sub.identified
     assert elapsed < 1.0, f"validating one form took {elapsed:.1f} s"
 
+
+
+# --- parallel and serial runs agree ------------------------------------------------------
+
+class InProcess:
+    """A serial run: every file read by the task itself, in this process, in the order given."""
+
+    def run(self, paths, task):
+        for path in paths:
+            yield path, task.run(path)
+
+
+def test_two_workers_give_exactly_what_a_serial_run_gives(example_base, tmp_path):
+    """The pool only changes where and in what order files are read: the decisions, the JSON,
+    the status workbook and the ledger of a 2-worker run equal those of a serial run."""
+    import openpyxl
+
+    from xlsx_tool.define import survey as S
+    from xlsx_tool.ledger import open_ledger
+
+    shutil.copytree(example_base.folder, tmp_path / "a" / "survey")
+    first = Env(example_base, tmp_path / "a" / "survey")
+    make_text(first)
+    make_truncated(first)
+    make_encrypted(first)
+    make_superseded(first)
+    first.put_valid(exclude=[TARGET, "経営改革推進課"])
+    first.edited("経営改革推進課_修正.xlsx", cell_edit("評価", "5", "たぶん達成"),
+                 department="経営改革推進課")
+    shutil.copytree(first.folder, tmp_path / "b" / "survey")
+    second = Env(example_base, tmp_path / "b" / "survey")
+
+    started = dt.datetime.now().replace(microsecond=0) - dt.timedelta(seconds=1)
+    parallel = first.collect(workers=2)
+    serial = second.collect(pool=InProcess())
+
+    def relative(env, data):
+        text = json.dumps(data, ensure_ascii=False, sort_keys=True)
+        return json.loads(text.replace(str(env.folder), "<survey>"))
+
+    got, want = relative(first, parallel.as_json()), relative(second, serial.as_json())
+    assert {d["status"] for d in want["departments"]} >= {"submitted", "needs_fix"}
+    assert {p["code"] for p in want["problems"]} >= {"corrupt", "encrypted", "superseded", "unknown-choice"}
+    assert got == want
+
+    def cells(env):
+        """Every cell, the times of the run itself (created, first received) masked."""
+        def mask(value):
+            if isinstance(value, dt.datetime) and value >= started:
+                return "<this run>"
+            if isinstance(value, str) and value.startswith("作成日時"):
+                return "<created>"
+            return value
+        wb = openpyxl.load_workbook(env.output / env.loaded.survey.status_file)
+        return {ws.title: [tuple(map(mask, row)) for row in ws.iter_rows(values_only=True)] for ws in wb}
+
+    def ledger(env):
+        with open_ledger(env.folder / S.LEDGER_FILE) as db:
+            snap = db.snapshot()
+            return snap.answers, snap.status, snap.invalid, db.earlier()
+
+    assert cells(first) == cells(second)
+    assert ledger(first) == ledger(second)

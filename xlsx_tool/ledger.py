@@ -75,6 +75,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     message_id TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS deliveries_key ON deliveries (department, kind, key);
+CREATE INDEX IF NOT EXISTS received_department ON received (department, outcome);
 """
 
 
@@ -155,13 +156,19 @@ class Ledger:
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('snapshot_at', ?)", (stamp,))
 
     @_guarded
-    def earlier(self, department: str) -> list[dict[str, Any]]:
-        """Every identified file of a department on record (for replacements), newest first."""
+    def earlier(self) -> dict[str, list[dict[str, Any]]]:
+        """The identified files on record of each department that sent more than one (for
+        replacements), newest first; one query, however many departments there are."""
         rows = self.conn.execute(
-            "SELECT sha256, path, saved_at, mtime, result FROM received "
-            "WHERE department=? AND outcome='identified' ORDER BY first_seen DESC", (department,))
-        return [{"sha256": s, "path": p, "saved_at": sa or "", "mtime": m or "",
-                 "result": json.loads(r) if r else {}} for s, p, sa, m, r in rows]
+            "SELECT department, sha256, path, saved_at, mtime, result FROM received "
+            "WHERE outcome='identified' AND department IN (SELECT department FROM received "
+            "WHERE outcome='identified' GROUP BY department HAVING COUNT(*) > 1) "
+            "ORDER BY first_seen DESC")
+        found: dict[str, list[dict[str, Any]]] = {}
+        for d, s, p, sa, m, r in rows:
+            found.setdefault(d, []).append({"sha256": s, "path": p, "saved_at": sa or "", "mtime": m or "",
+                                            "result": json.loads(r) if r else {}})
+        return found
 
     @_guarded
     def history(self) -> list[dict[str, Any]]:

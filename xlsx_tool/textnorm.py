@@ -12,6 +12,8 @@ _FILE_FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
                      *(f"LPT{i}" for i in range(1, 10))}
 _SPACES = re.compile(r"\s+")
+_NEEDS_COLLAPSE = re.compile(r"\s\s|[^\S ]")  # two spaces in a row, or any space but " "
+_MEASURE_PREFIX = re.compile(r"^(?:No|NO|no|№)\.?\s*")
 
 
 def squash(value: str) -> str:
@@ -20,7 +22,11 @@ def squash(value: str) -> str:
     Departments type 「Ａ」, 「達成＋」 or 「 達成　」 for A, 達成+ and 達成; NFKC folds the
     width and the ideographic space, and we strip what is left.
     """
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", value)).strip()
+    if not unicodedata.is_normalized("NFKC", value):  # the check is much cheaper than normalising
+        value = unicodedata.normalize("NFKC", value)
+    if _NEEDS_COLLAPSE.search(value):
+        value = _SPACES.sub(" ", value)
+    return value.strip()
 
 
 def choice_key(value: str) -> str:
@@ -34,13 +40,16 @@ def measure_key(value: object) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = squash(str(value))
-    text = re.sub(r"^(?:No|NO|no|№)\.?\s*", "", text)
-    return text
+    text = str(value)
+    if text.isascii() and text.isdigit():  # the usual case, without the work below
+        return text
+    return _MEASURE_PREFIX.sub("", squash(text))
 
 
 def natural_key(value: str) -> tuple:
     """Sort "2" before "10" and keep non-numbers in a stable order."""
+    if value.isascii() and value.isdigit():
+        return ((0, int(value), ""),)
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", value) if p)
 
 

@@ -221,7 +221,7 @@ def collect(loaded: Loaded, pool: Pool | None = None, progress: Callable[[int, i
                 if own:
                     active.close()
         submissions.sort(key=lambda s: s.file)
-        earlier = {d: ledger.earlier(d) for d in {s.department for s in submissions if s.identified}}
+        earlier = ledger.earlier()
         result = decide(loaded, submissions, skipped, earlier)
         sha_by_file = {s.file: s.sha256 for s in submissions}
         current = {d.department: (sha_by_file.get(d.file), d.status) for d in result.departments}

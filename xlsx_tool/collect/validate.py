@@ -227,7 +227,7 @@ class _FormCheck:
             cell = self.cells.get((row, col))
             expected = L.fixed_value(c, m)
             got = _text(cell.value) if cell else ""
-            if squash(got) == squash(expected):
+            if got == expected or squash(got) == squash(expected):
                 continue
             where = {"sheet": self.sheet, "cell": L.cell_ref(row, col), "measure": m.number, "field": c.header}
             if self.stale:

@@ -10,6 +10,7 @@ inserted, deleted or moved column never shifts an answer into another field.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -48,6 +49,11 @@ class Column:
     width: float
     wrap: bool = False
     field: Field | None = None
+
+
+@functools.lru_cache(maxsize=512)
+def _expected_key(header: str) -> str:
+    return header_key(header)
 
 
 def header_key(text: object) -> str:
@@ -261,6 +267,7 @@ def read_record(raw: RawWorkbook) -> FormRecord | None:
 # --- finding the columns of a returned sheet ----------------------------------------------
 
 HEADER_SEARCH_ROWS = 30
+HEADER_MAX = 80  # characters: longer text in the top rows is no header
 
 
 @dataclass
@@ -286,7 +293,8 @@ def locate(cells: Cells, cols: tuple[Column, ...], record: FormRecord | None) ->
     out = Located()
     by_row: dict[int, dict[int, str]] = {}
     for (r, c), cell in cells.items():
-        if r <= HEADER_SEARCH_ROWS and isinstance(cell.value, str) and cell.value.strip():
+        # headers are short: an answer typed above row 30 need not be normalised
+        if r <= HEADER_SEARCH_ROWS and isinstance(cell.value, str) and 0 < len(cell.value) <= HEADER_MAX:
             by_row.setdefault(r, {})[c] = header_key(cell.value)
     number_key = header_key(S.COL_NUMBER)
     candidates = sorted(r for r, row in by_row.items() if number_key in row.values())
@@ -301,7 +309,7 @@ def locate(cells: Cells, cols: tuple[Column, ...], record: FormRecord | None) ->
         claims.setdefault(key, []).append(c)
     known = set()
     for col in cols:
-        key = header_key(col.header)
+        key = _expected_key(col.header)
         known.add(key)
         found = sorted(claims.get(key, []))
         if len(found) == 1:

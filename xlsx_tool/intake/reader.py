@@ -180,7 +180,11 @@ class _Package:
         types = self.find("[Content_Types].xml")
         if types is None:
             return ""
-        for attrs in _elements(self.part(types), b"Override"):
+        data = self.part(types)
+        # look for the one part by name before parsing any element (the table lists every part)
+        if part.encode("utf-8").lower() not in data.lower():
+            return ""
+        for attrs in _elements(data, b"Override"):
             if attrs.get("PartName", "").lstrip("/").lower() == part.lower():
                 return attrs.get("ContentType", "")
         return ""
@@ -332,8 +336,35 @@ def rich_text(body: bytes | None) -> str:
     return decode_escapes("".join(xml_text(m.group(2) or b"") for m in _T.finditer(body)))
 
 
+class SharedStrings:
+    """The shared-string table, each entry decoded when a cell first asks for it: a form's
+    table holds every string of the workbook (the instructions too), its input sheet few."""
+
+    def __init__(self, data: bytes = b""):
+        self.raw = [m.group(2) for m in _SI.finditer(data)]
+        self.done: dict[int, str] = {}
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    def __getitem__(self, index: int) -> str:
+        text = self.done.get(index)
+        if text is None:
+            if index < 0:
+                raise IndexError(index)
+            body = self.raw[index]
+            simple = _SIMPLE_SI.fullmatch(body) if body else None
+            text = self.done[index] = (decode_escapes(xml_text(simple.group(1))) if simple
+                                       else rich_text(body))
+        return text
+
+
+_SIMPLE_SI = re.compile(rb"<t(?: xml:space=\"preserve\")?>([^<]*)</t>")
+
+
 def shared_strings(data: bytes) -> list[str]:
-    return [rich_text(m.group(2)) for m in _SI.finditer(data)]
+    table = SharedStrings(data)
+    return [table[i] for i in range(len(table))]
 
 
 # Number formats (ECMA-376 §18.8.30): built-in ids that show dates/times or percentages.
@@ -356,6 +387,7 @@ def format_class(code: str) -> str:
 _NUMFMT = _tag(b"numFmt", body=False)
 _CELLXFS = re.compile(rb"<" + _NS + rb"cellXfs\b[^>]*>(.*?)</" + _NS + rb"cellXfs\s*>", re.S)
 _XF = re.compile(rb"<" + _NS + rb"xf\b([^>]*?)/?>")
+_NUMFMT_ID = re.compile(rb"\bnumFmtId\s*=\s*[\"']([0-9]{1,6})[\"']")
 
 
 def style_classes(data: bytes) -> list[str]:
@@ -368,8 +400,8 @@ def style_classes(data: bytes) -> list[str]:
     block = _CELLXFS.search(data)
     classes = []
     for m in _XF.finditer(block.group(1) if block else b""):
-        raw = _attrs(m.group(1)).get("numFmtId", "0")
-        fid = int(raw) if raw.isdigit() else 0
+        found = _NUMFMT_ID.search(m.group(1))
+        fid = int(found.group(1)) if found else 0
         if fid in custom:
             classes.append(custom[fid])
         else:
@@ -393,13 +425,23 @@ def column_index(letters: str) -> int:
     return n
 
 
-def sheet_cells(data: bytes, strings: list[str], styles: list[str]) -> Cells:
+# The cell as Excel, LibreOffice, openpyxl and xlsxwriter all write it: r, then s, then t.
+_FAST_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"(?: s="([0-9]{1,6})")?(?: t="([a-zA-Z]{1,9})")?'
+                        rb"\s*(?:/>|>(.*?)</c>)", re.S)
+_FAST_V = re.compile(rb"<v>([^<]*)</v>")
+_PLAIN_IS = re.compile(rb"<is><t(?: xml:space=\"preserve\")?>([^<]*)</t></is>")
+
+
+def sheet_cells(data: bytes, strings: SharedStrings | list[str], styles: list[str]) -> Cells:
     """Every cell that holds something; cells without a reference follow the previous one."""
     m = _SHEET_DATA.search(data)
     body = (m.group(1) or b"") if m else b""
     cells: Cells = {}
     if not body:
         return cells
+    fast = _fast_cells(body, strings, styles)
+    if fast is not None:
+        return fast
     row_no = 0
     for row in _ROW.finditer(body):
         r = _attrs(row.group(1)).get("r", "")
@@ -422,7 +464,68 @@ def sheet_cells(data: bytes, strings: list[str], styles: list[str]) -> Cells:
     return cells
 
 
-def _cell(attrs: dict[str, str], body: bytes | None, strings: list[str], styles: list[str]) -> RawCell | None:
+def _fast_cells(body: bytes, strings: SharedStrings | list[str], styles: list[str]) -> Cells | None:
+    """One pass over cells written in the common attribute order; None when any cell is not
+    (another order, more attributes, a prefix), and the general parser reads the sheet."""
+    found = _FAST_CELL.findall(body)
+    if len(found) != body.count(b"<c ") + body.count(b"<c>") + body.count(b"<c/"):
+        return None
+    if len(found) > MAX_CELLS:
+        raise Refused("too-large", f"1 シートに {MAX_CELLS:,} 個を超えるセルがあります")
+    cells: Cells = {}
+    letters: dict[bytes, int] = {}
+    for col, row, s, t, inner in found:
+        if not inner:
+            continue
+        c = letters.get(col)
+        if c is None:
+            c = letters[col] = column_index(col.decode("ascii"))
+        r = int(row)
+        if r > MAX_ROW or c > MAX_COLUMN:
+            continue
+        if t == b"inlineStr":
+            plain = _PLAIN_IS.fullmatch(inner)
+            if plain is not None:  # openpyxl's way to write text: one run, no furigana
+                cells[(r, c)] = RawCell(decode_escapes(xml_text(plain.group(1))), "s")
+                continue
+        if not (inner.startswith(b"<v>") and inner.endswith(b"</v>") and inner.count(b"<") == 2):
+            # a formula, rich inline text or anything unusual: the general cell reader
+            attrs = {"t": t.decode("ascii")} if t else {}
+            if s:
+                attrs["s"] = s.decode("ascii")
+            cell = _cell(attrs, inner, strings, styles)
+            if cell is not None:
+                cells[(r, c)] = cell
+            continue
+        v = _FAST_V.match(inner)
+        if v is None:
+            continue
+        value = v.group(1)
+        if t == b"s":
+            try:
+                cells[(r, c)] = RawCell(strings[int(value)], "s")
+            except (ValueError, IndexError):
+                cells[(r, c)] = RawCell("#REF!", "e")
+        elif not t or t == b"n":
+            try:
+                number = float(value)
+            except ValueError:
+                cells[(r, c)] = RawCell(xml_text(value), "s")
+                continue
+            si = int(s) if s else 0
+            cells[(r, c)] = RawCell(number, "n", False, styles[si] if si < len(styles) else "")
+        else:
+            attrs = {"t": t.decode("ascii")}
+            if s:
+                attrs["s"] = s.decode("ascii")
+            cell = _cell(attrs, inner, strings, styles)
+            if cell is not None:
+                cells[(r, c)] = cell
+    return cells
+
+
+def _cell(attrs: dict[str, str], body: bytes | None, strings: SharedStrings | list[str],
+          styles: list[str]) -> RawCell | None:
     t = attrs.get("t", "n")
     formula = body is not None and _F.search(body) is not None
     if t == "inlineStr":
@@ -485,12 +588,12 @@ class _Workbook:
                 targets[name] = p.find(rel[1]) or ""
         if not result.sheets:
             raise Refused("corrupt", "ブックにシートがありません")
-        strings: list[str] = []
+        strings: SharedStrings | list[str] = []
         styles: list[str] = []
         for kind, target in rels.values():
             part = p.find(target)
             if part and kind.endswith("/sharedStrings"):
-                strings = shared_strings(p.part(part))
+                strings = SharedStrings(p.part(part))
             elif part and kind.endswith("/styles"):
                 styles = style_classes(p.part(part))
         self.properties()
