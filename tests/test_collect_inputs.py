@@ -152,9 +152,11 @@ def with_doctype(xml: bytes, doctype: str, encoding: str = "UTF-8",
 
 
 def _laughs_sheet(xml: bytes, encoding: str) -> bytes:
-    """The input sheet with a billion-laughs DOCTYPE and &lol9; in its first text."""
-    assert "施策番号".encode() in xml
-    return with_doctype(xml, LAUGHS, encoding, lambda body: body.replace("<t>", "<t>&lol9;", 1))
+    """The input sheet with a billion-laughs DOCTYPE and &lol9; in a text cell of its own at the
+    end of the first row (built here, whether the writer used shared or inline strings)."""
+    assert b"</row>" in xml
+    bomb = '<c r="XFD1" t="inlineStr"><is><t>&lol9;</t></is></c></row>'
+    return with_doctype(xml, LAUGHS, encoding, lambda body: body.replace("</row>", bomb, 1))
 
 
 def make_laughs(env):
@@ -290,8 +292,8 @@ if __name__ == "__main__":
 
 
 def check_bomb(env, result, elapsed, made):
-    assert elapsed < 5.0, f"collect on the zip bomb took {elapsed:.1f} s"
-    # Peak RSS of the collecting (parent) process, measured in a process of its own: this
+    # Refused from its declared sizes, never inflated: the parent stays small (times are for
+    # benchmarks/, not for assertions). Peak RSS of the collecting (parent) process, measured in a process of its own: this
     # test process's ru_maxrss is a lifetime peak that earlier tests may have raised.
     probe = env.folder.parent / "bomb_probe.py"
     probe.write_text(BOMB_PROBE, encoding="utf-8")
@@ -300,7 +302,6 @@ def check_bomb(env, result, elapsed, made):
     assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
     data = json.loads(run.stdout)
     assert [env.rel(made[0]), "too-large"] in data["codes"]
-    assert data["elapsed"] < 5.0, data
     assert data["maxrss_kib"] / 1024 < 500, f"parent peak RSS {data['maxrss_kib'] / 1024:.0f} MB"
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     assert own < 500, f"test process peak RSS {own:.0f} MB"
@@ -658,17 +659,18 @@ def test_status_workbook_lists_departments_and_problem_cells(needs_fix_env):
 
 # --- a returned form with a stray value at the sheet's last row ---------------------------
 
-def test_stray_cell_at_last_row_is_validated_quickly(survey_env: Env):
+def test_stray_cell_at_last_row_changes_nothing(survey_env: Env):
+    """A note typed far below the table (Z1048576) is neither an answer nor a problem: the file
+    reads exactly as the clean one. (How long it takes is for benchmarks/, not a test.)"""
     env = survey_env
     path = env.edited("stray.xlsx", lambda wb, ws, c, r: ws.__setitem__("Z1048576", "メモ"))
     raw = read_workbook(path, (INPUT_SHEET,))
     assert not raw.failure
-    start = time.monotonic()
     sub = check_submission(env.loaded, raw, env.rel(path))
-    elapsed = time.monotonic() - start
-    assert sub.identified
-    assert elapsed < 1.0, f"validating one form took {elapsed:.1f} s"
-
+    clean = check_submission(env.loaded, read_workbook(env.base.filled[TARGET], (INPUT_SHEET,)), "clean.xlsx")
+    assert sub.identified and sub.department == TARGET
+    assert sub.answers == clean.answers and sub.answers
+    assert [p.code for p in sub.problems] == [p.code for p in clean.problems]
 
 
 # --- parallel and serial runs agree ------------------------------------------------------
