@@ -89,6 +89,7 @@ class Snapshot:
 
     fingerprint: str = ""
     collected_at: str = ""
+    collect_number: int = 0  # counts collects: two in one second are still two
     answers: dict[str, dict[str, object]] = field(default_factory=dict)  # measure -> field -> value
     status: dict[str, str] = field(default_factory=dict)  # department -> status
     invalid: set[str] = field(default_factory=set)  # measures answered but with an error
@@ -154,6 +155,8 @@ class Ledger:
                              [(d, sha, status, stamp) for d, (sha, status) in current.items()])
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('snapshot_fingerprint', ?)", (fingerprint,))
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('snapshot_at', ?)", (stamp,))
+            conn.execute("""INSERT INTO meta VALUES ('collect_number', '1') ON CONFLICT(key)
+                            DO UPDATE SET value = CAST(value AS INTEGER) + 1""")
 
     @_guarded
     def earlier(self) -> dict[str, list[dict[str, Any]]]:
@@ -183,7 +186,8 @@ class Ledger:
     @_guarded
     def snapshot(self) -> Snapshot:
         meta = dict(self.conn.execute("SELECT key, value FROM meta"))
-        snap = Snapshot(meta.get("snapshot_fingerprint", ""), meta.get("snapshot_at", ""))
+        snap = Snapshot(meta.get("snapshot_fingerprint", ""), meta.get("snapshot_at", ""),
+                        int(meta.get("collect_number") or 0))
         for department, sha, status in self.conn.execute("SELECT department, sha256, status FROM snapshot"):
             snap.status[department] = status
             if not sha:

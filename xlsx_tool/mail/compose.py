@@ -152,11 +152,11 @@ def plan(loaded: Loaded, kind: str) -> Plan:
         else:
             rec = forms.get(d)
             attachment = survey.path(S.FORMS_DIR, rec["file"] if rec else names[d])
-            key = f"{status}:{snap.collected_at}"
+            key = f"{status}:{snap.collect_number}"
         extra = {"状況": _situation(loaded, d, status, problems.get(d, [])),
                  "修正内容": _corrections(problems.get(d, [])), "未提出施策": _unanswered(loaded, d)}
         if kind == REMIND:  # a reminder is new after each collect that still finds the department behind
-            key = f"{status}:{snap.collected_at}"
+            key = f"{status}:{snap.collect_number}"
         out.messages.append(_message(loaded, d, kind, attachment if attachment.is_file() else None, key, extra))
     return out
 
