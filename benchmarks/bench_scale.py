@@ -460,16 +460,11 @@ def fill_as_clerk(form: Path, out: Path, answers: dict[str, dict[str, object]],
     first unlocked cell right of 記入者 and 内線. The positions found serve the other forms."""
     import openpyxl
 
+    from xlsx_tool.demo import form_positions
+
     wb = openpyxl.load_workbook(form)
-    columns, rows, sheet = {}, {}, INPUT_SHEET
-    for kind, key, value in wb[ID_SHEET].iter_rows(min_col=1, max_col=3, values_only=True):
-        if kind == "column":
-            columns[key] = int(value)
-        elif kind == "measure":
-            rows[key] = int(value)
-        elif kind == "sheet":
-            sheet = key
-    ws = wb[sheet]
+    sheet, columns, rows = form_positions(wb)
+    ws = wb[sheet or INPUT_SHEET]
     choices: tuple[str, ...] = ()
     for dv in ws.data_validations.dataValidation:
         if dv.type == "list" and dv.formula1 and dv.formula1.startswith('"'):

@@ -78,13 +78,19 @@ def init_survey(folder: Path, template: str, fiscal_year: int | None = None) -> 
         atomic_write(definition, text.encode("utf-8"))  # last: its presence means "made"
         made.append(definition)
     except BaseException:
-        for path in reversed(made):
-            try:
-                path.rmdir() if path.is_dir() else path.unlink()
-            except OSError:
-                pass
+        remove_made(made)
         raise
     return [folder / S.DEFINITION_FILE, *[p for p in made if p != folder and p.name != S.DEFINITION_FILE]]
+
+
+def remove_made(made: list[Path]) -> None:
+    """Undo a half-made folder: remove what a failed command created, newest first, so that
+    a retry starts clean (a file or folder that cannot be removed is left)."""
+    for path in reversed(made):
+        try:
+            path.rmdir() if path.is_dir() else path.unlink()
+        except OSError:
+            pass
 
 
 def empty_department_list() -> bytes:

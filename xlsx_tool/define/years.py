@@ -19,6 +19,7 @@ from pathlib import Path
 
 from xlsx_tool import problems as P
 from xlsx_tool.define import survey as S
+from xlsx_tool.define.folder import remove_made
 from xlsx_tool.define.master import Loaded, Measure, ended_values, is_ended, load
 from xlsx_tool.errors import SurveyError, ToolError
 from xlsx_tool.intake.sandbox import Pool
@@ -165,11 +166,7 @@ def init_from(new: Path, old: Path, fiscal_year: int | None = None, allow_incomp
         atomic_write(definition, carried_definition(text, year, _relative(old, new)).encode("utf-8"))
         made.append(definition)
     except BaseException:
-        for path in reversed(made):
-            try:
-                path.rmdir() if path.is_dir() else path.unlink()
-            except OSError:
-                pass
+        remove_made(made)
         if not existed:
             try:
                 new.rmdir()
