@@ -224,3 +224,65 @@ def touch_back(path: Path, seconds: float) -> None:
     """Move a file's mtime `seconds` into the past (negative: into the future)."""
     st = path.stat()
     os.utime(path, (st.st_atime - seconds, st.st_mtime - seconds))
+
+
+# --- under mutation testing (mutmut sets MUTANT_UNDER_TEST) ------------------------------
+#
+# mutmut learns which tests cover a function by recording the calls made in its own process,
+# and a mutant is tested only by the tests that covered its function. The reader and the
+# validation run in spawned workers, so without this every mutant there would be "no tests".
+# Under mutmut the pool therefore reads in this process, exactly as a worker would (the same
+# task, the same failure mapping); test_two_workers_give_exactly_what_a_serial_run_gives pins
+# that the two give the same result, and tests marked real_pool (the confinement itself:
+# crashes, timeouts, memory) keep the real workers.
+
+UNDER_MUTMUT = "MUTANT_UNDER_TEST" in os.environ
+if UNDER_MUTMUT:  # a mutant that disables a size check must not take the machine down
+    from xlsx_tool.intake.sandbox import _limit_memory
+
+    _limit_memory(6 * 1024 ** 3)
+
+
+def _run_in_this_process(self, paths, task=None):
+    if task is not None:
+        self.task = task
+    for path in paths:
+        path = Path(path)
+        try:
+            result = self.task.run(path)
+        except MemoryError:
+            result = self.task.failed(path, "reader-failed", "メモリの上限を超えました")
+        except Exception:  # noqa: BLE001 - as the worker does: the file fails, the run goes on
+            result = self.task.failed(path, "reader-failed", "読み取り処理の内部エラー")
+        yield path, result
+
+
+@pytest.fixture(autouse=True)
+def _pool_in_process_under_mutmut(request, monkeypatch):
+    if UNDER_MUTMUT and request.node.get_closest_marker("real_pool") is None:
+        from xlsx_tool.intake.sandbox import Pool
+
+        monkeypatch.setattr(Pool, "run", _run_in_this_process)
+    yield
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under mutmut, run a mutant's tests fastest first (mutmut stops at the first failure
+    but runs them in no particular order), using the durations mutmut recorded."""
+    if not UNDER_MUTMUT:
+        return
+    import json
+
+    stats = Path(__file__).resolve().parents[1] / "mutmut-stats.json"
+    try:
+        durations = json.loads(stats.read_text("utf-8")).get("duration_by_test", {})
+    except (OSError, ValueError):
+        return
+    def took(item):
+        return durations.get(item.nodeid, float("inf"))
+
+    # Modules stay together (their module-scoped fixtures are built once), cheapest first.
+    cheapest: dict[str, float] = {}
+    for item in items:
+        cheapest[item.module.__name__] = min(cheapest.get(item.module.__name__, float("inf")), took(item))
+    items.sort(key=lambda item: (cheapest[item.module.__name__], item.module.__name__, took(item)))

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.support.tasks import Misbehave
 from xlsx_tool.intake.sandbox import Pool
+
+pytestmark = pytest.mark.real_pool
 
 
 def names(tmp_path: Path, *stems: str) -> list[Path]:
