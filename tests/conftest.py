@@ -233,8 +233,9 @@ def touch_back(path: Path, seconds: float) -> None:
 # validation run in spawned workers, so without this every mutant there would be "no tests".
 # Under mutmut the pool therefore reads in this process, exactly as a worker would (the same
 # task, the same failure mapping); test_two_workers_give_exactly_what_a_serial_run_gives pins
-# that the two give the same result, and tests marked real_pool (the confinement itself:
-# crashes, timeouts, memory) keep the real workers.
+# that the two give the same result. Tests marked real_pool (the confinement itself: crashes,
+# timeouts, memory) keep the real workers, and mutmut leaves them out (pyproject.toml): their
+# outcome depends on timing, and the pool is not among the mutated modules.
 
 UNDER_MUTMUT = "MUTANT_UNDER_TEST" in os.environ
 if UNDER_MUTMUT:  # a mutant that disables a size check must not take the machine down

@@ -138,7 +138,8 @@ class Ledger:
 
     def record_collect(self, rows: Iterable[dict[str, Any]], current: dict[str, tuple[str | None, str]],
                        fingerprint: str) -> None:
-        """Upsert every file and replace the snapshot, in one transaction."""
+        """Upsert every file and replace the snapshot, in one transaction. `rows` is consumed
+        one at a time (each holds a file's whole result as JSON: 2,000 at once are ~200 MB)."""
         stamp = now()
         with self.transaction() as conn:
             conn.executemany(
@@ -149,7 +150,7 @@ class Ledger:
                    department=excluded.department, form_version=excluded.form_version,
                    outcome=excluded.outcome, errors=excluded.errors, warnings=excluded.warnings,
                    fingerprint=excluded.fingerprint, result=excluded.result""",
-                [{**r, "stamp": stamp, "fingerprint": fingerprint} for r in rows if r.get("sha256")])
+                ({**r, "stamp": stamp, "fingerprint": fingerprint} for r in rows if r.get("sha256")))
             conn.execute("DELETE FROM snapshot")
             conn.executemany("INSERT INTO snapshot VALUES (?,?,?,?)",
                              [(d, sha, status, stamp) for d, (sha, status) in current.items()])

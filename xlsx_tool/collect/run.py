@@ -225,7 +225,7 @@ def collect(loaded: Loaded, pool: Pool | None = None, progress: Callable[[int, i
         result = decide(loaded, submissions, skipped, earlier)
         sha_by_file = {s.file: s.sha256 for s in submissions}
         current = {d.department: (sha_by_file.get(d.file), d.status) for d in result.departments}
-        ledger.record_collect([s.record() for s in submissions], current, key)
+        ledger.record_collect((s.record() for s in submissions), current, key)
         history = ledger.history() if write_outputs else []
     if write_outputs:
         from xlsx_tool.collect.corrections import write_corrections
