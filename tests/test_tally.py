@@ -387,3 +387,121 @@ def test_report_lines_mark_a_provisional_tally(example):
     texts = [text for _style, text in report.report_lines(loaded.survey, loaded.master, t)]
     assert "（回答のそろっていない 1 施策を「未回答」として含む暫定の集計です。）" in texts
     assert Wording(loaded.survey).overall(t)[0].endswith("「未達成」が1施策、「未回答」が1施策であった。")
+
+
+# --------------------------------------------------------------------------- 2020 wording
+# The 2020 report (../shared/reference/004_…) writes single digits full width, 「A評価」 for
+# ranked values, group headings with non-zero counts only and unranked ones in 【】, and
+# quotes each rating's definition in its overall sentence.
+
+@pytest.mark.parametrize(("n", "text"), [(0, "０"), (4, "４"), (9, "９"), (10, "10"), (23, "23"), (-1, "-1")])
+def test_2020_numbers_single_digits_full_width(s2020, n, text):
+    assert Wording(s2020.survey).num(n) == text
+
+
+def test_2025_numbers_stay_half_width(s2025):
+    assert [Wording(s2025.survey).num(n) for n in (0, 4, 10)] == ["0", "4", "10"]
+
+
+def test_2020_years_and_labels(s2020, t2020):
+    w = Wording(s2020.survey)
+    assert s2020.survey.fiscal_year == 2025
+    assert (w.this_year, w.previous_year, w.year(2019), w.year(2028)) == ("令和７年度", "令和６年度", "令和元年度", "令和10年度")
+    assert w.short == "推進計画"  # no plan_short: the 2020 report says 推進計画
+    assert [w.rating_label(v) for v in ("A", "AA", "その他", "終了", "未回答")] == ["A評価", "AA評価", "その他", "終了", "未回答"]
+    assert [w.group_label(g) for g in t2020.groups] == ["1 目標一", "2 目標二"]
+    assert [w.breakdown(d) for d in t2020.directions] == ["A:２ B:１", "A:１ その他:１", "AA:１", "C:１", "", "終了:２"]
+    assert (w.rating_table_title, w.direction_table_title, w.group_table_title) == (
+        "令和７年度における評価別集計表", "令和７年度における方向性別集計表", "基本目標別評価別件数（令和７年度）")
+    assert (w.count_format, w.group_count_format, w.percent_column, w.pie_title) == ('0"施策"', '0"件"', False, "事業数")
+
+
+def test_2025_labels(s2025):
+    w = Wording(s2025.survey)
+    t = tally(s2025.survey, s2025.master, all_rated())
+    assert w.this_year == "令和7年度" and w.previous_year == "令和6年度"
+    assert w.rating_label("達成") == "達成"
+    assert [w.group_label(g) for g in t.groups] == ["Ⅰ", "Ⅱ", "Ⅲ", "Ⅳ"]
+    assert (w.rating_table_title, w.group_table_title) == ("令和7年度実績集計表", "基本方針別評価別件数（令和7年度）")
+    assert (w.count_format, w.group_count_format, w.percent_column) == ('0"施策"', '0"施策"', True)
+    assert w.pie_title == "令和7年度 評価別の施策数"
+    assert w.pie_label("達成+", 5, 20) == "【達成+】, 5施策, 20%"
+
+
+def test_2020_overall_quotes_each_definition_and_lists_non_zero_only(s2020, t2020):
+    w = Wording(s2020.survey)
+    assert w.shown_values(t2020) == ["AA", "A", "B", "C", "その他", "終了"]
+    rating, direction = w.overall(t2020)
+    assert rating == (
+        "現在、推進計画においては、9施策を計画化している。令和７年度における各施策の評価としては、"
+        "「区民満足度（区の評価）を著しく高めた取り組みがあった」AA評価が１施策、"
+        "「計画どおり進捗しており、目標としている成果が上がっている」A評価が３施策、"
+        "「概ね計画どおり進捗しているが、さらに工夫の余地がある」B評価が１施策、"
+        "「実績が計画を下回っており、更なる努力又は計画の見直しが必要」C評価が１施策、"
+        "「計画中止、国の計画変更など」のその他が１施策、"
+        "「前年度以前に施策の方向性を「完了」とした施策」の終了が２施策という状況であり、これら以外の評価は０施策であった。")
+    assert direction == ("また、計画の方向性については、「計画どおり推進」が３施策、「事業拡大」が２施策、「事業縮小」が１施策、"
+                         "「計画修正」が１施策、「完了」が２施策であり、これら以外は０施策であった。")
+
+
+def test_2020_overall_names_the_unanswered(s2020, answers2020):
+    partial = {n: a for n, a in answers2020.items() if n not in ("1", "6")}
+    t = tally(s2020.survey, s2020.master, partial)
+    rating = Wording(s2020.survey).overall(t)[0]
+    assert "A評価が２施策" in rating and "B評価" not in rating
+    assert "、未回答が２施策という状況であり" in rating
+
+
+def test_2020_group_headings_show_non_zero_counts_with_unranked_in_brackets(s2020, t2020):
+    w = Wording(s2020.survey)
+    assert [w.group_heading(i, g, t2020) for i, g in enumerate(t2020.groups)] == [
+        "(1) 目標一（AA評価：１施策, A評価：１施策, C評価：１施策【終了：１施策】）",
+        "(2) 目標二（A評価：２施策, B評価：１施策【その他：１施策】【終了：１施策】）"]
+
+
+def test_2020_group_heading_without_answers_counts_ended_and_unanswered(s2020):
+    t = tally(s2020.survey, s2020.master, {})
+    assert [Wording(s2020.survey).group_heading(i, g, t) for i, g in enumerate(t.groups)] == [
+        "(1) 目標一（【終了：１施策】【未回答：３施策】）", "(2) 目標二（【終了：１施策】【未回答：４施策】）"]
+
+
+@pytest.mark.parametrize(("plan_end", "end"), [
+    pytest.param(None, "期間満了までの", id="no-plan-end"),
+    pytest.param(2023, "計画期間が満了する令和５年度までに", id="plan-end"),
+])
+def test_2020_conclusion(s2020, t2020, plan_end, end):
+    import dataclasses
+
+    survey = dataclasses.replace(s2020.survey, plan_end=plan_end)
+    # C is the lowest ranked rating: 1 of 9 answered is more than a tenth behind
+    assert Wording(survey).conclusion(t2020) == (
+        f"以上のことから、令和７年度末時点において、本推進計画は一部の施策に遅れが見られるものの取組を進めており、{end}"
+        "各施策の着実な実現に向けて、引き続き進捗管理を行っていく。")
+
+
+def test_conclusion_with_nothing_answered_is_not_on_track(s2025):
+    t = tally(s2025.survey, s2025.master, {})
+    assert "一部の施策に遅れが見られるものの" in Wording(s2025.survey).conclusion(t)
+
+
+def test_2020_change_sentences(s2020, t2020):
+    w = Wording(s2020.survey)
+    assert w.change_sentences(list(t2020.changes), True) == [
+        "令和６年度B評価であった【No.1 施策1】は、（理由を記入）A評価に改善した。",
+        "令和６年度A評価であった【No.2 施策2】が、（理由を記入）C評価となった。",
+        "令和６年度C評価であった【No.9 施策9】は、（理由を記入）AA評価に改善した。"]
+    unranked_only = [c for c in t2020.changes if c.trend == UNRANKED]
+    assert w.change_sentences(unranked_only, True) == ["令和６年度と比較しても同様の評価であるため、順調に進捗していることが分かる。"]
+    assert w.change_sentences(unranked_only, False) == []
+
+
+def test_2025_change_sentences(s2025):
+    from xlsx_tool.summarize.tally import Change
+
+    w = Wording(s2025.survey)
+    changes = [Change("2", "施策二", "Ⅰ", "達成", "達成+", IMPROVED), Change("3", "施策三", "Ⅱ", "達成", "未達成", DECLINED),
+               Change("4", "施策四", "Ⅲ", "達成", "その他", UNRANKED)]
+    assert w.change_sentences(changes, True) == [
+        "令和6年度達成であった【No.2 施策二】は、（理由を記入）達成+に改善した。",
+        "令和6年度達成であった【No.3 施策三】が、（理由を記入）未達成となった。"]
+    assert w.change_sentences(changes[2:], True) == []  # the 2025 report says nothing when nothing moved

@@ -204,13 +204,12 @@ class Ledger:
 
     # --- distributions ----------------------------------------------------------------------
     @_guarded
-    def distributions(self, current_only: bool = True) -> dict[str, dict[str, Any]]:
+    def distributions(self) -> dict[str, dict[str, Any]]:
         """department -> its current form record (version, file, measures, sha256)."""
-        sql = "SELECT department, version, file, measures, generated_at, sha256 FROM distributions"
-        if current_only:
-            sql += " WHERE current=1"
         return {d: {"version": v, "file": f, "measures": json.loads(m), "generated_at": g, "sha256": s}
-                for d, v, f, m, g, s in self.conn.execute(sql)}
+                for d, v, f, m, g, s in self.conn.execute(
+                    "SELECT department, version, file, measures, generated_at, sha256 FROM distributions "
+                    "WHERE current=1")}
 
     @_guarded
     def versions(self, department: str) -> dict[str, list[str]]:
