@@ -1,0 +1,197 @@
+"""Deciding each department's answer from the files it sent (collect/decide.py), with no file
+read: submissions are built as the validation would leave them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.test_tally import make_survey
+from xlsx_tool.collect.decide import (
+    MISSING,
+    NEEDS_FIX,
+    SUBMITTED,
+    Change,
+    Replacement,
+    decide,
+    parse_time,
+    received,
+)
+from xlsx_tool.collect.validate import Submission
+
+# 2020 template: 課C's only measure ended last year (前年度方向性 完了), so it is not asked.
+HEADER = ["施策番号", "施策名", "基本目標", "所管課", "前年度評価", "前年度方向性"]
+ROWS = [[1, "施策1", "1：目標一", "課A", "A", ""], [2, "施策2", "1：目標一", "課A", "B", ""],
+        [10, "施策10", "2：目標二", "課A", "A", ""], [3, "施策3", "2：目標二", "課B", "A", ""],
+        [4, "施策4", "2：目標二", "課C", "A", "完了"]]
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory):
+    return make_survey(tmp_path_factory.mktemp("decide") / "survey", "2020", HEADER, ROWS)
+
+
+def sub(file: str, department: str = "課A", saved: str = "2022-05-09T01:00:00Z", mtime: str = "",
+        sha: str = "", answers: dict | None = None, **kw) -> Submission:
+    return Submission(file=file, department=department, identified=bool(department), saved_at=saved,
+                      mtime=mtime, sha256=sha or file, answers=answers or {}, **kw)
+
+
+def record(path: str, saved: str, answers: dict, respondent: dict | None = None, mtime: str = "") -> dict:
+    """A department's earlier file as the ledger hands it back (Ledger.earlier)."""
+    return {"sha256": path, "path": path, "saved_at": saved, "mtime": mtime,
+            "result": {"answers": answers, "respondent": respondent or {}}}
+
+
+def test_with_nothing_returned_every_asked_department_is_missing(loaded):
+    result = decide(loaded, [], [])
+    assert [(d.department, d.status, d.measures) for d in result.departments] == [
+        ("課A", MISSING, 3), ("課B", MISSING, 1), ("課C", SUBMITTED, 1)]  # 課C has nothing to answer
+    assert not result.complete
+    assert (result.count(MISSING), result.count(SUBMITTED), result.count(NEEDS_FIX)) == (2, 1, 0)
+    assert result.problems == [] and result.replacements == []
+
+
+def test_the_newest_save_wins_and_the_older_is_superseded(loaded):
+    old = sub("a_old.xlsx", saved="2022-05-09T01:00:00Z", answers={"1": {"評価": "A"}})
+    new = sub("a_new.xlsx", saved="2022-05-10T01:00:00+09:00", answers={"1": {"評価": "A"}})
+    result = decide(loaded, [new, old], [])
+    a = result.departments[0]
+    assert (a.status, a.file, a.received) == (SUBMITTED, "a_new.xlsx", "2022-05-10T01:00:00+09:00")
+    (p,) = result.problems
+    assert (p.code, p.file, p.department) == ("superseded", "a_old.xlsx", "課A")
+    assert "a_new.xlsx" in p.message
+    assert result.replacements == []  # same answers: nothing replaced
+
+
+def test_the_save_time_inside_the_file_wins_over_the_file_time(loaded):
+    inside_newer = sub("x.xlsx", saved="2022-05-10T00:00:00Z", mtime="2022-05-01T00:00:00+09:00")
+    file_newer = sub("y.xlsx", saved="2022-05-09T00:00:00Z", mtime="2022-06-01T00:00:00+09:00")
+    assert decide(loaded, [file_newer, inside_newer], []).departments[0].file == "x.xlsx"
+
+
+def test_without_a_save_time_the_file_time_decides_then_the_name(loaded):
+    a = sub("a.xlsx", saved="", mtime="2022-05-10T09:00:00+09:00")
+    b = sub("b.xlsx", saved="", mtime="2022-05-11T09:00:00+09:00")
+    result = decide(loaded, [b, a], [])
+    assert (result.departments[0].file, result.departments[0].received) == ("b.xlsx", "2022-05-11T09:00:00+09:00")
+    same_time = [sub("c.xlsx", mtime="x"), sub("d.xlsx", mtime="x")]
+    assert decide(loaded, same_time, []).departments[0].file == "d.xlsx"
+
+
+def test_an_unidentified_file_is_nobodys_answer_but_its_problems_are_listed(loaded):
+    stray = Submission(file="何か.xlsx")
+    stray.add("not-a-form")
+    result = decide(loaded, [stray], [{"file": "x.tmp", "code": "temp-file", "reason": "一時ファイル"}])
+    assert [p.code for p in result.problems] == ["not-a-form"]
+    assert all(d.status == MISSING for d in result.departments[:2])
+    assert result.skipped == [{"file": "x.tmp", "code": "temp-file", "reason": "一時ファイル"}]
+
+
+def test_an_error_makes_the_department_needs_fix_with_its_counts(loaded):
+    s = sub("b.xlsx", department="課B", respondent={"記入者": "山田", "内線": "1234"})
+    s.add("unknown-choice", field="評価", value="たぶん", choices="A、B", measure="3")
+    s.add("normalized", field="評価", value="Ａ", normalized="A", measure="3")
+    s.add("measure-added-after-form", measure="3")
+    result = decide(loaded, [s], [])
+    b = result.departments[1]
+    assert (b.department, b.status, b.errors, b.warnings, b.unanswered) == ("課B", NEEDS_FIX, 1, 1, 1)
+    assert b.respondent == {"記入者": "山田", "内線": "1234"}
+    assert b.respondent is not s.respondent
+    assert [p.code for p in result.problems] == ["unknown-choice", "normalized", "measure-added-after-form"]
+
+
+def test_complete_needs_every_department_submitted_and_nothing_unanswered(loaded):
+    a, b = sub("a.xlsx"), sub("b.xlsx", department="課B")
+    assert decide(loaded, [a, b], []).complete
+    late = sub("b.xlsx", department="課B")
+    late.add("measure-added-after-form", measure="3")
+    result = decide(loaded, [a, late], [])
+    assert result.count(SUBMITTED) == 3 and not result.complete
+
+
+def test_a_newer_file_that_changes_answers_is_a_replacement_listing_each_change(loaded):
+    old = sub("a1.xlsx", saved="2022-05-09T01:00:00Z", respondent={"記入者": "佐藤"},
+              answers={"1": {"評価": "A", "取組実績": "実施"}, "10": {"評価": "B"}, "2": {"評価": "B"}})
+    new = sub("a2.xlsx", saved="2022-05-12T01:00:00Z", respondent={"記入者": "鈴木"},
+              answers={"1": {"評価": "B", "取組実績": "実施"}, "10": {"評価": "A"}, "2": {"評価": "B", "課題": "なし"}})
+    result = decide(loaded, [old, new], [])
+    (r,) = result.replacements
+    assert (r.department, r.old_file, r.new_file, r.old_saved, r.new_saved) == (
+        "課A", "a1.xlsx", "a2.xlsx", "2022-05-09T01:00:00Z", "2022-05-12T01:00:00Z")
+    assert (r.old_respondent, r.new_respondent) == ("佐藤", "鈴木")
+    assert r.changes == [Change("1", "評価", "A", "B"), Change("2", "課題", None, "なし"), Change("10", "評価", "B", "A")]
+    assert result.departments[0].replaced
+
+
+def test_the_same_file_twice_is_no_replacement(loaded):
+    a = sub("a.xlsx", sha="s1", answers={"1": {"評価": "A"}})
+    copy = sub("コピー/a.xlsx", sha="s1", saved="2022-05-09T01:00:00Z", answers={"1": {"評価": "A"}})
+    on_record = record("a.xlsx", "2022-05-09T01:00:00Z", {"1": {"評価": "C"}})
+    result = decide(loaded, [a, copy], [], {"課A": [{**on_record, "sha256": "s1"}]})
+    assert result.replacements == [] and not result.departments[0].replaced
+    # the same name with other content is another file: its answers are compared
+    (r,) = decide(loaded, [a], [], {"課A": [on_record]}).replacements
+    assert r.changes == [Change("1", "評価", "C", "A")]
+
+
+def test_a_replacement_is_found_against_a_file_of_an_earlier_collect(loaded):
+    new = sub("a2.xlsx", saved="2022-05-12T01:00:00Z", answers={"1": {"評価": "B"}}, respondent={"記入者": "鈴木"})
+    earlier = {"課A": [record("gone.xlsx", "2022-05-10T00:00:00Z", {"1": {"評価": "A"}}, {"記入者": "佐藤"}),
+                      record("older.xlsx", "2022-05-01T00:00:00Z", {"1": {"評価": "C"}}),
+                      record("later.xlsx", "2022-05-20T00:00:00Z", {"1": {"評価": "AA"}})]}
+    (r,) = decide(loaded, [new], [], earlier).replacements
+    # the newest file on record saved before the chosen one: not the older one, not one saved after it
+    assert (r.old_file, r.old_saved, r.old_respondent) == ("gone.xlsx", "2022-05-10T00:00:00Z", "佐藤")
+    assert r.changes == [Change("1", "評価", "A", "B")]
+
+
+def test_a_file_on_record_without_a_save_time_is_shown_with_its_file_time(loaded):
+    new = sub("a2.xlsx", answers={"1": {"評価": "B"}})
+    earlier = {"課A": [record("a1.xlsx", "", {"1": {"評価": "A"}}, mtime="2022-05-08T09:00:00+09:00")]}
+    (r,) = decide(loaded, [new], [], earlier).replacements
+    assert (r.old_file, r.old_saved, r.old_respondent, r.new_respondent) == ("a1.xlsx", "2022-05-08T09:00:00+09:00", "", "")
+
+
+def test_other_departments_records_are_not_compared(loaded):
+    new = sub("a2.xlsx", answers={"1": {"評価": "B"}})
+    earlier = {"課B": [record("b.xlsx", "2022-05-01T00:00:00Z", {"1": {"評価": "A"}})]}
+    assert decide(loaded, [new], [], earlier).replacements == []
+
+
+def test_replacement_json_cuts_long_answers_only():
+    long = "あ" * 300
+    r = Replacement("課A", "a1.xlsx", "a2.xlsx", "", "", [Change("1", "取組実績", long, "短い"), Change("1", "実績値", 3, 4)])
+    changes = r.as_dict()["changes"]
+    assert changes[0]["old"] == "あ" * 199 + "…" and changes[0]["new"] == "短い"
+    assert (changes[1]["old"], changes[1]["new"]) == (3, 4)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2022-05-09T01:00:00Z", dt.datetime(2022, 5, 9, 1, tzinfo=dt.UTC)),
+    ("2022-05-09T10:00:00+09:00", dt.datetime(2022, 5, 9, 1, tzinfo=dt.UTC)),
+    (" 2022-05-09T01:00:00 ", dt.datetime(2022, 5, 9, 1, tzinfo=dt.UTC)),  # no zone: taken as UTC
+    ("", dt.datetime.min.replace(tzinfo=dt.UTC)),
+    ("昨日", dt.datetime.min.replace(tzinfo=dt.UTC)),
+])
+def test_parse_time(text, expected):
+    assert parse_time(text) == expected
+
+
+def test_received_is_the_save_time_else_the_file_time():
+    assert received(sub("a", saved="S", mtime="M")) == "S"
+    assert received(sub("a", saved="", mtime="M")) == "M"
+
+
+def test_result_json_names_every_department_and_problem(loaded):
+    s = sub("b.xlsx", department="課B")
+    s.add("unknown-choice", field="評価", value="たぶん", choices="A、B", measure="3", sheet="調査票", cell="F6")
+    data = decide(loaded, [s], []).as_json()
+    assert [(d["department"], d["status"], d["problems"], d["correction"]) for d in data["departments"]] == [
+        ("課A", MISSING, 0, None), ("課B", NEEDS_FIX, 1, None), ("課C", SUBMITTED, 0, None)]
+    (p,) = data["problems"]
+    assert {k: p[k] for k in ("file", "department", "sheet", "cell", "measure", "field", "code", "severity")} == {
+        "file": "b.xlsx", "department": "課B", "sheet": "調査票", "cell": "F6", "measure": "3", "field": "評価",
+        "code": "unknown-choice", "severity": "error"}
+    assert "たぶん" in p["message"]
