@@ -8,6 +8,7 @@ from click.testing import CliRunner
 from tests.survey_helpers import make_survey, write_master
 from xlsx_tool.cli import cli
 from xlsx_tool.define.master import load
+from xlsx_tool.errors import SurveyError
 
 H25 = ["施策番号", "施策名", "基本方針", "所管課", "前年度評価"]
 
@@ -50,6 +51,26 @@ CASES = [
     ("department-spelt-two-ways", "2025", H25,
      [[1, "A", "Ⅰ", "ICT推進課", ""], [2, "B", "Ⅰ", "ICT 推進課", ""], [3, "C", "Ⅰ", "ＩＣＴ推進課", ""]], None,
      [("department-spelling", 3, "所管課", "2")]),  # full-width ＩＣＴ is folded to ICT silently
+    ("example-row-left", "2025", H25, [[1, "（記入例）Web会議の推進", "Ⅰ", "課A", ""], [2, "B", "Ⅰ", "課A", ""]], None,
+     [("example-row", 2, "施策名", "1")]),
+    ("empty-group", "2025", H25, [[1, "A", "", "課A", ""]], None, [("empty-group", 2, "基本方針", "1")]),
+    ("header-only", "2025", H25, [], None, [("empty-master", None, "", "")]),
+    ("blank-rows-only", "2025", H25, [["", "", "", "", ""], [" ", "", "", "", ""]], None,
+     [("empty-master", None, "", "")]),
+    ("column-twice", "2025", ["施策番号", "施策名", "基本方針", "所管課", "施策名"], [[1, "A", "Ⅰ", "課A", "B"]], None,
+     [("duplicate-column", 1, "施策名", "")]),
+    ("header-below-blank-rows", "2025", ["", "", "", ""], [["施策番号", "施策名", "基本方針", "所管課"],
+                                                          [1, "", "Ⅰ", "課A"]], None,
+     [("empty-measure-name", 3, "施策名", "1")]),  # rows are counted as the sheet shows them
+    ("no-survey-id", "2025", H25, [[1, "A", "Ⅰ", "課A", ""]],
+     lambda t: t.replace('id = "ict2025-jisseki"\n', ""), [("missing-key", None, "", "")]),
+    ("no-title", "2025", H25, [[1, "A", "Ⅰ", "課A", ""]],
+     lambda t: "\n".join(x for x in t.split("\n") if not x.startswith("title =")), [("missing-key", None, "", "")]),
+    ("ended-without-an-ended-value", "2020",
+     ["施策番号", "施策名", "基本目標", "所管課", "前年度評価", "前年度方向性"],
+     [[1, "A", "① 目標", "課A", "A", "完了"], [2, "B", "① 目標", "課A", "A", ""]],
+     lambda t: "\n".join(x for x in t.split("\n") if not x.startswith('  { value = "終了"')),
+     [("no-ended-value", None, "前年度方向性", "")]),
     ("2020-groups-from-master", "2020", None, None, None, []),
     ("2020-bad-direction", "2020",
      ["施策番号", "施策名", "基本目標", "所管課", "前年度評価", "前年度方向性"],
@@ -201,3 +222,41 @@ def test_groups_from_the_master_follow_their_numbers_not_the_row_order(tmp_path)
         ("計画に関する進捗管理", "")]
     assert [m.group for m in loaded.master.measures] == ["③", "③", "①", "計画に関する進捗管理", "②", "①"]
     assert not [p for p in problems if p.code == "group-without-name"]  # ① is named by another row
+
+
+def codes(folder):
+    _loaded, problems = load(folder)
+    return [(p.code, p.file) for p in problems if p.severity != "notice"]
+
+
+def test_files_that_cannot_be_read_are_named_with_what_to_do(tmp_path):
+    folder = make_survey(tmp_path / "s", "2025", H25, [[1, "A", "Ⅰ", "課A", ""]])
+    toml = folder / "survey.toml"
+    text = toml.read_text(encoding="utf-8")
+    toml.write_bytes(text.encode("cp932", "replace"))  # saved by Notepad as ANSI
+    assert codes(folder) == [("toml-encoding", "survey.toml")]
+    toml.unlink()
+    toml.mkdir()  # a folder of that name is no definition
+    with pytest.raises(SurveyError, match="survey.toml がありません"):
+        load(folder)
+    toml.rmdir()
+    toml.write_text(text, encoding="utf-8")
+    assert codes(folder) == []
+
+    master = folder / "施策マスタ.csv"
+    content = master.read_bytes()
+    master.unlink()
+    assert codes(folder) == [("master-missing", "施策マスタ.csv")]
+    master.mkdir()
+    assert codes(folder) == [("master-unreadable", "施策マスタ.csv")]
+    master.rmdir()
+    master.write_bytes(b"PK\x03\x04\x00\x00binary")
+    _loaded, problems = load(folder)
+    assert [p.code for p in problems] == ["master-unreadable"]
+    assert "テキスト（CSV）ではありません" in problems[0].message
+    master.write_bytes(content)
+
+    toml.write_text(text.replace('[survey]\n', '[survey]\ndepartments = "所管課一覧.csv"\n'), encoding="utf-8")
+    assert codes(folder) == [("departments-missing", "所管課一覧.csv")]
+    (folder / "所管課一覧.csv").write_text("\n\n", encoding="utf-8")
+    assert codes(folder) == [("departments-empty", "所管課一覧.csv")]
