@@ -1,0 +1,214 @@
+"""survey.toml read into a Survey (define/survey.py): what the templates give, the defaults a
+section relies on, and each definition mistake as its own problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.survey_helpers import make_survey
+from xlsx_tool.define import survey as S
+from xlsx_tool.define.survey import Group, Scale, ScaleValue, definitions_message, field_name_problem, load_definition
+
+
+def definition(tmp_path: Path, template: str = "2025", edit=None):
+    folder = make_survey(tmp_path / "s", template, toml_edit=edit)
+    return load_definition(folder)
+
+
+def built(tmp_path: Path, template: str = "2025", edit=None) -> S.Survey:
+    survey, problems = definition(tmp_path, template, edit)
+    assert survey is not None, [p.message for p in problems]
+    assert [p for p in problems if p.is_error] == []
+    return survey
+
+
+def codes(tmp_path: Path, edit, template: str = "2025") -> list[str]:
+    survey, problems = definition(tmp_path, template, edit)
+    errors = [p.code for p in problems if p.is_error]
+    assert (survey is None) == bool(errors)
+    return [p.code for p in problems if p.severity != "notice"]
+
+
+def test_the_2025_template(tmp_path):
+    s = built(tmp_path)
+    assert (s.id, s.title, s.fiscal_year, s.year_label) == ("ict2025-jisseki", "ICT推進・活用計画2025 実績調査", 2021, "令和3年度")
+    assert (s.rating_field, s.direction_field, s.direction_scale, s.report_style) == ("評価", None, None, "2025")
+    assert [(f.name, f.type, f.required, f.scale, f.max_length) for f in s.fields] == [
+        ("評価", "choice", True, "評価", None), ("実績値", "number", False, None, None),
+        ("取組実績", "text", True, None, 400), ("課題・今後の取組", "text", False, None, 400)]
+    assert s.rating is s.fields[0] and s.rating_scale.names == ("達成+", "達成", "未達成")
+    assert s.rating_scale.definition("達成+") == "令和3年度計画の事業量を上回る実績となっている"  # {年度} filled in
+    assert [g.id for g in s.groups] == ["Ⅰ", "Ⅱ", "Ⅲ", "Ⅳ"] and s.group("Ⅱ").name == "マイナンバーカードの普及・活用"
+    assert s.group("Ⅴ") is None
+    assert (s.input_sheet, s.instructions_sheet, s.status_file, s.summary_file) == ("調査票", "記入要領", "回収状況.xlsx", "集計結果.xlsx")
+    assert (s.master_file, s.departments_file, s.group_label) == ("施策マスタ.csv", "", "基本方針")
+    assert (s.plan_end, s.prefill_previous, s.password, s.previous) == (None, False, "", "")
+    assert s.deadline == "令和4年5月13日（金）" and s.contact == "情報政策課（内線 2021）"
+    assert s.path(S.RETURNS_DIR) == s.folder / "2_回収"
+
+
+def test_the_2020_template(tmp_path):
+    s = built(tmp_path, "2020")
+    assert (s.rating_field, s.direction_field, s.report_style, s.group_label) == ("評価", "方向性", "2020", "基本目標")
+    assert s.direction_scale.names == ("計画どおり推進", "事業拡大", "事業縮小", "計画修正", "中止（休止）", "完了")
+    scale = s.rating_scale
+    assert scale.names == ("AA", "A", "B", "C", "その他", "終了")
+    assert scale.selectable == ("AA", "A", "B", "C", "その他")  # 終了 is the tool's to set
+    assert [scale.rank(v) for v in scale.names] == [0, 1, 2, 3, None, None]
+    assert scale.rank("Z") is None
+
+
+def test_the_report_style_follows_the_direction_field_unless_given(tmp_path):
+    def no_style(t):
+        return t.replace('style = "2020"', "")
+    assert built(tmp_path / "a", "2020", no_style).report_style == "2020"
+    assert built(tmp_path / "b", "2020", lambda t: t.replace('style = "2020"', 'style = "2025"')).report_style == "2025"
+
+
+def test_defaults_a_section_relies_on(tmp_path):
+    def edit(t):
+        t = t.replace('plan = "ICT推進・活用計画2025"\n', "").replace("max_length = 400\n", "")
+        return t.replace("[survey]\n", '[survey]\nplan_end = 2025\nplan_short = "ICT計画"\n')
+    s = built(tmp_path, "2025", edit)
+    assert s.plan == s.title  # no plan: the title stands in
+    assert (s.plan_end, s.plan_short) == (2025, "ICT計画")
+    text = [f for f in s.fields if f.type == "text"]
+    assert [f.max_length for f in text] == [32767, 32767]  # a text cell holds at most 32,767 characters
+
+
+def test_form_and_output_settings(tmp_path):
+    def edit(t):
+        t = t.replace('input_sheet = "調査票"', 'input_sheet = " 回答 "').replace('status = "回収状況.xlsx"', 'status = "状況.xlsx"')
+        return t.replace("[form]\n", '[form]\npassword = "secret"\nprefill_previous = true\n')
+    s = built(tmp_path, "2025", edit)
+    assert (s.input_sheet, s.status_file, s.password, s.prefill_previous) == ("回答", "状況.xlsx", "secret", True)
+
+
+def test_field_options(tmp_path):
+    def edit(t):
+        return t.replace('type = "number"\n', 'type = "number"\nminimum = 0\nmaximum = 100.5\nwidth = 12\npercent = true\n')
+    f = built(tmp_path, "2025", edit).field("実績値")
+    assert (f.minimum, f.maximum, f.width, f.percent, f.help) == (0.0, 100.5, 12.0, True, "指標の実績値を半角数字で入力（単位は不要）")
+    g = built(tmp_path / "b", "2025").field("実績値")
+    assert (g.minimum, g.maximum, g.width, g.percent) == (None, None, None, False)
+
+
+def test_mail_settings(tmp_path):
+    def edit(t):
+        return t + ('\n[mail]\nfrom = "ict@example.lg.jp"\nsmtp_host = "smtp.example.lg.jp"\nsmtp_port = 587\nstarttls = true\n'
+                    'timeout = 5\n[mail.remind]\nsubject = "{所管課}へ"\nbody = "{状況}"\n')
+    m = built(tmp_path, "2025", edit).mail
+    assert (m.sender, m.smtp_host, m.smtp_port, m.starttls, m.ssl, m.timeout) == (
+        "ict@example.lg.jp", "smtp.example.lg.jp", 587, True, False, 5.0)
+    assert m.messages == {"remind": ("{所管課}へ", "{状況}")}
+    plain = built(tmp_path / "b").mail
+    assert (plain.smtp_port, plain.timeout, plain.messages) == (0, 30.0, {})
+
+
+@pytest.mark.parametrize(("edit", "expected"), [
+    pytest.param(lambda t: t.replace('rating_field = "評価"', 'rating_field = "取組実績"'), ["bad-rating-field"], id="rating-not-a-choice"),
+    pytest.param(lambda t: t.replace('rating_field = "評価"', 'rating_field = "評定"'), ["bad-rating-field"], id="rating-unknown"),
+    pytest.param(lambda t: t.replace("[survey]\n", '[survey]\ndirection_field = "実績値"\n'), ["bad-direction-field"], id="direction-not-a-choice"),
+    pytest.param(lambda t: t.replace("[survey]\n", '[survey]\nachievement_field = "成果"\n'), ["bad-value"], id="achievement-unknown"),
+    pytest.param(lambda t: t.replace('summary = "集計結果.xlsx"', 'summary = "回収状況.xlsx"'), ["file-name-reused"], id="two-outputs-one-name"),
+    pytest.param(lambda t: t.replace('summary = "集計結果.xlsx"', 'summary = "回収状況.XLSX"'), ["file-name-reused"], id="names-differ-in-case"),
+    pytest.param(lambda t: t.replace('master = "施策マスタ.csv"', 'master = "survey.toml"'), ["bad-value", "file-name-reused"], id="master-is-the-definition"),
+    pytest.param(lambda t: t + '\n[mail.remind]\nsubject = "{所属}へ"\n', ["bad-placeholder"], id="unknown-placeholder"),
+    pytest.param(lambda t: t.replace('{ value = "達成+",', '{ value = "達成,以上",'), ["bad-choice"], id="choice-with-comma"),
+    pytest.param(lambda t: t.replace('{ value = "達成+",', '{ value = "=A1",'), ["bad-choice"], id="choice-like-a-formula"),
+    pytest.param(lambda t: t.replace('{ value = "達成+",', '{ value = "-",'), ["bad-choice"], id="choice-minus"),
+    pytest.param(lambda t: t.replace('{ value = "達成+",', '{ value = "' + "長" * 256 + '",'), ["bad-choice"], id="choice-too-long"),
+    pytest.param(lambda t: t.replace('{ value = "達成+",', '{ value = "達成 ",'), ["duplicate-choice"], id="choice-twice"),
+    pytest.param(lambda t: t.replace('{ value = "達成+",', '{ value = "未達成",'), ["duplicate-choice"], id="choice-twice-exactly"),
+    pytest.param(lambda t: t.replace('definition = "{年度}計画の事業量を上回る実績となっている" }',
+                                     'definition = "x", selectable = false }').replace(
+        '又は施策としては完了している" }', '又は施策としては完了している", selectable = false }').replace(
+        '又は施策として完了していない" }', '又は施策として完了していない", selectable = false }'),
+        ["empty-scale", "unknown-scale", "bad-rating-field"], id="nothing-selectable"),
+    pytest.param(lambda t: t.replace('name = "実績値"', 'name = "評価"'), ["duplicate-field"], id="field-twice"),
+    pytest.param(lambda t: t.replace('name = "実績値"', 'name = "施策名"'), ["reserved-field"], id="field-named-as-a-master-column"),
+    pytest.param(lambda t: t.replace('name = "実績値"', 'name = "記入者"'), ["reserved-field"], id="field-named-as-the-respondent"),
+    pytest.param(lambda t: t.replace('name = "実績値"', 'name = "' + "長" * 41 + '"'), ["bad-field-name"], id="field-name-too-long"),
+    pytest.param(lambda t: t.replace('name = "実績値"', 'name = "=SUM"'), ["bad-field-name"], id="field-name-formula"),
+    pytest.param(lambda t: t.replace('type = "number"\n', 'type = "number"\nminimum = 10\nmaximum = 1\n'), ["bad-range"], id="range-upside-down"),
+    pytest.param(lambda t: t.replace('id = "Ⅱ"', 'id = "Ⅰ"'), ["duplicate-group"], id="group-twice"),
+])
+def test_each_definition_mistake(tmp_path, edit, expected):
+    assert codes(tmp_path, edit) == expected
+
+
+def test_a_range_that_is_one_value_is_fine(tmp_path):
+    assert codes(tmp_path, lambda t: t.replace('type = "number"\n', 'type = "number"\nminimum = 1\nmaximum = 1\n')) == []
+
+
+def test_a_placeholder_left_is_reported_but_the_survey_is_built(tmp_path):
+    survey, problems = definition(tmp_path, "2025", lambda t: t.replace('deadline = "令和4年5月13日（金）"',
+                                                                         'deadline = "（提出期限を記入）"'))
+    assert survey is not None and survey.deadline == "（提出期限を記入）"
+    assert [p.code for p in problems] == ["placeholder-left"]
+
+
+def test_no_fields_at_all(tmp_path):
+    def edit(t):
+        return t.split("[[fields]]")[0] + "fields = []\n"
+    survey, problems = definition(tmp_path, "2025", edit)
+    assert survey is None
+    assert "missing-key" in [p.code for p in problems]
+
+
+@pytest.mark.parametrize(("message", "text"), [
+    ("Expected '=' after a key in a key/value pair (at line 5, column 12)", "5 行目 12 文字目付近"),
+    ("Unclosed array (at line 7)", "7 行目付近"),
+    ("Invalid statement (at end of document)", "位置不明"),
+])
+def test_toml_errors_in_japanese(message, text):
+    assert S.toml_error_text(message) == text
+
+
+def test_a_toml_syntax_error_names_its_line(tmp_path):
+    survey, problems = definition(tmp_path, "2025", lambda t: t.replace('title = "', 'title = '))
+    assert survey is None
+    (p,) = problems
+    assert p.code == "toml-syntax" and "6 行目" in p.message
+
+
+@pytest.mark.parametrize(("name", "reason"), [
+    ("取組実績", None), ("長" * 40, None), ("長" * 41, "41文字で長すぎます（40文字以内）"),
+    ("取組\n実績", "改行などの制御文字を含みます"), ("=A", "先頭が = + - @ です（Excel が数式とみなします）"),
+    ("+1", "先頭が = + - @ です（Excel が数式とみなします）"), ("@x", "先頭が = + - @ です（Excel が数式とみなします）"),
+    ("a-b", None),
+])
+def test_field_name_problem(name, reason):
+    assert field_name_problem(name) == reason
+
+
+def test_scale_lookup_and_the_dropdown_message():
+    scale = Scale("評価", (ScaleValue("達成+", "上回る"), ScaleValue("達成", ""), ScaleValue("終了", "完了済", False, False)))
+    assert [scale.lookup(t) for t in ("達成＋", " 達成 ", "達 成", "終了", "たぶん", "")] == ["達成+", "達成", "達成", "終了", None, None]
+    assert scale.definition("達成+") == "上回る" and scale.definition("なし") == ""
+    assert definitions_message(scale) == "達成+：上回る\n達成"
+
+
+@pytest.mark.parametrize(("group", "ordinal", "shown", "title"), [
+    (Group("Ⅰ", "業務の改善"), True, "業務の改善", "基本方針Ⅰ：業務の改善"),
+    (Group("①", ""), True, "①", "基本方針①"),
+    (Group("1234", "x"), True, "x", "基本方針1234：x"),
+    (Group("計画に関する進捗管理", ""), False, "計画に関する進捗管理", "計画に関する進捗管理"),
+    (Group("12345", "x"), False, "x", "12345"),
+])
+def test_group_names(group, ordinal, shown, title):
+    assert (group.ordinal, group.display_name, group.title("基本方針")) == (ordinal, shown, title)
+
+
+def test_the_fingerprint_follows_what_a_form_depends_on(tmp_path):
+    base = built(tmp_path / "a").fingerprint()
+    assert built(tmp_path / "b").fingerprint() == base
+    assert built(tmp_path / "c", edit=lambda t: t.replace('deadline = "令和4年5月13日（金）"',
+                                                          'deadline = "令和4年5月20日（金）"')).fingerprint() == base
+    for i, edit in enumerate([lambda t: t.replace("max_length = 400", "max_length = 300", 1),
+                              lambda t: t.replace('{ value = "達成+",', '{ value = "達成++",'),
+                              lambda t: t.replace("fiscal_year = 2021", "fiscal_year = 2022"),
+                              lambda t: t.replace('input_sheet = "調査票"', 'input_sheet = "回答"')]):
+        assert built(tmp_path / f"d{i}", edit=edit).fingerprint() != base
