@@ -195,8 +195,49 @@ def test_department_list_is_read_and_checked(tmp_path):
     assert ("duplicate-department", 3, "所管課") in found
     assert ("bad-mail", 4, "メール") in found
     assert ("department-not-in-master", 5, "所管課") in found
-    contact = loaded.departments_list.get("ICT推進課") if loaded else None
-    assert contact is None or contact.email == "ict@example.lg.jp"
+    assert len(found) == 3  # 人事課 has its row (its address is dropped), so no "no contact"
+    contacts = loaded.departments_list.contacts
+    assert list(contacts) == ["ICT推進課", "人事課"]
+    assert (contacts["ICT推進課"].email, contacts["ICT推進課"].row) == ("ict@example.lg.jp", 2)
+    assert (contacts["人事課"].person, contacts["人事課"].email) == ("鈴木", "")
+
+
+def test_department_list_rows_and_columns_as_people_keep_them(tmp_path):
+    loaded, problems = _with_departments(tmp_path, [
+        ["", "", "", ""],
+        ["", "", "佐藤", ""],  # a contact without its department
+        ["", "ＩＣＴ 推進課", "", "2021"],  # spelt otherwise than the master: still 「ICT推進課」
+        ["jinji@example.lg.jp", "人事課", "鈴木", ""],
+    ], header=("E-Mail", "課名", "担当", "電話"))
+    assert [(p.code, p.row) for p in problems] == [("empty-department", 3)]
+    contacts = loaded.departments_list.contacts
+    ict, hr = contacts["ICT推進課"], contacts["人事課"]
+    assert (ict.department, ict.person, ict.extension, ict.email, ict.row) == ("ICT推進課", "", "2021", "", 4)
+    assert (hr.person, hr.extension, hr.email, hr.row) == ("鈴木", "", "jinji@example.lg.jp", 5)
+    assert contacts.get("広報課") is None
+
+
+def test_contact_lines():
+    from xlsx_tool.define.departments import Contact
+
+    assert Contact("課A", "佐藤", "2021").line() == "担当 佐藤、内線 2021"
+    assert Contact("課A", "", "2021").line() == "内線 2021"
+    assert Contact("課A", "佐藤").line() == "担当 佐藤"
+    assert Contact("課A").line() == ""
+
+
+def test_department_list_without_its_department_column(tmp_path):
+    loaded, problems = _with_departments(tmp_path, [["佐藤", "2021"]], header=("担当者", "内線"))
+    assert loaded.departments_list is None
+    assert [(p.code, p.row, p.column) for p in problems] == [("missing-column", 1, "所管課")]
+
+
+def test_department_list_below_blank_rows(tmp_path):
+    loaded, problems = _with_departments(tmp_path, [["所管課", "担当者"], ["ICT推進課", "佐藤"], ["ICT推進課", "鈴木"]],
+                                         header=("", ""))
+    assert [(p.code, p.row) for p in problems if p.code != "department-no-contact"] == [("duplicate-department", 4)]
+    assert "3 行目" in next(p.message for p in problems if p.code == "duplicate-department")
+    assert loaded.departments_list.get("ICT推進課").person == "佐藤"
 
 
 def test_department_list_column_names_and_missing_contacts(tmp_path):
