@@ -267,23 +267,49 @@ def _pool_in_process_under_mutmut(request, monkeypatch):
     yield
 
 
+COSTS = Path(__file__).resolve().parents[1] / "test-costs.json"  # beside mutmut's own stats
+
+
 def pytest_collection_modifyitems(config, items):
-    """Under mutmut, run a mutant's tests fastest first (mutmut stops at the first failure
-    but runs them in no particular order), using the durations mutmut recorded."""
+    """Under mutmut, run a mutant's tests cheapest first: mutmut stops at the first failure but
+    runs them in no particular order. The cost of a test is its whole time in mutmut's stats run,
+    fixtures included (mutmut records the test body only), and a module's tests stay together
+    so their module-scoped fixtures are built once."""
     if not UNDER_MUTMUT:
         return
     import json
 
-    stats = Path(__file__).resolve().parents[1] / "mutmut-stats.json"
     try:
-        durations = json.loads(stats.read_text("utf-8")).get("duration_by_test", {})
+        costs = json.loads(COSTS.read_text("utf-8"))
     except (OSError, ValueError):
         return
-    def took(item):
-        return durations.get(item.nodeid, float("inf"))
 
-    # Modules stay together (their module-scoped fixtures are built once), cheapest first.
-    cheapest: dict[str, float] = {}
+    def cost(item):
+        return costs.get(item.nodeid, float("inf"))
+
+    module_cost: dict[str, float] = {}
     for item in items:
-        cheapest[item.module.__name__] = min(cheapest.get(item.module.__name__, float("inf")), took(item))
-    items.sort(key=lambda item: (cheapest[item.module.__name__], item.module.__name__, took(item)))
+        module_cost[item.module.__name__] = module_cost.get(item.module.__name__, 0.0) + cost(item)
+    items.sort(key=lambda item: (module_cost[item.module.__name__], item.module.__name__, cost(item)))
+
+
+_spent: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report):
+    if UNDER_MUTMUT and os.environ.get("MUTANT_UNDER_TEST") == "stats":
+        _spent[report.nodeid] = _spent.get(report.nodeid, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session):
+    """mutmut's stats run (all tests, or the new ones) records what each test costs."""
+    if not _spent:
+        return
+    import json
+
+    try:
+        costs = json.loads(COSTS.read_text("utf-8"))
+    except (OSError, ValueError):
+        costs = {}
+    costs.update(_spent)
+    COSTS.write_text(json.dumps(costs), encoding="utf-8")

@@ -59,6 +59,7 @@ def test_misspelt_command_suggests_the_right_one():
     assert "コマンド「colect」はありません" in res.stderr and "collect" in res.stderr
 
 
+@pytest.mark.e2e
 def test_piped_collect_has_no_progress_bar_glued_to_its_output(tmp_path):
     assert xlsx_tool("demo", str(tmp_path / "d")).returncode == 0
     res = xlsx_tool("collect", str(tmp_path / "d"))
@@ -68,6 +69,7 @@ def test_piped_collect_has_no_progress_bar_glued_to_its_output(tmp_path):
     assert header.startswith("所管課") and "状況" in header
 
 
+@pytest.mark.e2e
 def test_failed_init_leaves_nothing_half_made(tmp_path):
     bad = tmp_path / "新調査"
     res = xlsx_tool("init", str(bad), "--template", "存在しない")
@@ -77,6 +79,7 @@ def test_failed_init_leaves_nothing_half_made(tmp_path):
     assert again.returncode == 0, again.stderr
 
 
+@pytest.mark.e2e
 def test_messages_name_years_in_wareki(tmp_path):
     res = xlsx_tool("init", str(tmp_path / "s"), "--year", "2019")
     assert res.returncode == 0

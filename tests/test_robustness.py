@@ -326,6 +326,7 @@ def test_outputs_follow_the_umask(tmp_path, mask, mode):
     assert (tmp_path / "x.xlsx").stat().st_mode & 0o777 == mode
 
 
+@pytest.mark.e2e
 def test_debug_keeps_the_exit_code_and_shows_the_traceback(tmp_path):
     folder = tmp_path / "空"
     folder.mkdir()
@@ -337,6 +338,7 @@ def test_debug_keeps_the_exit_code_and_shows_the_traceback(tmp_path):
     assert "Traceback" in debug.stderr
 
 
+@pytest.mark.e2e
 def test_library_warnings_never_reach_the_user(survey_env: Env):
     """openpyxl warns about unknown extensions on read; nothing the user runs may show them."""
     env = survey_env
