@@ -1,0 +1,205 @@
+"""The master (define/master.py) piece by piece: reading its table, naming its groups, the
+lookups later stages use, and the previous year's values made canonical."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import pytest
+
+from tests.survey_helpers import make_survey, write_master
+from xlsx_tool.define import master as M
+from xlsx_tool.define.master import Master, Measure, group_order, load, split_group
+from xlsx_tool.define.survey import Group
+from xlsx_tool.intake.reader import RawCell, RawWorkbook
+
+H20 = ["施策番号", "施策名", "基本目標", "所管課", "前年度評価", "前年度方向性"]
+
+
+@pytest.mark.parametrize(("text", "group"), [
+    ("Ⅰ：業務の改善・効率化", Group("Ⅰ", "業務の改善・効率化")),
+    ("Ⅰ:業務の改善", Group("Ⅰ", "業務の改善")),
+    ("① 開かれた区政の実現", Group("①", "開かれた区政の実現")),
+    ("①開かれた区政の実現", Group("①", "開かれた区政の実現")),
+    ("1. 行政運営", Group("1", "行政運営")),
+    ("2）区民サービス", Group("2", "区民サービス")),
+    ("3、情報", Group("3", "情報")),
+    ("Ⅰ", Group("Ⅰ", "")),
+    (" ② ", Group("②", "")),
+    ("計画に関する進捗管理", Group("計画に関する進捗管理", "")),
+    ("基本 方針", Group("基本 方針", "")),  # a label of its own, not an ordinal and a name
+])
+def test_split_group(text, group):
+    assert split_group(text) == group
+
+
+@pytest.mark.parametrize(("gid", "key"), [
+    ("1", (0, 1.0, "")), ("12", (0, 12.0, "")), ("１２", (0, 12.0, "")), ("①", (0, 1.0, "")), ("⑳", (0, 20.0, "")),
+    ("Ⅳ", (0, 4.0, "")), ("ⅲ", (0, 3.0, "")), ("A", (1, 0.0, "A")), ("計画", (1, 0.0, "計画")),
+])
+def test_group_order(gid, key):
+    assert group_order(gid) == key
+
+
+def test_groups_sort_by_their_number_then_the_rest():
+    ids = ["計画", "⑩", "②", "1", "Ⅲ"]
+    assert sorted(ids, key=group_order) == ["1", "②", "Ⅲ", "⑩", "計画"]
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (" 施策 ", "施策"), (None, ""), (4.0, "4"), (4.5, "4.5"), (-3.0, "-3"), (float("nan"), ""), (math.inf, ""),
+    (-math.inf, ""), (2.0 ** 53, "9007199254740992.0"), (7, "7"), (True, "True"),
+])
+def test_cell_text(value, text):
+    assert M._cell_text(value) == text
+
+
+def test_a_sheet_becomes_a_grid_with_errors_blank_and_booleans_spelt():
+    cells = {(1, 1): RawCell("施策番号", "s"), (1, 3): RawCell("所管課", "s"), (2, 1): RawCell(1.0, "n"),
+             (2, 2): RawCell("#N/A", "e"), (2, 3): RawCell(True, "b"), (3, 2): RawCell(False, "b")}
+    raw = RawWorkbook(sheets=[("隠し", "hidden"), ("施策", "visible")], cells={"施策": cells})
+    assert M._rows(raw) == [["施策番号", None, "所管課"], [1.0, "", "TRUE"], [None, "FALSE", None]]
+    assert M._rows(RawWorkbook(sheets=[("施策", "visible")], cells={})) == []
+
+
+@pytest.mark.parametrize(("failure", "detail", "says"), [
+    ("encrypted", "", "パスワードで保護（暗号化）されています"),
+    ("corrupt", "中身が壊れています", "中身が壊れています（Excel で開いて .xlsx 形式で保存し直してください）"),
+    ("corrupt", "", "Excel で開けるか確認し、.xlsx 形式で保存し直してください"),
+])
+def test_an_unreadable_master_workbook_says_why(failure, detail, says):
+    with pytest.raises(M.TableError) as caught:
+        M._rows(RawWorkbook(failure=failure, detail=detail))
+    code, kw = caught.value.args
+    assert code == "master-unreadable" and kw["detail"].startswith(says)
+
+
+def test_a_master_in_shift_jis_with_a_blank_row_on_top(tmp_path):
+    folder = make_survey(tmp_path / "s", "2025", ["施策番号"], [])
+    path = folder / "施策マスタ.csv"
+    path.write_bytes("\r\n施策番号,施策名,基本方針,所管課\r\n1,Ｗｅｂ会議,Ⅰ,ICT推進課\r\n".encode("cp932"))
+    loaded, problems = load(folder)
+    assert [p for p in problems if p.is_error] == []
+    (m,) = loaded.master.measures
+    assert (m.number, m.name, m.group, m.department, m.row) == ("1", "Ｗｅｂ会議", "Ⅰ", "ICT推進課", 3)
+
+
+def test_a_master_that_is_neither_utf8_nor_shift_jis(tmp_path):
+    folder = make_survey(tmp_path / "s", "2025", ["施策番号"], [])
+    (folder / "施策マスタ.csv").write_bytes(b"\x81\x20\xff\xfe\x80\x81")
+    _loaded, problems = load(folder)
+    (p,) = problems
+    assert p.code == "master-unreadable" and "UTF-8 または Shift_JIS" in p.message
+
+
+def test_a_master_with_a_broken_quote_names_the_row(tmp_path):
+    folder = make_survey(tmp_path / "s", "2025", ["施策番号"], [])
+    (folder / "施策マスタ.csv").write_text('施策番号,施策名,基本方針,所管課\n1,"A\x00,Ⅰ,課A\n', encoding="utf-8")
+    _loaded, problems = load(folder)
+    assert [p.code for p in problems] == ["master-unreadable"]
+
+
+def test_master_lookups(tmp_path):
+    rows = [[3, "C", "① 目標", "課B", "A", ""], [10, "J", "① 目標", "課A", "A", ""], [2, "B", "② 目標二", "課A", "終了", ""],
+            [1, "A", "② 目標二", "課C", "A", "完了"]]
+    folder = make_survey(tmp_path / "s", "2020", H20 + ["担当係", "前年度施策番号"], [r + ["係1", ""] for r in rows])
+    loaded, problems = load(folder)
+    assert [p for p in problems if p.is_error] == []
+    master = loaded.master
+    assert [m.number for m in master.measures] == ["1", "2", "3", "10"]  # number order, not row order
+    assert master.departments == ("課C", "課A", "課B")
+    assert [m.number for m in master.of("課A")] == ["2", "10"]
+    assert [m.number for m in loaded.measures_of("課A")] == ["2", "10"] and loaded.measures_of("課Z") == ()
+    assert loaded.by_number["10"].name == "J" and set(loaded.by_number) == {"1", "2", "3", "10"}
+    assert loaded.departments == frozenset({"課A", "課B", "課C"})
+    assert loaded.asked == ("課A", "課B")  # 課C's only measure ended
+    assert [m.ended for m in master.measures] == [True, True, False, False]
+    assert master.extra_columns == ("担当係",) and master.has("担当係") and not master.has("指標")
+    assert master.by_number()["3"].extra == (("担当係", "係1"),)
+
+
+def test_ended_needs_an_ended_value_in_the_scale(tmp_path):
+    loaded, _ = load(make_survey(tmp_path / "a", "2020"))
+    s = loaded.survey
+    ended = Measure("1", "A", "①", "課A", 2, previous_direction="完了")
+    assert M.is_ended(s, ended) and M.ended_values(s) == {"評価": "終了", "方向性": "完了"}
+    assert not M.is_ended(s, dataclasses.replace(ended, previous_direction="事業拡大"))
+    assert M.is_ended(s, dataclasses.replace(ended, previous_direction="", previous_rating="終了"))
+    loaded25, _ = load(make_survey(tmp_path / "b", "2025"))
+    assert not M.is_ended(loaded25.survey, ended)  # the 2025 scale has no 終了
+    assert M.ended_values(loaded25.survey) == {"評価": "終了"}
+
+
+def test_previous_values_are_stored_as_the_scale_spells_them(tmp_path):
+    rows = [[1, "A", "①", "課A", "Ａ", "計画どおり 推進"], [2, "B", "①", "課A", "ａａ", " 完了 "], [3, "C", "①", "課A", "", ""]]
+    loaded, problems = load(make_survey(tmp_path / "s", "2020", H20, rows))
+    assert [p.code for p in problems if p.is_error] == []
+    assert [(m.previous_rating, m.previous_direction) for m in loaded.master.measures] == [
+        ("A", "計画どおり推進"), ("AA", "完了"), ("", "")]
+
+
+def test_groups_named_in_the_definition_accept_every_spelling(tmp_path):
+    spellings = ["Ⅰ", "基本方針Ⅰ", "業務の改善・効率化", "Ⅰ：業務の改善・効率化", "Ⅰ 業務の改善・効率化",
+                 "基本方針Ⅰ：業務の改善・効率化", "Ⅰ業務の改善・効率化", "ｌ", "Ⅰ．別の名前"]
+    rows = [[i, f"施策{i}", g, "課A", ""] for i, g in enumerate(spellings, 1)]
+    loaded, problems = load(make_survey(tmp_path / "s", "2025", ["施策番号", "施策名", "基本方針", "所管課", "前年度評価"], rows))
+    assert [(p.code, p.row) for p in problems] == [("unknown-group", 9)]  # ｌ (a letter) is not Ⅰ
+    assert [m.group for m in loaded.master.measures] == ["Ⅰ"] * 7 + ["ｌ", "Ⅰ"]
+    _loaded, problems = load(make_survey(tmp_path / "t", "2025", ["施策番号", "施策名", "基本方針", "所管課", "前年度評価"],
+                                         rows[:7]))
+    assert problems == []
+
+
+def test_master_from_a_workbook(tmp_path):
+    import openpyxl
+
+    folder = make_survey(tmp_path / "s", "2025", ["施策番号"], [],
+                         lambda t: t.replace('master = "施策マスタ.csv"', 'master = "施策マスタ.xlsx"'))
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "施策一覧"
+    ws.append(["施策番号", "施策名", "基本方針", "所管課", "目標値"])
+    ws.append([1, "Web会議", "Ⅰ", "ICT推進課", 500])
+    ws.append([2.0, "RPA", "Ⅰ", "人事課", 0.5])
+    wb.save(folder / "施策マスタ.xlsx")
+    loaded, problems = load(folder)
+    assert problems == []
+    assert [(m.number, m.department, m.target) for m in loaded.master.measures] == [("1", "ICT推進課", "500"), ("2", "人事課", "0.5")]
+
+
+def test_the_fingerprint_follows_what_a_department_saw(tmp_path):
+    def fp(name: str, rows) -> str:
+        loaded, _ = load(make_survey(tmp_path / name, "2025", ["施策番号", "施策名", "基本方針", "所管課", "主な成果"], rows))
+        return loaded.fingerprint
+
+    base = fp("a", [[1, "A", "Ⅰ", "課A", ""], [2, "B", "Ⅰ", "課A", ""]])
+    assert fp("b", [[2, "B", "Ⅰ", "課A", ""], [1, "A", "Ⅰ", "課A", ""]]) == base  # rows moved
+    assert fp("c", [[1, "A", "Ⅰ", "課A", "成果"], [2, "B", "Ⅰ", "課A", ""]]) == base  # the section's own column
+    assert fp("d", [[1, "A2", "Ⅰ", "課A", ""], [2, "B", "Ⅰ", "課A", ""]]) != base
+    assert fp("e", [[1, "A", "Ⅰ", "課B", ""], [2, "B", "Ⅰ", "課A", ""]]) != base
+    loaded, _ = load(tmp_path / "a")
+    assert loaded.check_key.startswith(base + ":")
+
+
+def test_master_row_limits(tmp_path, monkeypatch):
+    monkeypatch.setattr(M, "MAX_ROWS", 3)
+    folder = make_survey(tmp_path / "s", "2025", ["施策番号", "施策名", "基本方針", "所管課"],
+                         [[i, "A", "Ⅰ", "課A"] for i in range(1, 3)])
+    assert [p.code for p in load(folder)[1]] == []  # the header and two measures: three rows
+    write_master(folder, ["施策番号", "施策名", "基本方針", "所管課"], [[i, "A", "Ⅰ", "課A"] for i in range(1, 4)])
+    (p,) = load(folder)[1]
+    assert p.code == "master-unreadable" and "行が 3 行を超えています" in p.message
+
+
+def test_master_ignores_columns_past_the_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr(M, "MAX_COLUMNS", 4)
+    folder = make_survey(tmp_path / "s", "2025", ["施策番号", "施策名", "基本方針", "所管課", "指標"],
+                         [[1, "A", "Ⅰ", "課A", "件数"]])
+    loaded, problems = load(folder)
+    assert problems == [] and loaded.master.measures[0].indicator == "" and not loaded.master.has("指標")
+
+
+def test_master_as_a_plain_table(tmp_path):
+    m = Master("x.csv", ("施策番号", "", "備考"), (Measure("1", "A", "Ⅰ", "課A", 2),), "基本方針")
+    assert m.extra_columns == ("備考",)
