@@ -348,8 +348,10 @@ def _respondent(cells: Cells, header_row: int) -> dict[str, str]:
         found[label] = ""
         for right in (c + 1, c + 2):
             value = cells.get((r, right))
-            if value is None or value.kind == "e" or header_key(value.value) in labels:
+            if value is None or value.kind == "e":
                 continue
+            if header_key(value.value) in labels:
+                break  # what follows the next label is that label's value
             if _text(value.value):
                 found[label] = _text(value.value)[:100]
                 break
