@@ -429,6 +429,7 @@ def column_index(letters: str) -> int:
 _FAST_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"(?: s="([0-9]{1,6})")?(?: t="([a-zA-Z]{1,9})")?'
                         rb"\s*(?:/>|>(.*?)</c>)", re.S)
 _FAST_V = re.compile(rb"<v>([^<]*)</v>")
+_PREFIXED_CELL = re.compile(rb"<[A-Za-z_][\w.-]*:c[\s/>]")
 _PLAIN_IS = re.compile(rb"<is><t(?: xml:space=\"preserve\")?>([^<]*)</t></is>")
 
 
@@ -467,6 +468,8 @@ def sheet_cells(data: bytes, strings: SharedStrings | list[str], styles: list[st
 def _fast_cells(body: bytes, strings: SharedStrings | list[str], styles: list[str]) -> Cells | None:
     """One pass over cells written in the common attribute order; None when any cell is not
     (another order, more attributes, a prefix), and the general parser reads the sheet."""
+    if _PREFIXED_CELL.search(body):  # <x:c …>: only the general parser knows prefixes
+        return None
     found = _FAST_CELL.findall(body)
     if len(found) != body.count(b"<c ") + body.count(b"<c>") + body.count(b"<c/"):
         return None
@@ -498,14 +501,11 @@ def _fast_cells(body: bytes, strings: SharedStrings | list[str], styles: list[st
                 cells[(r, c)] = cell
             continue
         v = _FAST_V.match(inner)
-        if v is None:
+        if v is None or not v.group(1):  # <v></v> holds nothing, as in the general reader
             continue
         value = v.group(1)
         if t == b"s":
-            try:
-                cells[(r, c)] = RawCell(strings[int(value)], "s")
-            except (ValueError, IndexError):
-                cells[(r, c)] = RawCell("#REF!", "e")
+            cells[(r, c)] = _shared(strings, value, False)
         elif not t or t == b"n":
             try:
                 number = float(value)
@@ -524,6 +524,19 @@ def _fast_cells(body: bytes, strings: SharedStrings | list[str], styles: list[st
     return cells
 
 
+def _shared(strings: SharedStrings | list[str], index: str | bytes, formula: bool) -> RawCell:
+    """A shared-string cell. A dangling index is an error cell; a string whose XML is broken
+    makes the file corrupt (ValueError from xml_text), as it does for an XML parser."""
+    try:
+        i = int(index)
+    except ValueError:
+        return RawCell("#REF!", "e", formula)
+    try:
+        return RawCell(strings[i], "s", formula)
+    except IndexError:
+        return RawCell("#REF!", "e", formula)  # a dangling shared-string index
+
+
 def _cell(attrs: dict[str, str], body: bytes | None, strings: SharedStrings | list[str],
           styles: list[str]) -> RawCell | None:
     t = attrs.get("t", "n")
@@ -539,10 +552,7 @@ def _cell(attrs: dict[str, str], body: bytes | None, strings: SharedStrings | li
     if v is None:
         return RawCell(None, "s", True) if formula else None
     if t == "s":
-        try:
-            return RawCell(strings[int(v)], "s", formula)
-        except (ValueError, IndexError):
-            return RawCell("#REF!", "e", formula)  # a dangling shared-string index
+        return _shared(strings, v, formula)
     if t == "str":
         return RawCell(decode_escapes(v), "s", formula)
     if t == "b":

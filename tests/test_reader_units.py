@@ -1,0 +1,396 @@
+"""The cell reader (intake/reader.py) on XML written here: text, references, escapes, number
+formats, cells, and the package around them. Every sheet case is read twice, as Excel writes
+it (the fast path) and with its attributes in another order (the general parser): both must
+give the same cells."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from xlsx_tool.intake import reader as R
+from xlsx_tool.intake.reader import RawCell, RawWorkbook, SharedStrings
+
+
+# --- text ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("raw", "text"), [
+    (b"plain", "plain"),
+    (b"a &lt; b &gt; c &amp; &quot;d&quot; &apos;e&apos;", "a < b > c & \"d\" 'e'"),
+    (b"&#65;&#x42;&#x1F600;", "AB\U0001F600"),
+    ("達成".encode(), "達成"),
+    (b"<![CDATA[<b>&amp;</b>]]> &amp; x", "<b>&amp;</b> & x"),
+    (b"a<![CDATA[1]]>b<![CDATA[2]]>c", "a1b2c"),
+])
+def test_xml_text(raw, text):
+    assert R.xml_text(raw) == text
+
+
+@pytest.mark.parametrize("raw", [b"&nbsp;", b"&#0;", b"&#xD800;", b"&#x110000;", b"&unknown;"])
+def test_xml_text_refuses_what_no_parser_accepts(raw):
+    with pytest.raises(ValueError):
+        R.xml_text(raw)
+
+
+@pytest.mark.parametrize(("text", "decoded"), [
+    ("a_x000D_b", "a\rb"),
+    ("_x005F_x0041_", "_x0041_"),  # a typed _x0041_ as Excel stores it
+    ("_x0041__x0042_", "AB"),
+    ("_xD83D__xDE00_", "\U0001F600"),  # an escaped surrogate pair is one character
+    ("_xD83D_", "\ufffd"),  # a lone surrogate cannot be text
+    ("_x00G1_", "_x00G1_"),
+    ("no escapes", "no escapes"),
+    ("_x41_", "_x41_"),
+])
+def test_decode_escapes(text, decoded):
+    assert R.decode_escapes(text) == decoded
+
+
+@pytest.mark.parametrize(("body", "text"), [
+    (None, ""),
+    (b"", ""),
+    ("<t>達成</t>".encode(), "達成"),
+    ('<r><rPr><b/></rPr><t>取組</t></r><r><t xml:space="preserve"> 実績</t></r>'.encode(), "取組 実績"),
+    ('<t>漢字</t><rPh sb="0" eb="2"><t>かんじ</t></rPh><phoneticPr fontId="1"/>'.encode(), "漢字"),
+    (b"<x:t>prefixed</x:t>", "prefixed"),
+    (b"<t>a_x000A_b</t>", "a\nb"),
+    (b"<t/>", ""),
+])
+def test_rich_text(body, text):
+    assert R.rich_text(body) == text
+
+
+def test_shared_strings_are_decoded_when_asked():
+    data = (b'<sst><si><t>one</t></si><si><t xml:space="preserve"> two </t></si>'
+            b"<si><r><t>thr</t></r><r><t>ee</t></r></si><si><t>&amp;_x0041_</t></si><si/></sst>")
+    table = SharedStrings(data)
+    assert len(table) == 5
+    assert table.done == {}
+    assert table[2] == "three" and set(table.done) == {2}
+    assert [table[i] for i in range(5)] == ["one", " two ", "three", "&A", ""]
+    assert R.shared_strings(data) == ["one", " two ", "three", "&A", ""]
+    with pytest.raises(IndexError):
+        table[-1]
+    with pytest.raises(IndexError):
+        table[5]
+
+
+# --- number formats -----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("code", "cls"), [
+    ("General", ""), ("0", ""), ("#,##0.00", ""), ("0.0%", "percent"), ("0%", "percent"),
+    ("yyyy/m/d", "date"), ("[$-411]ggge\"年\"m\"月\"d\"日\"", "date"), ("h:mm", "date"), ("[h]:mm", "date"),
+    ("0.00E+00", ""), ('"年"0', ""), ('0"%"', ""), ("\\%0", ""), ("[Red]0", ""), ("0;[Red]-0%", ""),
+    ("#,##0_);(#,##0)", ""), ("mm:ss", "date"), ('[$¥-411]#,##0', ""), ("B1yyyy", "date"),
+])
+def test_format_class(code, cls):
+    assert R.format_class(code) == cls
+
+
+def test_style_classes_map_each_cell_style():
+    styles = ('<styleSheet><numFmts count="2"><numFmt numFmtId="164" formatCode="0.0%"/>'
+              '<numFmt numFmtId="165" formatCode="yyyy&quot;年&quot;"/><numFmt numFmtId="x" formatCode="0%"/></numFmts>'
+              '<cellStyleXfs><xf numFmtId="14"/></cellStyleXfs>'
+              '<cellXfs count="7"><xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/><xf numFmtId="9"/>'
+              '<xf numFmtId="164"/><xf numFmtId="165"/><xf/><xf numFmtId="10"></xf><xf numFmtId="49"/></cellXfs>'
+              '</styleSheet>').encode()
+    assert R.style_classes(styles) == ["", "date", "percent", "percent", "date", "", "percent", ""]
+    assert R.style_classes(b"<styleSheet/>") == []
+
+
+@pytest.mark.parametrize("fid", [14, 22, 27, 36, 45, 47, 50, 58, 71, 81])
+def test_builtin_date_formats(fid):
+    assert R.style_classes(f'<cellXfs><xf numFmtId="{fid}"/></cellXfs>'.encode()) == ["date"]
+
+
+@pytest.mark.parametrize("fid", [0, 1, 8, 11, 13, 23, 26, 37, 44, 48, 49, 59, 70, 82])
+def test_builtin_plain_formats(fid):
+    assert R.style_classes(f'<cellXfs><xf numFmtId="{fid}"/></cellXfs>'.encode()) == [""]
+
+
+# --- cells -------------------------------------------------------------------------------------
+
+STRINGS = SharedStrings("<sst><si><t>達成</t></si><si><t>取組_x000D_実績</t></si></sst>".encode())
+STYLES = ["", "date", "percent"]
+
+
+def general(xml: str) -> str:
+    """The same cells with t before r and one more attribute: the general parser's work."""
+    import re
+
+    def swap(m):
+        attrs = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1)))
+        order = [k for k in ("t", "s", "r") if k in attrs]
+        return "<c " + " ".join(f'{k}="{attrs[k]}"' for k in order) + ' cm="0"' + m.group(2)
+    return re.sub(r"<c ([^>]*?)(/?>)", swap, xml)
+
+
+def cells(xml: str) -> dict:
+    if not xml.startswith("<row"):
+        xml = f'<row r="1">{xml}</row>'
+    data = f"<worksheet><sheetData>{xml}</sheetData></worksheet>".encode()
+    fast = R.sheet_cells(data, STRINGS, STYLES)
+    slow = R.sheet_cells(f"<worksheet><sheetData>{general(xml)}</sheetData></worksheet>".encode(), STRINGS, STYLES)
+    assert fast == slow
+    return fast
+
+
+@pytest.mark.parametrize(("xml", "expected"), [
+    ('<c r="A1" t="s"><v>0</v></c>', RawCell("達成", "s")),
+    ('<c r="A1" t="s"><v>1</v></c>', RawCell("取組\r実績", "s")),
+    ('<c r="A1" t="s"><v>7</v></c>', RawCell("#REF!", "e")),
+    ('<c r="A1" t="s"><v>x</v></c>', RawCell("#REF!", "e")),
+    ('<c r="A1"><v>12.5</v></c>', RawCell(12.5, "n", False, "")),
+    ('<c r="A1" t="n"><v>3</v></c>', RawCell(3.0, "n", False, "")),
+    ('<c r="A1" s="1"><v>44562</v></c>', RawCell(44562.0, "n", False, "date")),
+    ('<c r="A1" s="2"><v>0.75</v></c>', RawCell(0.75, "n", False, "percent")),
+    ('<c r="A1" s="9"><v>1</v></c>', RawCell(1.0, "n", False, "")),
+    ('<c r="A1"><v>abc</v></c>', RawCell("abc", "s")),
+    ('<c r="A1" t="b"><v>1</v></c>', RawCell(True, "b")),
+    ('<c r="A1" t="b"><v>0</v></c>', RawCell(False, "b")),
+    ('<c r="A1" t="b"><v>true</v></c>', RawCell(True, "b")),
+    ('<c r="A1" t="e"><v>#N/A</v></c>', RawCell("#N/A", "e")),
+    ('<c r="A1" t="d"><v>2022-05-09T00:00:00</v></c>', RawCell("2022-05-09T00:00:00", "d")),
+    ('<c r="A1" t="str"><v>a_x000A_b</v></c>', RawCell("a\nb", "s")),
+    ('<c r="A1" t="str"><f>A2&amp;"x"</f><v>yx</v></c>', RawCell("yx", "s", True)),
+    ('<c r="A1"><f>1+1</f><v>2</v></c>', RawCell(2.0, "n", True, "")),
+    ('<c r="A1"><f>1+1</f></c>', RawCell(None, "s", True)),
+    ('<c r="A1"><f>1+1</f><v></v></c>', RawCell(None, "s", True)),
+    ('<c r="A1" t="inlineStr"><is><t>手入力</t></is></c>', RawCell("手入力", "s")),
+    ('<c r="A1" t="inlineStr"><is><t xml:space="preserve"> a_x0041_ </t></is></c>', RawCell(" aA ", "s")),
+    ('<c r="A1" t="inlineStr"><is><r><t>a</t></r><r><t>b</t></r></is></c>', RawCell("ab", "s")),
+    ('<c r="A1" t="inlineStr"><f>"x"</f><is><t>x</t></is></c>', RawCell("x", "s", True)),
+    ('<c r="A1" t="inlineStr"><f>"x"</f></c>', RawCell(None, "s", True)),
+])
+def test_one_cell(xml, expected):
+    assert cells(xml) == {(1, 1): expected}
+
+
+@pytest.mark.parametrize("xml", [
+    '<c r="A1"/>', '<c r="A1" s="1"/>', '<c r="A1"></c>', '<c r="A1"><v></v></c>', '<c r="A1" t="inlineStr"></c>',
+    '<c r="A1" t="s"><v/></c>',
+])
+def test_cells_that_hold_nothing(xml):
+    assert cells(xml) == {}
+
+
+def test_positions_and_limits():
+    xml = ('<row r="2"><c r="B2"><v>1</v></c><c r="AA2"><v>2</v></c></row>'
+           '<row r="3"><c r="XFD3"><v>3</v></c><c r="XFE3"><v>4</v></c></row>'
+           '<row r="1048576"><c r="A1048576"><v>5</v></c></row><row r="1048577"><c r="A1048577"><v>6</v></c></row>')
+    got = cells(xml)
+    assert sorted(got) == [(2, 2), (2, 27), (3, 16384), (1048576, 1)]
+
+
+def test_cells_without_references_follow_the_previous_one():
+    data = (b"<worksheet><sheetData><row><c><v>1</v></c><c><v>2</v></c></row>"
+            b'<row r="5"><c><v>3</v></c><c r="D5"><v>4</v></c><c><v>5</v></c></row><row><c><v>6</v></c></row>'
+            b"</sheetData></worksheet>")
+    got = R.sheet_cells(data, [], [])
+    assert {k: v.value for k, v in got.items()} == {(1, 1): 1.0, (1, 2): 2.0, (5, 1): 3.0, (5, 4): 4.0, (5, 5): 5.0,
+                                                   (6, 1): 6.0}
+
+
+def test_prefixed_elements_are_read():
+    data = (b'<x:worksheet xmlns:x="urn"><x:sheetData><x:row r="1"><x:c r="A1" t="s"><x:v>0</x:v></x:c>'
+            b'<x:c r="B1" t="inlineStr"><x:is><x:t>b</x:t></x:is></x:c></x:row></x:sheetData></x:worksheet>')
+    assert R.sheet_cells(data, STRINGS, STYLES) == {(1, 1): RawCell("達成", "s"), (1, 2): RawCell("b", "s")}
+
+
+def test_an_empty_sheet():
+    assert R.sheet_cells(b"<worksheet><sheetData/></worksheet>", [], []) == {}
+    assert R.sheet_cells(b"<worksheet/>", [], []) == {}
+
+
+def test_the_cell_cap(monkeypatch):
+    monkeypatch.setattr(R, "MAX_CELLS", 2)
+    ok = '<row r="1"><c r="A1"><v>1</v></c><c r="B1"><v>2</v></c></row>'
+    assert len(cells(ok)) == 2
+    over = '<row r="1"><c r="A1"><v>1</v></c><c r="B1"><v>2</v></c><c r="C1"><v>3</v></c></row>'
+    for xml in (over, general(over)):
+        with pytest.raises(R.Refused) as caught:
+            R.sheet_cells(f"<worksheet><sheetData>{xml}</sheetData></worksheet>".encode(), [], [])
+        assert caught.value.detail == "1 シートに 2 個を超えるセルがあります"
+
+
+@pytest.mark.parametrize(("letters", "n"), [("A", 1), ("Z", 26), ("AA", 27), ("AZ", 52), ("BA", 53), ("XFD", 16384)])
+def test_column_index(letters, n):
+    assert R.column_index(letters) == n
+
+
+# --- the package -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("data", "text"), [
+    (b"\xef\xbb\xbf<a>x</a>", b"<a>x</a>"),
+    ("<a>達成</a>".encode("utf-16"), "<a>達成</a>".encode()),
+    ("<a>達成</a>".encode("utf-16-le"), "<a>達成</a>".encode()),
+    ("<a>達成</a>".encode("utf-16-be"), "<a>達成</a>".encode()),
+    ("<?xml version='1.0' encoding='Shift_JIS'?><a>達成</a>".encode("cp932"),
+     "<?xml version='1.0' encoding='Shift_JIS'?><a>達成</a>".encode()),
+    (b'<?xml version="1.0" encoding="UTF-8"?><a/>', b'<?xml version="1.0" encoding="UTF-8"?><a/>'),
+    (b"<a/>", b"<a/>"),
+])
+def test_parts_become_utf8(data, text):
+    assert R._to_utf8(data) == text
+
+
+@pytest.mark.parametrize(("path", "norm"), [("xl/worksheets/../sharedStrings.xml", "xl/sharedStrings.xml"),
+                                            ("xl/./a.xml", "xl/a.xml"), ("../../a.xml", "a.xml"), ("a//b", "a/b")])
+def test_normpath(path, norm):
+    assert R._normpath(path) == norm
+
+
+def test_attributes_take_either_quote_and_drop_prefixes():
+    assert R._attrs(' r:id="rId1" name=\'調査票\' state = "hidden" name="second"'.encode()) == {
+        "id": "rId1", "name": "調査票", "state": "hidden"}
+
+
+def xlsx(parts: dict[str, str | bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, body in parts.items():
+            zf.writestr(name, body if isinstance(body, bytes) else body.encode("utf-8"))
+    return buf.getvalue()
+
+
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def workbook_parts(sheets: str = '<sheet name="調査票" sheetId="1" r:id="rId1"/>', main: str = "xl/workbook.xml",
+                   extra: dict | None = None) -> dict:
+    up = "" if main.startswith("xl/") else "../xl/"  # sheets stay in xl/, named from the workbook's folder
+    parts = {
+        "[Content_Types].xml": f'<Types><Override PartName="/{main}" ContentType="application/vnd.openxmlformats-'
+                               'officedocument.spreadsheetml.sheet.main+xml"/></Types>',
+        "_rels/.rels": f'<Relationships><Relationship Id="rId1" Type="{REL}/officeDocument" Target="{main}"/>'
+                       f'<Relationship Id="rId2" Type="{REL}/metadata/core-properties" Target="docProps/core.xml"/>'
+                       f'<Relationship Id="rId3" Type="{REL}/custom-properties" Target="/docProps/custom.xml"/>'
+                       '<Relationship Id="rId9" Type="x" Target="http://example.com" TargetMode="External"/></Relationships>',
+        main: f'<workbook><workbookPr date1904="1"/><sheets>{sheets}</sheets></workbook>',
+        main.rsplit("/", 1)[0] + "/_rels/" + main.rsplit("/", 1)[1] + ".rels":
+            f'<Relationships><Relationship Id="rId1" Type="{REL}/worksheet" Target="{up}worksheets/sheet1.xml"/>'
+            f'<Relationship Id="rId2" Type="{REL}/worksheet" Target="/xl/worksheets/sheet2.xml"/>'
+            f'<Relationship Id="rId3" Type="{REL}/sharedStrings" Target="{up}sharedStrings.xml"/></Relationships>',
+        "xl/worksheets/sheet1.xml": '<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData></worksheet>',
+        "xl/worksheets/sheet2.xml": '<worksheet><sheetData><row r="1"><c r="A1"><v>2</v></c></row></sheetData></worksheet>',
+        "xl/sharedStrings.xml": "<sst><si><t>施策番号</t></si></sst>",
+        "docProps/core.xml": "<cp:coreProperties><dcterms:modified xsi:type=\"x\"> 2022-05-09T01:00:00Z </dcterms:modified>"
+                             "</cp:coreProperties>",
+        "docProps/custom.xml": '<Properties><property fmtid="x" pid="2" name="xlsx_tool_survey"><vt:lpwstr>s&amp;1</vt:lpwstr>'
+                               '</property><property name="empty"><vt:lpwstr></vt:lpwstr></property></Properties>',
+    }
+    parts.update(extra or {})
+    return parts
+
+
+def read(parts: dict, want=("調査票",), tmp: Path | None = None) -> RawWorkbook:
+    result = RawWorkbook()
+    R.read_bytes(xlsx(parts), result, want)
+    return result
+
+
+def test_a_workbook_read_through_its_relationships():
+    sheets = '<sheet name="調査票" sheetId="1" r:id="rId1"/><sheet name="集計" sheetId="2" state="hidden" r:id="rId2"/>'
+    result = read(workbook_parts(sheets))
+    assert result.sheets == [("調査票", "visible"), ("集計", "hidden")]
+    assert result.cells == {"調査票": {(1, 1): RawCell("施策番号", "s")}}
+    assert result.date1904 and result.modified == "2022-05-09T01:00:00Z"
+    assert result.custom == {"xlsx_tool_survey": "s&1", "empty": ""}
+    assert read(workbook_parts(sheets), want=("集計",)).cells == {"集計": {(1, 1): RawCell(2.0, "n", False, "")}}
+    assert read(workbook_parts(sheets), want=("調査表",)).cells == {}
+    assert set(read(workbook_parts(sheets), want=("調査票", "集計")).cells) == {"調査票", "集計"}
+
+
+def test_the_first_visible_sheet_and_names_in_any_case():
+    sheets = '<sheet name="Hidden" sheetId="2" state="hidden" r:id="rId2"/><sheet name="Input" sheetId="1" r:id="rId1"/>'
+    result = read(workbook_parts(sheets), want=(R.FIRST_SHEET,))
+    assert result.first_sheet() == "Input" and list(result.cells) == ["Input"]
+    assert list(read(workbook_parts(sheets), want=("input",)).cells) == ["Input"]
+    all_hidden = RawWorkbook(sheets=[("a", "hidden"), ("b", "veryHidden")])
+    assert all_hidden.first_sheet() == "a" and RawWorkbook().first_sheet() is None
+
+
+def test_the_id_sheet_is_always_read():
+    sheets = '<sheet name="調査票" sheetId="1" r:id="rId1"/><sheet name="_id" sheetId="2" state="veryHidden" r:id="rId2"/>'
+    assert set(read(workbook_parts(sheets), want=()).cells) == {"_id"}
+
+
+def test_a_workbook_elsewhere_in_the_package_and_a_missing_root_relationship():
+    parts = workbook_parts(main="book/wb.xml")
+    assert read(parts).cells["調査票"] == {(1, 1): RawCell("施策番号", "s")}
+    parts = workbook_parts()
+    del parts["_rels/.rels"]
+    result = read(parts)
+    assert result.cells["調査票"] and result.modified == "2022-05-09T01:00:00Z"  # found by the usual names
+
+
+@pytest.mark.parametrize(("parts", "code", "detail"), [
+    ({"word/document.xml": "<w/>"}, "not-a-workbook", "Word の文書"),
+    ({"ppt/presentation.xml": "<p/>"}, "not-a-workbook", "PowerPoint の資料"),
+    ({"返却/ICT推進課.xlsx": b"PK"}, "zip-archive", "Excel ファイルを圧縮した ZIP ファイル"),
+    ({"memo.txt": "x"}, "zip-archive", "ZIP 圧縮ファイル"),
+    ({"xl/workbook.bin": b"\x00"}, "xlsb", ""),
+])
+def test_what_a_package_is_when_it_is_no_workbook(parts, code, detail):
+    with pytest.raises(R.Refused) as caught:
+        read(parts)
+    assert (caught.value.code, caught.value.detail) == (code, detail)
+
+
+def test_a_main_part_that_is_another_document():
+    parts = workbook_parts()
+    parts["[Content_Types].xml"] = ('<Types><Override PartName="/xl/workbook.xml" ContentType="application/'
+                                    'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>')
+    with pytest.raises(R.Refused) as caught:
+        read(parts)
+    assert caught.value.detail == "Word の文書"
+
+
+def test_a_workbook_without_sheets_is_corrupt():
+    with pytest.raises(R.Refused) as caught:
+        read(workbook_parts(sheets=""))
+    assert (caught.value.code, caught.value.detail) == ("corrupt", "ブックにシートがありません")
+
+
+def test_a_doctype_anywhere_is_refused_before_parsing():
+    parts = workbook_parts(extra={"xl/media/note.xml": '<!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>'})
+    with pytest.raises(R.Refused) as caught:
+        read(parts)
+    assert caught.value.code == "hostile-xml"
+
+
+def test_a_sheet_with_an_undefined_entity_is_corrupt(tmp_path):
+    parts = workbook_parts(extra={"xl/sharedStrings.xml": "<sst><si><t>&nbsp;</t></si></sst>"})
+    path = tmp_path / "bad.xlsx"
+    path.write_bytes(xlsx(parts))
+    result = R.read_workbook(path, ("調査票",))
+    assert (result.failure, result.detail, result.cells, result.sheets) == (
+        "corrupt", "ファイルの中身（XML）が壊れています", {}, [])
+    assert result.size == path.stat().st_size and len(result.sha256) == 64
+
+
+def test_read_workbook_failures(tmp_path, monkeypatch):
+    good = tmp_path / "ok.xlsx"
+    good.write_bytes(xlsx(workbook_parts()))
+    result = R.read_workbook(good, ("調査票",))
+    assert result.failure == "" and result.cells["調査票"]
+    folder = tmp_path / "folder.xlsx"
+    folder.mkdir()
+    assert (R.read_workbook(folder).failure, R.read_workbook(folder).detail) == ("not-a-workbook", "フォルダ")
+    missing = R.read_workbook(tmp_path / "gone.xlsx")
+    assert (missing.failure, missing.detail) == ("unreadable", "ファイルが見つかりません（読み取り中に移動・削除された可能性があります）")
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(xlsx(workbook_parts())[:200])
+    assert (R.read_workbook(broken).failure, R.read_workbook(broken).detail) == ("corrupt", "ZIP 形式として壊れています")
+    monkeypatch.setattr(R.F, "MAX_FILE_BYTES", 100)
+    big = R.read_workbook(good)
+    assert big.failure == "too-large" and big.detail.endswith("（上限 0 MB）") and big.sha256 == ""
+
+
+def test_os_reasons():
+    assert R._os_reason(OSError(5, "x")) == "入出力エラー（ディスクやネットワークの不調）"
+    assert R._os_reason(OSError(28, "x")) == "読み取りエラー"
+    assert R._os_reason(OSError("no errno")) == "読み取りエラー"
