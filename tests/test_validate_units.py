@@ -1,0 +1,396 @@
+"""Validation (collect/validate.py) on forms held in memory: the identification record and the
+input sheet are built from the layout as the reader would hand them over, then changed the
+way a clerk might. Every decision is checked by its problem code, position and answer."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from tests.survey_helpers import make_survey
+from xlsx_tool.collect import validate as V
+from xlsx_tool.collect.validate import Submission, check_submission
+from xlsx_tool.define import survey as S
+from xlsx_tool.define.master import load
+from xlsx_tool.forms import layout as L
+from xlsx_tool.intake.reader import ID_SHEET, RawCell, RawWorkbook
+
+DEPT = "情報政策課"  # measures 1, 2 and 3 (3 ended: 前年度方向性 完了); 区民課 has 4
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory):
+    loaded, problems = load(make_survey(tmp_path_factory.mktemp("v") / "s", "2020"))
+    assert loaded is not None, problems
+    return loaded
+
+
+def text(value) -> RawCell:
+    return RawCell(value, "s")
+
+
+def form(loaded, department=DEPT, answers=None, version=None, headers=None, record=True, extra_rows=(),
+         properties=False) -> RawWorkbook:
+    """The raw workbook of a form filled with `answers` {number: {field: RawCell}}."""
+    survey = loaded.survey
+    cols = L.columns(loaded)
+    measures = loaded.measures_of(department)
+    version = version if version is not None else L.form_version(survey, measures, cols)
+    sheet: dict = {(3, 1): text("記入者"), (3, 3): text("山田"), (3, 4): text("内線"), (3, 6): text("2021")}
+    for c, h in enumerate(headers or [col.header for col in cols], 1):
+        if h:
+            sheet[(5, c)] = text(h)
+    for i, m in enumerate(measures):
+        row = 6 + i
+        for c, col in enumerate(cols, 1):
+            if not col.input:
+                value = L.fixed_value(col, m)
+                if value:
+                    sheet[(row, c)] = text(value)
+            elif answers and m.number in answers and col.key in answers[m.number]:
+                sheet[(row, c)] = answers[m.number][col.key]
+    for row, values in extra_rows:
+        for c, value in values.items():
+            sheet[(row, c)] = value
+    cells = {survey.input_sheet: sheet}
+    custom = {}
+    if record:
+        rows = L.record_rows(survey, department, version, cols, measures)
+        cells[ID_SHEET] = {(r, c): text(v) for r, row in enumerate(rows, 1) for c, v in enumerate(row, 1) if v}
+    if properties:
+        custom = L.record_properties(survey, department, version)
+    return RawWorkbook(sha256="h", size=10, sheets=[(n, "visible") for n in cells], cells=cells, custom=custom,
+                       modified="2022-05-09T01:00:00Z")
+
+
+def good_answers(loaded) -> dict:
+    return {"1": {"評価": text("A"), "方向性": text("計画どおり推進"), "実績値": RawCell(12.0, "n"), "取組実績": text("実施した")},
+            "2": {"評価": text("B"), "方向性": text("事業拡大"), "取組実績": text("一部実施")},
+            "3": {"評価": text("終了"), "方向性": text("完了")}}
+
+
+def check(loaded, raw, **kw) -> Submission:
+    return check_submission(loaded, raw, "返却.xlsx", "2022-05-10T09:00:00+09:00", **kw)
+
+
+def codes(sub: Submission) -> list[tuple[str, str, str]]:
+    return [(p.code, p.cell, p.measure) for p in sub.problems]
+
+
+def test_a_well_filled_form(loaded):
+    sub = check(loaded, form(loaded, answers=good_answers(loaded)))
+    assert sub.problems == []
+    assert (sub.identified, sub.department, sub.file, sub.sha256, sub.size, sub.saved_at, sub.mtime) == (
+        True, DEPT, "返却.xlsx", "h", 10, "2022-05-09T01:00:00Z", "2022-05-10T09:00:00+09:00")
+    assert sub.answers == {"1": {"評価": "A", "方向性": "計画どおり推進", "実績値": 12, "取組実績": "実施した"},
+                           "2": {"評価": "B", "方向性": "事業拡大", "取組実績": "一部実施"},
+                           "3": {"評価": "終了", "方向性": "完了"}}
+    assert sub.invalid == set() and sub.respondent == {"記入者": "山田", "内線": "2021"}
+    assert sub.typed["1"] == {"評価": "A", "方向性": "計画どおり推進", "実績値": 12.0, "取組実績": "実施した"}
+    assert (sub.errors, sub.warnings) == (0, 0)
+
+
+def test_a_read_failure_is_the_files_only_problem(loaded):
+    sub = check(loaded, RawWorkbook(failure="encrypted", detail=""))
+    assert [p.code for p in sub.problems] == ["encrypted"] and not sub.identified
+    timeout = check(loaded, RawWorkbook(failure="reader-timeout", detail="60"))
+    assert "60" in timeout.problems[0].message
+
+
+def test_identification(loaded):
+    assert codes(check(loaded, form(loaded, record=False))) == [("not-a-form", "", "")]
+    raw = form(loaded)
+    raw.cells[ID_SHEET][(2, 2)] = text("other-survey")
+    sub = check(loaded, raw)
+    assert [p.code for p in sub.problems] == ["other-survey"] and "other-survey" in sub.problems[0].message
+    for year, shown in (("2020", "令和2年度"), ("abc", "「abc」年度"), ("1800", "「1800」年度")):
+        raw = form(loaded)
+        raw.cells[ID_SHEET][(3, 2)] = text(year)
+        sub = check(loaded, raw)
+        assert [p.code for p in sub.problems] == ["other-year"] and shown in sub.problems[0].message
+        assert "令和3年度" in sub.problems[0].message
+    raw = form(loaded)
+    raw.cells[ID_SHEET][(4, 2)] = text("存在しない課")
+    sub = check(loaded, raw)
+    assert [p.code for p in sub.problems] == ["unknown-department"] and not sub.identified
+
+
+def test_identified_by_the_document_properties_alone(loaded):
+    sub = check(loaded, form(loaded, record=False, properties=True, answers=good_answers(loaded)))
+    assert sub.identified and sub.problems == [] and sub.answers["1"]["評価"] == "A"
+
+
+def test_an_old_form_version(loaded):
+    sub = check(loaded, form(loaded, version="0123456789abcdef", answers=good_answers(loaded)))
+    assert [p.code for p in sub.problems] == ["old-form"] and sub.form_version == "0123456789abcdef"
+    assert check(loaded, form(loaded, version="", answers=good_answers(loaded))).problems == []
+
+
+def test_the_input_sheet_is_found_by_the_record_else_by_the_definition(loaded):
+    raw = form(loaded, answers=good_answers(loaded))
+    raw.cells["回答"] = raw.cells.pop(loaded.survey.input_sheet)
+    sub = check(loaded, raw)
+    assert codes(sub) == [("missing-sheet", "", "")] and sub.invalid == {"1", "2", "3"}
+    raw.cells[ID_SHEET][(6, 2)] = text("回答")  # the record names the sheet it was renamed to
+    assert check(loaded, raw).problems == []
+
+
+def test_layout_changed_says_what(loaded):
+    cols = L.columns(loaded)
+    headers = [c.header for c in cols]
+    sub = check(loaded, form(loaded, headers=[""] * len(headers)))
+    (p,) = sub.problems
+    assert p.code == "layout-changed" and "見出し行（「施策番号」の列）が見つかりません" in p.message
+    assert sub.invalid == {"1", "2", "3"}
+    no_rating = [h if not h.startswith("評価") else "" for h in headers]
+    (p,) = check(loaded, form(loaded, headers=no_rating)).problems
+    assert "見出し「評価（必須）」の列が見つかりません" in p.message
+    twice = headers + ["方向性"]
+    (p,) = check(loaded, form(loaded, headers=twice)).problems
+    assert "見出し「方向性（必須）」が 2 つの列（G・K 列）にあります" in p.message
+
+
+def test_columns_added_moved_and_fixed_ones_missing(loaded):
+    cols = L.columns(loaded)
+    headers = [c.header for c in cols] + ["メモ", "修正内容"]
+    sub = check(loaded, form(loaded, headers=headers, answers=good_answers(loaded)))
+    assert codes(sub) == [("column-added", "K5", "")]  # the correction copy's reason column is no addition
+    assert "メモ" in sub.problems[0].message
+    no_group = [h if h != "基本目標" else "" for h in [c.header for c in cols]]
+    sub = check(loaded, form(loaded, headers=no_group, answers=good_answers(loaded)))
+    assert [p.code for p in sub.problems] == ["fixed-column-missing"] and not sub.invalid
+    raw = form(loaded, answers=good_answers(loaded))
+    raw.cells[ID_SHEET][(8, 3)] = text("2")  # the record says 施策番号 was in column B
+    sub = check(loaded, raw)
+    assert [p.code for p in sub.problems] == ["columns-moved"] and sub.answers["1"]["評価"] == "A"
+
+
+def test_rows_that_do_not_belong(loaded):
+    extra = [(20, {1: RawCell(4.0, "n"), 6: text("A")}),  # 区民課's measure
+             (21, {1: text("99"), 6: text("A")}),  # no such measure
+             (22, {6: text("A")}),  # answered, without a number
+             (23, {2: text("メモだけ")}),  # a note, no answer: ignored
+             (24, {1: text("#N/A"), 6: text("A")}),
+             (25, {1: text("No.1"), 6: text("C")})]  # measure 1 a second time
+    raw = form(loaded, answers=good_answers(loaded), extra_rows=extra)
+    raw.cells[loaded.survey.input_sheet][(24, 1)] = RawCell("#N/A", "e")
+    sub = check(loaded, raw)
+    assert codes(sub) == [("measure-added", "A22", "（空欄）"), ("measure-added", "A24", "（空欄）"),
+                          ("duplicate-row", "A25", "1"), ("measure-other-department", "A20", "4"),
+                          ("measure-added", "A21", "99")]
+    assert "区民課" in sub.problems[3].message
+    assert sub.answers["1"]["評価"] == "A"  # the first row counts
+    assert sub.invalid == {"1"}  # a duplicate row is an error of that measure
+
+
+def test_missing_rows_and_rows_changed_by_a_later_master(loaded):
+    raw = form(loaded, answers=good_answers(loaded))
+    sheet = raw.cells[loaded.survey.input_sheet]
+    for key in [k for k in sheet if k[0] == 7]:
+        del sheet[key]  # measure 2's row deleted
+    sub = check(loaded, raw)
+    assert codes(sub) == [("measure-missing", "", "2")] and sub.invalid == {"2"}
+    # measure 2 was not on the form when it was made: not the department's doing
+    raw.cells[ID_SHEET] = {k: v for k, v in raw.cells[ID_SHEET].items()
+                           if not (v.value == "measure" and raw.cells[ID_SHEET].get((k[0], 2)) == text("2"))}
+    sub = check(loaded, raw)
+    assert [p.code for p in sub.problems] == ["measure-added-after-form"] and sub.invalid == set()
+    assert [p.severity for p in sub.problems] == ["warning"]
+
+
+def test_a_measure_moved_to_another_department_after_the_form_was_made(loaded):
+    extra = form(loaded, department="区民課", extra_rows=[(30, {1: text("1"), 6: text("A")})])
+    extra.cells[ID_SHEET][(100, 1)], extra.cells[ID_SHEET][(100, 2)] = text("measure"), text("1")
+    sub = check(loaded, extra)
+    assert [(p.code, p.measure) for p in sub.problems if p.code.startswith("measure-")] == [
+        ("measure-removed-after-form", "1")]
+    assert f"（現在は {DEPT} の施策）" in next(p.message for p in sub.problems if p.measure == "1")
+
+
+def test_fixed_cells_edited(loaded):
+    answers = good_answers(loaded)
+    raw = form(loaded, answers=answers)
+    sheet = raw.cells[loaded.survey.input_sheet]
+    sheet[(6, 3)] = text("別の施策名")
+    sheet[(7, 3)] = text(" 電子申請の拡大　")  # spaces around and full width: the same text
+    sheet[(8, 3)] = text("旧システムの 廃止")  # a space inside is a change
+    sub = check(loaded, raw)
+    assert codes(sub) == [("fixed-changed", "C6", "1"), ("fixed-changed", "C8", "3")] and sub.invalid == set()
+    stale = form(loaded, answers=answers, version="0" * 16)
+    stale.cells[loaded.survey.input_sheet][(6, 3)] = text("別の施策名")
+    assert [p.code for p in check(loaded, stale).problems] == ["old-form", "master-changed-value"]
+    assert check(loaded, stale).invalid == set()  # the form is old; the department did nothing wrong
+
+
+def test_an_ended_measure_keeps_its_values(loaded):
+    answers = good_answers(loaded)
+    answers["3"] = {"評価": text("A"), "方向性": text("計画どおり推進")}
+    sub = check(loaded, form(loaded, answers=answers))
+    assert [(p.code, p.field) for p in sub.problems] == [("ended-changed", "評価"), ("ended-changed", "方向性")]
+    assert sub.answers["3"] == {"評価": "終了", "方向性": "完了"}
+    answers["3"] = {}
+    sub = check(loaded, form(loaded, answers=answers))
+    assert [p.code for p in sub.problems] == ["ended-changed", "ended-changed"]  # blanked is changed too
+
+
+def answer(loaded, field: str, cell: RawCell | None, measure: str = "1"):
+    answers = good_answers(loaded)
+    if cell is None:
+        answers[measure].pop(field, None)
+    else:
+        answers[measure][field] = cell
+    sub = check(loaded, form(loaded, answers=answers))
+    return sub, [p.code for p in sub.problems], sub.answers[measure].get(field)
+
+
+@pytest.mark.parametrize(("cell", "problems", "value"), [
+    (None, ["required"], None),
+    (text("  "), ["required"], None),
+    (RawCell("#DIV/0!", "e"), ["error-value"], None),
+    (RawCell(None, "s", True), ["formula-no-value"], None),
+    (RawCell("A", "s", True), ["formula-value"], "A"),
+    (text("Ａ"), ["normalized"], "A"),
+    (text(" A "), ["normalized"], "A"),
+    (text("たぶんA"), ["unknown-choice"], None),
+    (text("終了"), ["not-selectable"], None),
+    (RawCell(1.0, "n"), ["unknown-choice"], None),
+])
+def test_rating_values(loaded, cell, problems, value):
+    sub, got, read = answer(loaded, "評価", cell)
+    assert (got, read) == (problems, value)
+    assert ("1" in sub.invalid) == any(p.is_error for p in sub.problems)
+
+
+def test_an_unknown_choice_lists_what_may_be_chosen(loaded):
+    sub, _codes, _ = answer(loaded, "評価", text(" たぶん "))
+    assert "「たぶん」" in sub.problems[0].message and "AA、A、B、C、その他" in sub.problems[0].message
+
+
+@pytest.mark.parametrize(("cell", "problems", "value"), [
+    (RawCell(12.5, "n"), [], 12.5),
+    (RawCell(3.0, "n"), [], 3),
+    (text("1,234"), ["normalized"], 1234),
+    (text("１２"), ["normalized"], 12),
+    (text(" 7.50 "), ["normalized"], 7.5),
+    (text("-3"), ["normalized"], -3),
+    (text(".5"), ["normalized"], 0.5),
+    (text("1e3"), ["normalized"], 1000),
+    (text("約10"), ["not-a-number"], None),
+    (text("10件"), ["not-a-number"], None),
+    (text("1e999"), ["not-a-number"], None),
+    (text("75%"), ["not-a-number"], None),
+    (RawCell(True, "b"), ["not-a-number"], None),
+    (RawCell(math.inf, "n"), ["not-a-number"], None),
+    (RawCell(44562.0, "n", False, "date"), ["number-is-date"], None),
+    (RawCell(0.75, "n", False, "percent"), ["number-is-percent"], None),
+    (None, [], None),
+])
+def test_number_values(loaded, cell, problems, value):
+    _sub, got, read = answer(loaded, "実績値", cell)
+    assert (got, read) == (problems, value)
+    assert type(read) is type(value)
+
+
+@pytest.mark.parametrize(("value", "shown"), [(44562.0, "2022/1/1"), (44562.5, "2022/1/1 12:00"), (1e300, "1e+300")])
+def test_a_date_in_a_number_field_is_shown_as_the_date(loaded, value, shown):
+    sub, _codes, _ = answer(loaded, "実績値", RawCell(value, "n", False, "date"))
+    assert f"日付（{shown}）" in sub.problems[0].message
+
+
+def test_the_1904_calendar(loaded):
+    assert V._serial_text(0.0, True) == "1904/1/1" and V._serial_text(1.0, False) == "1899/12/31"
+
+
+def percent_field(minimum=None, maximum=None) -> S.Field:
+    return S.Field("達成率", "number", percent=True, minimum=minimum, maximum=maximum)
+
+
+def read_number(f, value, kind="s", style=""):
+    sub = Submission(file="x")
+    got = V.read_number(f, value, kind, style, False, sub, {"field": f.name})
+    return got, [(p.code, p.message) for p in sub.problems]
+
+
+def test_percent_fields_take_75_percent_as_75():
+    got, problems = read_number(percent_field(), 0.755, "n", "percent")
+    assert got == 75.5 and problems[0][0] == "normalized" and "「75.5%」" in problems[0][1]
+    got, problems = read_number(percent_field(), "80%")
+    assert got == 80 and [c for c, _m in problems] == ["normalized"]
+
+
+@pytest.mark.parametrize(("value", "ok"), [(0.0, True), (100.0, True), (-0.5, False), (100.5, False)])
+def test_ranges(value, ok):
+    got, problems = read_number(percent_field(0, 100), value, "n")
+    assert (got is not None) == ok
+    if not ok:
+        assert problems[0][0] == "out-of-range" and "0〜100 の範囲で入力してください。" in problems[0][1]
+
+
+def test_open_ended_ranges_say_so():
+    _got, problems = read_number(S.Field("x", "number", minimum=1), 0.0, "n")
+    assert "1〜 の範囲" in problems[0][1]
+    _got, problems = read_number(S.Field("x", "number", maximum=9), 10.0, "n")
+    assert "〜9 の範囲" in problems[0][1]
+
+
+def test_large_numbers_stay_floats():
+    assert read_number(S.Field("x", "number"), 2.0 ** 53, "n")[0] == 2.0 ** 53
+    assert type(read_number(S.Field("x", "number"), 2.0 ** 53, "n")[0]) is float
+    assert type(read_number(S.Field("x", "number"), 2.0 ** 52, "n")[0]) is int
+
+
+@pytest.mark.parametrize(("value", "kind", "iso"), [
+    (44562.0, "n", "2022-01-01"), (44562.9, "n", "2022-01-01"), ("2022-05-09T00:00:00", "d", "2022-05-09"),
+    ("2022/5/9", "s", "2022-05-09"), ("2022年5月9日", "s", "2022-05-09"), ("２０２２．５．９", "s", "2022-05-09"),
+    ("2022 / 5 / 9", "s", "2022-05-09"), ("2022/2/30", "s", None), ("令和4年5月9日", "s", None), ("5/9", "s", None),
+    (math.nan, "n", None), (1e12, "n", None),
+])
+def test_dates(value, kind, iso):
+    sub = Submission(file="x")
+    assert V.read_date(value, kind, False, sub, {}) == iso
+    assert [p.code for p in sub.problems] == ([] if iso else ["not-a-date"])
+
+
+def test_dates_in_the_1904_calendar():
+    assert V.read_date(0.0, "n", True, Submission(file="x"), {}) == "1904-01-01"
+
+
+def test_text_values(loaded):
+    sub, got, read = answer(loaded, "取組実績", text("あ" * 401))
+    assert got == ["too-long"] and read == "あ" * 401 and "401" in sub.problems[0].message
+    assert answer(loaded, "取組実績", text("あ" * 400))[1] == []
+    assert answer(loaded, "取組実績", RawCell(12.0, "n"))[2] == "12"
+    assert answer(loaded, "取組実績", RawCell(True, "b"))[2] == "TRUE"
+    assert answer(loaded, "取組実績", RawCell(False, "b"))[2] == "FALSE"
+    assert answer(loaded, "取組実績", text(" 前後の空白 "))[2] == " 前後の空白 "
+
+
+@pytest.mark.parametrize(("cell", "field_type", "kept"), [
+    (RawCell("x", "s"), "text", True), (RawCell(None, "s", True), "text", False), (RawCell("#N/A", "e"), "text", False),
+    (RawCell(math.inf, "n"), "number", False), (RawCell(3.0, "n"), "number", True),
+    (RawCell(44562.0, "n", False, "date"), "number", False), (RawCell(44562.0, "n", False, "date"), "text", True),
+])
+def test_storable(cell, field_type, kept):
+    assert V._storable(cell, S.Field("x", field_type)) == kept
+
+
+def test_small_helpers():
+    assert [V._text(v) for v in (None, 3.0, 3.5, " a ")] == ["", "3", "3.5", "a"]
+    assert [V._fmt(v) for v in (None, 3.0, 2.5, 1e17)] == ["", "3", "2.5", "1e+17"]
+    assert not V._filled(None) and not V._filled(RawCell("", "s")) and V._filled(RawCell(0.0, "n"))
+
+
+def test_the_ledger_record_round_trips(loaded):
+    sub = check(loaded, form(loaded, answers={**good_answers(loaded), "2": {"評価": text("たぶん")}}))
+    row = sub.record()
+    assert (row["outcome"], row["department"], row["errors"]) == ("identified", DEPT, sub.errors)
+    import json
+
+    back = Submission.from_record(json.loads(row["result"]), "別名.xlsx", b"x", "h", 10, "m")
+    assert (back.answers, back.typed, back.invalid, back.respondent, back.department) == (
+        sub.answers, sub.typed, sub.invalid, sub.respondent, sub.department)
+    assert [(p.code, p.file) for p in back.problems] == [(p.code, "別名.xlsx") for p in sub.problems]
+    stray = check(loaded, RawWorkbook(failure="corrupt", detail="x")).record()
+    assert (stray["outcome"], stray["department"]) == ("corrupt", None)
+    assert Submission(file="x").record()["outcome"] == "unknown"
