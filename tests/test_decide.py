@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from tests.test_tally import make_survey
+from tests.survey_helpers import make_survey
 from xlsx_tool.collect.decide import (
     MISSING,
     NEEDS_FIX,
@@ -19,6 +19,7 @@ from xlsx_tool.collect.decide import (
     received,
 )
 from xlsx_tool.collect.validate import Submission
+from xlsx_tool.define.master import load
 
 # 2020 template: 課C's only measure ended last year (前年度方向性 完了), so it is not asked.
 HEADER = ["施策番号", "施策名", "基本目標", "所管課", "前年度評価", "前年度方向性"]
@@ -29,7 +30,9 @@ ROWS = [[1, "施策1", "1：目標一", "課A", "A", ""], [2, "施策2", "1：�
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory):
-    return make_survey(tmp_path_factory.mktemp("decide") / "survey", "2020", HEADER, ROWS)
+    loaded, problems = load(make_survey(tmp_path_factory.mktemp("decide") / "survey", "2020", HEADER, ROWS))
+    assert loaded is not None, problems
+    return loaded
 
 
 def sub(file: str, department: str = "課A", saved: str = "2022-05-09T01:00:00Z", mtime: str = "",
