@@ -100,9 +100,16 @@ def test_sheet_name_problem(name, problem):
     ("LPT9", "_LPT9.xlsx"),
     ("COM10", "COM10.xlsx"),
     ("CONSOLE", "CONSOLE.xlsx"),
+    ("FAX", "FAX.xlsx"),  # only dots and spaces are taken off the end
+    ("a.b", "a.b.xlsx"),
 ])
 def test_safe_file_name(stem, name):
     assert safe_file_name(stem) == name
+
+
+def test_safe_file_name_default_bound_is_150_bytes():
+    assert safe_file_name("a" * 150) == "a" * 150 + ".xlsx"
+    assert safe_file_name("a" * 151) == "a" * 150 + ".xlsx"
 
 
 def test_safe_file_name_bounds_utf8_bytes_and_keeps_the_suffix():
@@ -129,5 +136,7 @@ def test_clip_middle_keeps_both_ends():
     assert len(short) == 41
     assert short.startswith("2_回収/xx") and short.endswith("x/ICT推進課.xlsx") and "…" in short
     assert clip_middle("short", 160) == "short"
+    assert clip_middle("x" * 160) == "x" * 160
+    assert clip_middle("x" * 161) == "x" * 79 + "…" + "x" * 79  # 160 by default
     assert clip_middle("abcdefghij", 10) == "abcdefghij"
     assert clip_middle("abcdefghijk", 10) == "abcd…hijk"

@@ -80,7 +80,7 @@ def safe_file_name(stem: str, suffix: str = ".xlsx", limit: int = 150) -> str:
     `limit` counts UTF-8 bytes (Linux allows 255 per name, a Japanese character takes 3),
     which also keeps the name well inside Windows' 255 characters.
     """
-    stem = _FILE_FORBIDDEN.sub("_", unicodedata.normalize("NFC", stem)).strip().rstrip(". ")
+    stem = _FILE_FORBIDDEN.sub("_", unicodedata.normalize("NFC", stem)).strip()
     while len(stem.encode("utf-8")) > limit:
         stem = stem[:-1]
     stem = stem.rstrip(". ") or "_"
