@@ -61,6 +61,8 @@ def test_exists_wants_a_file_with_content(tmp_path: Path):
     assert not exists(tmp_path / "empty.sqlite3")
     assert not exists(tmp_path / "folder.sqlite3")
     assert not exists(tmp_path / "absent.sqlite3")
+    (tmp_path / "one.sqlite3").write_bytes(b"x")
+    assert exists(tmp_path / "one.sqlite3")
 
 
 def test_a_checked_file_is_found_again_only_under_the_same_fingerprint(db):
