@@ -3,6 +3,7 @@
 # a stopped run still leaves whole modules judged. Then: python mutation/score.py
 # Run from the repository root (mutmut reads [tool.mutmut] from ./pyproject.toml).
 set -u
+mkdir -p mutants
 modules="wareki textnorm ledger summarize.wording summarize.report summarize.tally collect.decide define.schema
          intake.preflight define.departments define.survey forms.layout define.master collect.validate intake.reader"
 for m in ${1:-$modules}; do
