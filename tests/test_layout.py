@@ -61,7 +61,7 @@ def test_widths_fit_the_page_and_keep_narrow_columns(s2025):
     cols = L.columns(s2025)
     got = L.widths(cols)
     assert sum(got) <= width_budget(True, L.MARGIN, L.MARGIN) + 0.01
-    for c, w in zip(cols, got):
+    for c, w in zip(cols, got, strict=True):
         if not c.wrap:
             assert w == c.width, c.key
         else:

@@ -61,7 +61,7 @@ def test_filepass_must_come_among_the_first_records():
     ("other", b"<Workbook>", "not-a-workbook", "XML ファイル"),
     ("other", b"%PDF-1.7", "not-a-workbook", "PDF"),
     ("other", "施策番号,評価\n1,達成\n".encode("cp932"), "not-a-workbook", "テキストファイル（CSV など）"),
-    ("other", "施策番号,評価\n1,達成\n".encode("utf-8"), "not-a-workbook", "テキストファイル（CSV など）"),
+    ("other", "施策番号,評価\n1,達成\n".encode(), "not-a-workbook", "テキストファイル（CSV など）"),
     ("other", ("あ" * 1365 + "い").encode("utf-8")[:4097], "not-a-workbook", "テキストファイル（CSV など）"),
     ("other", b"\x89PNG\r\n\x1a\n\x00\x00", "not-a-workbook", "形式が分からないファイル"),
     ("other", b"\x7fELF\x02\x01\x01\x00", "not-a-workbook", "形式が分からないファイル"),

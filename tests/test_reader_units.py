@@ -14,7 +14,6 @@ import pytest
 from xlsx_tool.intake import reader as R
 from xlsx_tool.intake.reader import RawCell, RawWorkbook, SharedStrings
 
-
 # --- text ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("raw", "text"), [

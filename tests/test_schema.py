@@ -123,7 +123,7 @@ def test_each_change_gives_its_messages(edit, expected):
     messages = found(edited(edit))
     expected = () if expected is None else (expected,) if isinstance(expected, str) else expected
     assert len(messages) == len(expected), messages
-    for message, start in zip(messages, expected):
+    for message, start in zip(messages, expected, strict=True):
         assert message.startswith(start), message
 
 

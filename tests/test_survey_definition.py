@@ -9,7 +9,14 @@ import pytest
 
 from tests.survey_helpers import make_survey
 from xlsx_tool.define import survey as S
-from xlsx_tool.define.survey import Group, Scale, ScaleValue, definitions_message, field_name_problem, load_definition
+from xlsx_tool.define.survey import (
+    Group,
+    Scale,
+    ScaleValue,
+    definitions_message,
+    field_name_problem,
+    load_definition,
+)
 
 
 def definition(tmp_path: Path, template: str = "2025", edit=None):
