@@ -55,6 +55,11 @@ def test_a_new_ledger_records_its_schema_and_is_empty(tmp_path: Path):
         assert conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone() == (str(SCHEMA_VERSION),)
 
 
+def test_the_ledger_waits_for_another_program_as_long_as_it_says(tmp_path: Path):
+    with open_ledger(tmp_path / "回収台帳.sqlite3") as db:
+        assert db.conn.execute("PRAGMA busy_timeout").fetchone() == (int(L.LOCK_WAIT * 1000),)
+
+
 def test_exists_wants_a_file_with_content(tmp_path: Path):
     (tmp_path / "empty.sqlite3").write_bytes(b"")
     (tmp_path / "folder.sqlite3").mkdir()
