@@ -4,7 +4,8 @@ Run from the repository after `mutmut run` (it reads `mutmut results --all true`
 
     python mutation/score.py
 
-Killed means a test failed (or the run timed out: an endless loop is caught too). Mutants
+Killed means a test failed (or the run timed out: an endless loop is caught too; the timeouts are
+also shown on their own, since a survivor whose tests outlast the CPU limit looks the same). Mutants
 listed in mutation/equivalent.txt (name, then the reason) behave like the original and are
 left out of the total. "not checked" mutants mean the run was stopped before them.
 """
@@ -47,7 +48,7 @@ def main() -> int:
         print("mutmut の結果がありません。先に mutmut run を実行してください。", file=sys.stderr)
         return 1
     total = collections.Counter[str]()
-    print(f"{'module':34} {'caught':>7} {'survived':>8} {'no tests':>8} {'equiv.':>6} "
+    print(f"{'module':34} {'caught':>7} {'(timeout)':>9} {'survived':>8} {'no tests':>8} {'equiv.':>6} "
           f"{'unrun':>6} {'score':>6}")
     for module in sorted(counts):
         c = counts[module]
@@ -61,7 +62,7 @@ def _row(name: str, c: collections.Counter[str]) -> str:
     caught = sum(c[s] for s in CAUGHT)
     judged = caught + c["survived"] + c["no tests"] + c["suspicious"] + c["segfault"]
     score = f"{100 * caught / judged:5.1f}%" if judged else "    -"
-    return (f"{name:34} {caught:7} {c['survived']:8} {c['no tests']:8} {c['equivalent']:6} "
+    return (f"{name:34} {caught:7} {c['timeout']:9} {c['survived']:8} {c['no tests']:8} {c['equivalent']:6} "
             f"{c['not checked']:6} {score:>6}")
 
 

@@ -35,11 +35,13 @@ TEMPLATES = ROOT / "templates"
 EXAMPLE = ROOT / "examples" / "ict2025"
 
 
-def make_survey(folder: Path, template: str, header: list[str], rows: list[list[object]]):
-    """A survey folder from templates/<template>.toml with a CSV master; returns Loaded."""
+def make_survey(folder: Path, template: str, header: list[str], rows: list[list[object]], edit=None):
+    """A survey folder from templates/<template>.toml (changed by `edit`) with a CSV master; returns Loaded."""
     folder.mkdir(parents=True, exist_ok=True)
     text = (TEMPLATES / f"{template}.toml").read_text(encoding="utf-8")
     text = fill_placeholders(text.replace('master = "施策マスタ.xlsx"', 'master = "施策マスタ.csv"'))
+    if edit:
+        text = edit(text)
     (folder / "survey.toml").write_text(text, encoding="utf-8")
     with open(folder / "施策マスタ.csv", "w", encoding="utf-8-sig", newline="") as f:
         w = csv.writer(f)
@@ -505,3 +507,82 @@ def test_2025_change_sentences(s2025):
         "令和6年度達成であった【No.2 施策二】は、（理由を記入）達成+に改善した。",
         "令和6年度達成であった【No.3 施策三】が、（理由を記入）未達成となった。"]
     assert w.change_sentences(changes[2:], True) == []  # the 2025 report says nothing when nothing moved
+
+
+# --------------------------------------------------------------------------- scales other than the templates'
+
+H25 = ["施策番号", "施策名", "基本方針", "所管課"]
+RATING_2025 = """values = [
+  { value = "達成+", definition = "{年度}計画の事業量を上回る実績となっている" },
+  { value = "達成", definition = "{年度}計画の事業量の全部若しくは大部分を達成している、又は施策としては完了している" },
+  { value = "未達成", definition = "施策の遅延等により、{年度}計画の事業量の全部若しくは大部分が達成されていない、又は施策として完了していない" },
+]"""
+
+
+def with_scale(tmp_path, values: str, n: int = 4):
+    """A 2025-style survey whose rating scale is `values` (TOML), n measures in group Ⅰ."""
+    def edit(text):
+        assert RATING_2025 in text
+        return text.replace(RATING_2025, values)
+    return make_survey(tmp_path / "s", "2025", H25, [[i, f"施策{i}", "Ⅰ", "課A"] for i in range(1, n + 1)], edit)
+
+
+def rated(*values: str) -> dict[str, dict[str, object]]:
+    return {str(i): {"評価": v} for i, v in enumerate(values, 1) if v}
+
+
+def test_2025_shows_every_ranked_value_and_unranked_ones_only_when_they_occur(tmp_path):
+    s = with_scale(tmp_path, 'values = ["達成", "未達成", { value = "対象外", ranked = false }]')
+    w = Wording(s.survey)
+    t = tally(s.survey, s.master, rated("達成", "達成", "達成", "達成"))
+    assert w.shown_values(t) == ["達成", "未達成"]  # 未達成 0 is news; 対象外 0 is not
+    t = tally(s.survey, s.master, rated("達成", "対象外", "達成", ""))
+    assert w.shown_values(t) == ["達成", "未達成", "対象外", UNANSWERED]
+    assert w.group_heading(0, t.groups[0], t) == "(1) 基本方針Ⅰ：業務の改善・効率化（達成：2施策、未達成：0施策、対象外：1施策、未回答：1施策）"
+
+
+@pytest.mark.parametrize(("values", "answers", "on_track"), [
+    pytest.param('values = ["実施", { value = "未実施", ranked = false }]', ("実施",) * 4, True, id="one-ranked-value-all-rated"),
+    pytest.param('values = ["実施", { value = "未実施", ranked = false }]', ("実施", "", "", ""), True, id="one-ranked-value-few-answers"),
+    pytest.param('values = ["実施", "未実施"]', ("実施", "実施", "実施", "未実施"), False, id="two-ranked-one-behind"),
+    pytest.param('values = ["実施", "未実施"]', ("実施", "実施", "実施", "実施"), True, id="two-ranked-none-behind"),
+])
+def test_conclusion_with_other_scales(tmp_path, values, answers, on_track):
+    s = with_scale(tmp_path, values)
+    t = tally(s.survey, s.master, rated(*answers))
+    state = "概ね計画どおり実施されており" if on_track else "一部の施策に遅れが見られるものの取組を進めており"
+    assert state in Wording(s.survey).conclusion(t)
+
+
+@pytest.mark.parametrize(("behind", "unanswered", "on_track"), [
+    pytest.param(2, 5, True, id="exactly-a-tenth-of-20-answered"),
+    pytest.param(2, 6, False, id="more-than-a-tenth-of-19-answered"),
+])
+def test_conclusion_threshold_counts_the_answered_only(example, behind, unanswered, on_track):
+    loaded, answers = example
+    numbers = [m.number for m in loaded.master.measures]
+    changed = {n: {**answers[n], "評価": "未達成" if i < behind else "達成"}
+               for i, n in enumerate(numbers) if i < len(numbers) - unanswered}
+    t = tally(loaded.survey, loaded.master, changed)
+    assert t.total - len(t.missing) == 25 - unanswered
+    state = "概ね計画どおり実施されており" if on_track else "一部の施策に遅れが見られるものの取組を進めており"
+    assert state in Wording(loaded.survey).conclusion(t)
+
+
+def test_2020_overall_without_definitions(s2020, t2020):
+    import dataclasses
+
+    scale = s2020.survey.rating_scale
+    bare = dataclasses.replace(scale, values=tuple(dataclasses.replace(v, definition="") for v in scale.values))
+    survey = dataclasses.replace(s2020.survey, scales={**s2020.survey.scales, scale.key: bare})
+    rating = Wording(survey).overall(t2020)[0]
+    assert "評価としては、AA評価が１施策、A評価が３施策、B評価が１施策、C評価が１施策、その他が１施策、終了が２施策という状況" in rating
+
+
+def test_2020_group_without_measures_has_no_counts(tmp_path):
+    s = make_survey(tmp_path / "s", "2020", ["施策番号", "施策名", "基本目標", "所管課"], [[1, "A", "①", "課A"]],
+                    lambda t: t.replace("[[fields]]", '[[groups]]\nid = "①"\nname = "目標一"\n\n[[groups]]\n'
+                                                      'id = "②"\nname = "目標二"\n\n[[fields]]', 1))
+    t = tally(s.survey, s.master, {"1": {"評価": "A", "方向性": "事業拡大"}})
+    w = Wording(s.survey)
+    assert [w.group_heading(i, g, t) for i, g in enumerate(t.groups)] == ["(1) 目標一（A評価：１施策）", "(2) 目標二"]

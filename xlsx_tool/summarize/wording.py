@@ -167,7 +167,7 @@ class Wording:
         scale = self.survey.rating_scale
         if not self.old:
             title = group.title(self.survey.group_label)
-            counts = "、".join(f"{v}：{g.ratings.get(v, 0)}施策" for v in self.shown_values(t))
+            counts = "、".join(f"{v}：{g.ratings[v]}施策" for v in self.shown_values(t))
             return f"({index + 1}) {title}（{counts}）"
         ranked = [f"{v}評価：{self.num(g.ratings[v])}施策" for v in t.categories
                   if g.ratings.get(v) and scale.rank(v) is not None]
