@@ -586,3 +586,45 @@ def test_2020_group_without_measures_has_no_counts(tmp_path):
     t = tally(s.survey, s.master, {"1": {"評価": "A", "方向性": "事業拡大"}})
     w = Wording(s.survey)
     assert [w.group_heading(i, g, t) for i, g in enumerate(t.groups)] == ["(1) 目標一（A評価：１施策）", "(2) 目標二"]
+
+
+# --------------------------------------------------------------------------- the draft report's frame
+
+def lines_of(loaded_or_survey, master, t, style):
+    return [text for s, text in report.report_lines(loaded_or_survey, master, t) if s == style]
+
+
+def test_2020_report_frame(s2020, t2020):
+    lines = report.report_lines(s2020.survey, s2020.master, t2020)
+    assert [text for style, text in lines if style in ("title", "heading")] == [
+        "「ICT推進計画2020」における令和７年度実績報告について", "１ 実績報告の趣旨", "２ 全体評価", "３ 各基本目標別の実施結果"]
+    body = [text for style, text in lines if style == "body"]
+    assert body[0] == ("「ICT推進計画2020」（以下、「推進計画」という。）では、推進施策の着実な進捗状況確認を行うため、"
+                       "各推進施策の取組状況について年１回調査を実施し、その結果を公開することとなっている。")
+    assert "集計結果：令和７年度における評価別集計表、令和７年度における方向性別集計表（各シート）" in body
+
+
+def test_2020_report_without_directions_names_one_sheet(s2020, t2020):
+    import dataclasses
+
+    t = dataclasses.replace(t2020, directions=())
+    body = lines_of(s2020.survey, s2020.master, t, "body")
+    assert "集計結果：令和７年度における評価別集計表（「評価別集計表」シート）" in body
+
+
+@pytest.mark.parametrize(("plan_short", "opening"), [
+    pytest.param("ICT計画", "「ICT推進・活用計画2025」（以下、「ICT計画」という。）の各推進施策の令和7年度における取組状況について報告を行う。",
+                 id="short-name-introduced"),
+    pytest.param("", "「ICT推進・活用計画2025」の各推進施策の令和7年度における取組状況について報告を行う。", id="no-short-name"),
+])
+def test_2025_report_frame(s2025, plan_short, opening):
+    import dataclasses
+
+    survey = dataclasses.replace(s2025.survey, plan_short=plan_short)
+    t = tally(survey, s2025.master, all_rated())
+    lines = report.report_lines(survey, s2025.master, t)
+    assert [text for style, text in lines if style in ("title", "heading")] == [
+        "「ICT推進・活用計画2025」令和7年度実績報告について", "1 令和7年度実績報告概要", "2 基本方針に対する令和7年度実績"]
+    body = [text for style, text in lines if style == "body"]
+    assert body[0] == opening
+    assert "集計結果：令和7年度実績集計表（「評価別集計表」シート）" in body
