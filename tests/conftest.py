@@ -232,7 +232,7 @@ def touch_back(path: Path, seconds: float) -> None:
 # and a mutant is tested only by the tests that covered its function. The reader and the
 # validation run in spawned workers, so without this every mutant there would be "no tests".
 # Under mutmut the pool therefore reads in this process, exactly as a worker would (the same
-# task, the same failure mapping); test_two_workers_give_exactly_what_a_serial_run_gives pins
+# task, the same failure mapping: sandbox.run_one); test_two_workers_give_exactly_what_a_serial_run_gives pins
 # that the two give the same result. Tests marked real_pool (the confinement itself: crashes,
 # timeouts, memory) keep the real workers, and mutmut leaves them out (pyproject.toml): their
 # outcome depends on timing, and the pool is not among the mutated modules.
@@ -245,17 +245,12 @@ if UNDER_MUTMUT:  # a mutant that disables a size check must not take the machin
 
 
 def _run_in_this_process(self, paths, task=None):
+    from xlsx_tool.intake.sandbox import run_one
+
     if task is not None:
         self.task = task
     for path in paths:
-        path = Path(path)
-        try:
-            result = self.task.run(path)
-        except MemoryError:
-            result = self.task.failed(path, "reader-failed", "メモリの上限を超えました")
-        except Exception:  # noqa: BLE001 - as the worker does: the file fails, the run goes on
-            result = self.task.failed(path, "reader-failed", "読み取り処理の内部エラー")
-        yield path, result
+        yield Path(path), run_one(self.task, Path(path))
 
 
 @pytest.fixture(autouse=True)

@@ -307,10 +307,12 @@ def load_master(survey: Survey, pool: Pool | None = None) -> tuple[Master | None
     # and every worker of collect holds the whole master (2,000 × 25 measures: ~18 MB less each).
     same: dict[str, str] = {}
 
+    def keep(text: str) -> str:
+        return same.setdefault(text, text)
+
     def get(row: list[object], column: str) -> str:
         i = index.get(column)
-        text = _cell_text(row[i]) if i is not None and i < len(row) else ""
-        return same.setdefault(text, text)
+        return keep(_cell_text(row[i]) if i is not None and i < len(row) else "")
 
     measures: list[Measure] = []
     seen: dict[str, int] = {}
@@ -331,10 +333,9 @@ def load_master(survey: Survey, pool: Pool | None = None) -> tuple[Master | None
                                 other_row=seen[number], **where))
             continue
         seen[number] = r
-        department = squash(get(row, S.COL_DEPARTMENT))
         m = Measure(
             number=number, name=get(row, S.COL_NAME), group=get(row, label),
-            department=same.setdefault(department, department), row=r,
+            department=keep(squash(get(row, S.COL_DEPARTMENT))), row=r,
             indicator=get(row, S.COL_INDICATOR), unit=get(row, S.COL_UNIT),
             target=get(row, S.COL_TARGET), previous_rating=get(row, S.COL_PREV_RATING),
             previous_direction=get(row, S.COL_PREV_DIRECTION),

@@ -56,6 +56,18 @@ def _limit_memory(limit: int) -> None:
         pass
 
 
+def run_one(task: Task, path: Path) -> Any:
+    """Run `task` on one file as a worker does: a failure inside is the file's result."""
+    try:
+        return task.run(path)
+    except MemoryError:
+        return task.failed(path, "reader-failed", "メモリの上限を超えました")
+    except BaseException as exc:  # noqa: BLE001 - e.g. a PanicException from a native reader
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        return task.failed(path, "reader-failed", "読み取り処理の内部エラー")
+
+
 def _serve(conn: Connection, memory: int) -> None:
     _limit_memory(memory)
     task: Task = ReadTask()
@@ -69,15 +81,10 @@ def _serve(conn: Connection, memory: int) -> None:
         if kind == "task":
             task = payload
             continue
-        path = Path(payload)
         try:
-            result = task.run(path)
-        except MemoryError:
-            result = task.failed(path, "reader-failed", "メモリの上限を超えました")
-        except BaseException as exc:  # noqa: BLE001 - e.g. a PanicException from a native reader
-            if isinstance(exc, KeyboardInterrupt):
-                return
-            result = task.failed(path, "reader-failed", "読み取り処理の内部エラー")
+            result = run_one(task, Path(payload))
+        except KeyboardInterrupt:
+            return
         try:
             conn.send(result)
         except (EOFError, OSError):
