@@ -24,6 +24,9 @@ from xlsx_tool.forms.layout import file_names
 aiosmtpd = pytest.importorskip("aiosmtpd", reason="aiosmtpd is a test extra (pip install -e '.[test]')")
 from aiosmtpd.controller import Controller  # noqa: E402
 
+# Built on a whole yearly cycle in a module fixture (seconds under mutmut); see pyproject.toml.
+pytestmark = pytest.mark.cycle
+
 runner = CliRunner()
 MISSING = ("人事課", "税務課")
 

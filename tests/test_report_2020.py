@@ -22,6 +22,9 @@ from xlsx_tool.cli import cli
 from xlsx_tool.define.master import load
 from xlsx_tool.demo import fill_form
 
+# Built on a whole yearly cycle in a module fixture (seconds under mutmut); see pyproject.toml.
+pytestmark = pytest.mark.cycle
+
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "004_bfa03a1c53336e68.txt"
 
 

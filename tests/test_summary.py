@@ -33,6 +33,9 @@ from xlsx_tool.define.master import load
 from xlsx_tool.demo import fill_form
 from xlsx_tool.summarize.run import summarize
 
+# Built on a whole yearly cycle in a module fixture (seconds under mutmut); see pyproject.toml.
+pytestmark = pytest.mark.cycle
+
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = Path("/work/shared/reference/000_9b3ef0f0b9a2c4da.txt")
 SUMMARY = "集計結果.xlsx"

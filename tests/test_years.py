@@ -23,6 +23,9 @@ from xlsx_tool.define.master import load
 from xlsx_tool.demo import fill_form
 from xlsx_tool.forms.layout import file_names
 
+# Built on a whole yearly cycle in a module fixture (seconds under mutmut); see pyproject.toml.
+pytestmark = pytest.mark.cycle
+
 runner = CliRunner()
 HEADER = ["施策番号", "施策名", "基本目標", "所管課"]
 MASTER = [[1, "施策1", "① 行政運営の効率化", "情報政策課"], [2, "施策2", "① 行政運営の効率化", "情報政策課"],
