@@ -63,6 +63,20 @@ def test_a_sheet_becomes_a_grid_with_errors_blank_and_booleans_spelt():
     assert M._rows(RawWorkbook(sheets=[("施策", "visible")], cells={})) == []
 
 
+def test_a_sheet_beyond_the_limits_is_cut_one_row_past_them(monkeypatch):
+    # one row more than the limit is kept, so the row check can say the master is too long;
+    # cells beyond are dropped wherever they come in the sheet (limits made small for the test)
+    monkeypatch.setattr(M, "MAX_ROWS", 10)
+    monkeypatch.setattr(M, "MAX_COLUMNS", 4)
+    cells = {(M.MAX_ROWS + 5, 1): RawCell("遠く", "s"), (3, M.MAX_COLUMNS + 3): RawCell("右", "s"),
+             (1, 1): RawCell("施策番号", "s"), (M.MAX_ROWS + 1, M.MAX_COLUMNS): RawCell("端", "s")}
+    raw = RawWorkbook(sheets=[("施策", "visible")], cells={"施策": cells})
+    grid = M._rows(raw)
+    assert len(grid) == M.MAX_ROWS + 1 and {len(row) for row in grid} == {M.MAX_COLUMNS}
+    assert grid[0][0] == "施策番号" and grid[-1][-1] == "端"
+    assert sum(v is not None for row in grid for v in row) == 2
+
+
 @pytest.mark.parametrize(("failure", "detail", "says"), [
     ("encrypted", "", "パスワードで保護（暗号化）されています"),
     ("corrupt", "中身が壊れています", "中身が壊れています（Excel で開いて .xlsx 形式で保存し直してください）"),

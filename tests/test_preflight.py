@@ -47,6 +47,9 @@ def test_filepass_must_come_among_the_first_records():
     assert F.sniff(ole("Workbook", body=far)) == "xls"
     second_bof = BOF + b"\x42\x00\x00\x00" * 5 + BOF + b"\x2f\x00\x00\x00"
     assert F.sniff(ole("Workbook", body=second_bof)) == "encrypted"
+    # the usual encrypted workbook: FILEPASS in the globals, then a BOF for each sheet
+    with_sheets = BOF + b"\x2f\x00\x00\x00" + b"\x42\x00\x00\x00" * 5 + BOF + BOF
+    assert F.sniff(ole("Workbook", body=with_sheets)) == "encrypted"
 
 
 @pytest.mark.parametrize(("kind", "data", "code", "detail"), [

@@ -34,6 +34,24 @@ def test_xml_text_refuses_what_no_parser_accepts(raw):
         R.xml_text(raw)
 
 
+@pytest.mark.parametrize("code", [0x0, 0x1, 0x8, 0x9, 0xA, 0xB, 0xD, 0x1F, 0x20, 0xD7FF, 0xD800, 0xDBFF, 0xDFFF,
+                                  0xE000, 0xFFFD, 0xFFFE, 0xFFFF, 0x10000, 0x10FFFF, 0x110000])
+@pytest.mark.parametrize("form", ["&#x{:X};", "&#{:d};"])
+def test_character_references_are_taken_exactly_where_an_xml_parser_takes_them(code, form):
+    import xml.etree.ElementTree as ET
+
+    ref = form.format(code).encode()
+    try:
+        expected = ET.fromstring(b"<t>" + ref + b"</t>").text
+    except ET.ParseError:
+        expected = None
+    if expected is None:
+        with pytest.raises(ValueError):
+            R.xml_text(ref)
+    else:
+        assert R.xml_text(ref) == expected == chr(code)
+
+
 @pytest.mark.parametrize(("text", "decoded"), [
     ("a_x000D_b", "a\rb"),
     ("_x005F_x0041_", "_x0041_"),  # a typed _x0041_ as Excel stores it

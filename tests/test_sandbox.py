@@ -36,6 +36,22 @@ def test_crash_timeout_memory_and_exceptions_each_become_one_result(tmp_path):
     assert all(by_stem[f"ok{i}"][0] == "ok" for i in range(1, 5))
 
 
+def test_files_queued_behind_a_crash_or_a_hang_are_read_once_by_a_fresh_worker(tmp_path):
+    # A worker is sent the next file before it finishes the current one: when it crashes or is
+    # stopped, what it had queued must be read (once) by its replacement, not lost or failed.
+    paths = names(tmp_path, "ok1", "crash", "ok2", "hang", "ok3", "slow1", "slow2", "ok4")
+    with Pool(workers=1, timeout=2) as pool:
+        results = list(pool.run(paths, Misbehave()))
+    assert sorted(p.stem for p, _ in results) == sorted(p.stem for p in paths)  # each once
+    by_stem = {p.stem: r for p, r in results}
+    assert by_stem["crash"] == ("reader-failed", "読み取り処理が異常終了しました")
+    assert by_stem["hang"] == ("reader-timeout", "2")
+    # two 1.5 s files in a row: the limit counts from when each one starts, not from when it was sent
+    assert by_stem["slow1"][0] == by_stem["slow2"][0] == "ok"
+    pids = [by_stem[stem][1].split(":")[1] for stem in ("ok1", "ok2", "ok3", "ok4")]
+    assert pids[0] != pids[1] != pids[2] == pids[3]  # a fresh worker after the crash and the hang
+
+
 def test_workers_are_reused_across_runs_and_restarted_after_a_crash(tmp_path):
     with Pool(workers=1, timeout=10) as pool:
         first = dict(pool.run(names(tmp_path, "a"), Misbehave()))

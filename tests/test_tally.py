@@ -27,6 +27,7 @@ from xlsx_tool.summarize.tally import (
     UNRANKED,
     largest_remainder,
     tally,
+    trend,
 )
 from xlsx_tool.summarize.wording import Wording
 
@@ -386,8 +387,11 @@ def test_report_lines_mark_a_provisional_tally(example):
     loaded, answers = example
     partial = {n: a for n, a in answers.items() if n != "25"}
     t = tally(loaded.survey, loaded.master, partial)
-    texts = [text for _style, text in report.report_lines(loaded.survey, loaded.master, t)]
-    assert "（回答のそろっていない 1 施策を「未回答」として含む暫定の集計です。）" in texts
+    lines = report.report_lines(loaded.survey, loaded.master, t)
+    assert ("body", "（回答のそろっていない 1 施策を「未回答」として含む暫定の集計です。）") in lines
+    complete = report.report_lines(loaded.survey, loaded.master, tally(loaded.survey, loaded.master, answers))
+    assert not [text for _style, text in complete if "暫定" in text]
+    assert t.count("未回答") == 1 and t.count("評価なし") == 0  # a value that is not a category counts 0
     assert Wording(loaded.survey).overall(t)[0].endswith("「未達成」が1施策、「未回答」が1施策であった。")
 
 
@@ -628,3 +632,130 @@ def test_2025_report_frame(s2025, plan_short, opening):
     body = [text for style, text in lines if style == "body"]
     assert body[0] == opening
     assert "集計結果：令和7年度実績集計表（「評価別集計表」シート）" in body
+
+
+# --------------------------------------------------------------------------- 主な成果 and the group sections
+
+def test_achievements_come_from_the_master_in_master_order_per_group(example, example_tally):
+    loaded, _ = example
+    s, m = loaded.survey, loaded.master
+    assert report.achievements(s, m, example_tally, "Ⅱ") == [
+        "マイナンバーカードによる諸証明の交付率向上", "ぴったりサービスにおける検索可能な手続きの拡大"]
+    assert report.achievements(s, m, example_tally, "Ⅳ") == [
+        "データ利活用に向けた庁内データの環境整備", "データを用いた区政経営の推進", "各種広報ツールの活用拡大"]
+    assert report.achievements(s, m, example_tally, "Ⅴ") == []
+
+
+def _with_achievement_field(loaded, answers, field, master_text=None):
+    import dataclasses
+
+    survey = dataclasses.replace(loaded.survey, achievement_field=field)
+    measures = tuple(dataclasses.replace(x, achievement=master_text(x) if master_text else x.achievement)
+                     for x in loaded.master.measures)
+    master = dataclasses.replace(loaded.master, measures=measures)
+    return survey, master, tally(survey, master, answers)
+
+
+def test_achievements_fall_back_to_the_form_field_where_the_master_has_none(example):
+    loaded, answers = example
+    edited = {n: dict(a) for n, a in answers.items()}
+    edited["12"]["取組実績"] = "  窓口の案内を改善した  "  # stripped
+    edited["15"]["取組実績"] = ""  # blank: no item
+    edited["13"]["取組実績"] = "フォームの文は使わない"  # the master's entry wins
+    survey, master, t = _with_achievement_field(loaded, edited, "取組実績")
+    assert report.achievements(survey, master, t, "Ⅱ") == [
+        "窓口の案内を改善した", "マイナンバーカードによる諸証明の交付率向上",
+        "ぴったりサービスにおける検索可能な手続きの拡大"]
+    # without the setting, only the master's column counts
+    assert report.achievements(loaded.survey, loaded.master, tally(loaded.survey, loaded.master, edited), "Ⅱ") == [
+        "マイナンバーカードによる諸証明の交付率向上", "ぴったりサービスにおける検索可能な手続きの拡大"]
+
+
+def test_achievements_from_a_number_field_are_written_as_text(example):
+    loaded, answers = example
+    edited = {n: dict(a) for n, a in answers.items()}
+    for n in ("12", "13", "14", "15"):
+        edited[n]["実績値"] = None
+    edited["14"]["実績値"] = 42
+    survey, master, t = _with_achievement_field(loaded, edited, "実績値", master_text=lambda x: "")
+    assert report.achievements(survey, master, t, "Ⅱ") == ["42"]
+
+
+def test_each_group_section_lists_its_achievements_after_its_heading(example, example_tally):
+    loaded, _ = example
+    lines = report.report_lines(loaded.survey, loaded.master, example_tally)
+    start = lines.index(("subheading", "(2) 基本方針Ⅱ：マイナンバーカードの普及・活用（達成+：1施策、達成：2施策、未達成：1施策）"))
+    end = next(i for i in range(start + 1, len(lines)) if lines[i][0] == "subheading")
+    section = lines[start + 1:end]
+    assert section[-3:] == [("body", "＜主な成果＞"), ("item", "・マイナンバーカードによる諸証明の交付率向上"),
+                            ("item", "・ぴったりサービスにおける検索可能な手続きの拡大")]
+    assert [style for style, _ in lines].count("subheading") == 4
+
+
+def test_a_group_without_achievements_has_no_achievement_heading(example):
+    loaded, answers = example
+    survey, master, t = _with_achievement_field(loaded, answers, None,
+                                                master_text=lambda x: "成果" if x.group == "Ⅰ" else "")
+    lines = report.report_lines(survey, master, t)
+    assert [text for _style, text in lines].count("＜主な成果＞") == 1
+    subheadings = [i for i, (style, _) in enumerate(lines) if style == "subheading"]
+    assert subheadings[0] < lines.index(("body", "＜主な成果＞")) < subheadings[1]
+    assert [text for style, text in lines if style == "item"] == ["・成果"] * 11
+
+
+# --------------------------------------------------------------------------- summarize --json (DESIGN §7)
+
+def test_as_json_is_the_whole_tally_under_its_documented_keys(s2020, answers2020):
+    partial = {n: a for n, a in answers2020.items() if n not in ("5", "6")}
+    t = tally(s2020.survey, s2020.master, partial, invalid=frozenset({"6"}))
+    data = t.as_json(s2020.survey)
+    assert list(data) == ["fiscal_year", "total", "ratings", "directions", "groups", "changes", "missing"]
+    assert data["fiscal_year"] == t.fiscal_year == s2020.survey.fiscal_year
+    assert data["total"] == 9
+    assert data["ratings"][0] == {"value": "AA", "count": 1, "percent": t.ratings[0].percent}
+    assert [r["value"] for r in data["ratings"]] == [r.value for r in t.ratings]
+    assert data["groups"] == [{"id": g.id, "name": g.name, "total": g.total, "ratings": g.ratings} for g in t.groups]
+    assert data["groups"][0]["id"] == "1" and data["groups"][0]["name"]
+    assert data["changes"][0] == {"measure": "1", "name": "施策1", "group": "1", "previous": "B",
+                                  "current": "A", "trend": IMPROVED}
+    assert [c["measure"] for c in data["changes"]] == ["1", "2", "3", "4", "7", "9"]
+    assert data["missing"] == [
+        {"measure": "5", "name": "施策5", "department": "課A", "reason": "unanswered"},
+        {"measure": "6", "name": "施策6", "department": "課B", "reason": "needs_fix"}]
+
+
+@pytest.mark.parametrize(("previous", "current"), [("A", ""), ("", "A"), ("A", "未回答"), ("", "")])
+def test_no_trend_when_either_year_has_no_rating(s2020, previous, current):
+    assert trend(s2020.survey, previous, current) == ""
+
+
+def _sections(lines):
+    """{subheading: the lines under it, up to the next subheading}."""
+    out, current = {}, None
+    for style, text in lines:
+        if style == "subheading":
+            current = out.setdefault(text, [])
+        elif current is not None:
+            current.append((style, text))
+    return out
+
+
+def test_2020_each_group_section_has_its_own_changes(s2020, t2020):
+    sections = list(_sections(report.report_lines(s2020.survey, s2020.master, t2020)).values())
+    assert len(sections) == len(t2020.groups) == 2
+    assert sections[0] == [
+        ("body", "令和６年度B評価であった【No.1 施策1】は、（理由を記入）A評価に改善した。"),
+        ("body", "令和６年度A評価であった【No.2 施策2】が、（理由を記入）C評価となった。"),
+        ("body", "令和６年度C評価であった【No.9 施策9】は、（理由を記入）AA評価に改善した。")]
+    # group 2 changed only to or from unranked values: as good as the year before
+    assert sections[1] == [("body", "令和６年度と比較しても同様の評価であるため、順調に進捗していることが分かる。")]
+
+
+def test_2020_without_last_years_ratings_no_comparison_is_written(s2020, answers2020):
+    import dataclasses
+
+    master = dataclasses.replace(s2020.master, measures=tuple(
+        dataclasses.replace(m, previous_rating="", previous_direction="") for m in s2020.master.measures))
+    t = tally(s2020.survey, master, answers2020)
+    sections = _sections(report.report_lines(s2020.survey, master, t))
+    assert list(sections.values()) == [[], []]

@@ -352,6 +352,21 @@ def test_dates(value, kind, iso):
     assert [p.code for p in sub.problems] == ([] if iso else ["not-a-date"])
 
 
+def test_a_date_problem_names_the_field_the_value_and_the_cell():
+    sub = Submission(file="f.xlsx")
+    V.read_date("2022/2/30", "s", False, sub, {"field": "完了日", "cell": "E7", "sheet": "調査票"})
+    [p] = sub.problems
+    assert (p.code, p.cell, p.sheet, p.field) == ("not-a-date", "E7", "調査票", "完了日")
+    assert p.message == "「完了日」の「2022/2/30」は日付として読めません。2025/4/1 の形で入力してください。"
+
+
+def test_only_a_number_cell_is_a_date_serial():
+    # a number that reached a text cell is text: 44562 there is not 2022-01-01
+    sub = Submission(file="x")
+    assert V.read_date(44562.0, "s", False, sub, {}) is None
+    assert [p.code for p in sub.problems] == ["not-a-date"]
+
+
 def test_dates_in_the_1904_calendar():
     assert V.read_date(0.0, "n", True, Submission(file="x"), {}) == "1904-01-01"
 

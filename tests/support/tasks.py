@@ -16,6 +16,8 @@ class Misbehave:
             os._exit(3)  # a native abort takes the process down without a word
         if name.startswith("hang"):
             time.sleep(60)
+        if name.startswith("slow"):  # within the time limit, but longer than half of it
+            time.sleep(1.5)
         if name.startswith("memory"):
             hoard = []
             while True:

@@ -171,7 +171,7 @@ class _FormCheck:
         for c, text in located.unknown:
             if text != L.header_key(REASON_HEADER):
                 sub.add("column-added", sheet=sheet, cell=L.cell_ref(located.header_row, c),
-                        value=self.header_text(located.header_row, c))
+                        value=str(self.cells[located.header_row, c].value))  # a header found there
         for header in located.missing_fixed:
             sub.add("fixed-column-missing", sheet=sheet, value=header.replace("\n", ""))
         number_col = located.columns[S.COL_NUMBER]
@@ -213,10 +213,6 @@ class _FormCheck:
                 sub.add("measure-missing", sheet=sheet, measure=number)
         # The one decision: which of this department's measures carry an error.
         sub.invalid = {p.measure for p in sub.problems if p.is_error and p.measure in mine}
-
-    def header_text(self, row: int, col: int) -> str:
-        cell = self.cells.get((row, col))
-        return str(cell.value) if cell is not None else ""
 
     def check_row(self, m: Measure, row: int) -> None:
         sub, survey, located = self.sub, self.survey, self.located
