@@ -36,9 +36,9 @@ def test_crash_timeout_memory_and_exceptions_each_become_one_result(tmp_path):
     assert all(by_stem[f"ok{i}"][0] == "ok" for i in range(1, 5))
 
 
-def test_files_queued_behind_a_crash_or_a_hang_are_read_once_by_a_fresh_worker(tmp_path):
-    # A worker is sent the next file before it finishes the current one: when it crashes or is
-    # stopped, what it had queued must be read (once) by its replacement, not lost or failed.
+def test_files_after_a_crash_or_a_hang_are_read_once_by_a_fresh_worker(tmp_path):
+    # One worker: after it crashes or is stopped, the rest is read (once each) by its
+    # replacement, neither lost nor failed with the file that stopped it.
     paths = names(tmp_path, "ok1", "crash", "ok2", "hang", "ok3", "slow1", "slow2", "ok4")
     with Pool(workers=1, timeout=2) as pool:
         results = list(pool.run(paths, Misbehave()))

@@ -22,7 +22,6 @@ from xlsx_tool.intake.reader import RawWorkbook, read_workbook
 
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MEMORY = 1536 * 1024 * 1024  # address space per worker
-IN_FLIGHT = 2  # files sent to a worker at a time
 
 
 class Task(Protocol):
@@ -98,8 +97,8 @@ class _Worker:
         self.proc = ctx.Process(target=_serve, args=(child, memory), daemon=True)
         self.proc.start()
         child.close()
-        self.jobs: deque[Path] = deque()  # sent, in order; the first is being read
-        self.started = 0.0  # when the first began
+        self.job: Path | None = None
+        self.started = 0.0
         if task is not None:
             self.conn.send(("task", task))
 
@@ -137,7 +136,7 @@ class Pool:
 
     def close(self) -> None:
         for w in self.workers:
-            w.stop(kill=bool(w.jobs))
+            w.stop(kill=w.job is not None)
         self.workers = []
 
     def _ensure(self, count: int) -> None:
@@ -150,12 +149,7 @@ class Pool:
             w.conn.send(("task", task))
 
     def run(self, paths: Iterable[Path], task: Task | None = None) -> Iterator[tuple[Path, Any]]:
-        """Yield (path, result) for every path, in completion order, each run in a worker.
-
-        Each worker holds up to IN_FLIGHT files, so it starts the next one while this process
-        takes the last result. The time limit runs from when a worker starts a file; when a
-        worker crashes or is stopped, the file it was reading is that file's result and the
-        ones queued behind it go to the next free worker."""
+        """Yield (path, result) for every path, in completion order, each run in a worker."""
         if task is not None:
             self.set_task(task)
         pending = deque(paths)
@@ -163,43 +157,36 @@ class Pool:
             return
         self._ensure(len(pending))
         pool = self.workers
-        while pending or any(w.jobs for w in pool):
+        while pending or any(w.job for w in pool):
             for w in pool:
-                while len(w.jobs) < IN_FLIGHT and pending:
-                    if not w.jobs:
-                        w.started = time.monotonic()
-                    w.jobs.append(pending.popleft())
-                    try:
-                        w.conn.send(("job", str(w.jobs[-1])))
-                    except OSError:  # it has just died: wait() below sees it, and requeues this file
-                        break
-            busy = {w.conn: w for w in pool if w.jobs}
+                if w.job is None and pending:
+                    w.job, w.started = pending.popleft(), time.monotonic()
+                    w.conn.send(("job", str(w.job)))
+            busy = {w.conn: w for w in pool if w.job is not None}
             for ready in wait(list(busy), timeout=min(0.5, self.timeout)):
                 w = busy[ready]
-                job = w.jobs[0]
+                conn = w.conn
+                job = w.job
+                assert job is not None
                 try:
-                    result = w.conn.recv()
+                    result = conn.recv()
                 except (EOFError, OSError):  # the worker died (a native crash, or killed)
                     result = self.task.failed(job, "reader-failed", "読み取り処理が異常終了しました")
-                    self._restart(w, pending)
-                else:
-                    w.jobs.popleft()
-                    w.started = time.monotonic()
+                    w = self._restart(w)
+                w.job = None
                 yield job, result
             now = time.monotonic()
             for w in list(pool):
-                if w.jobs and now - w.started > self.timeout:
-                    job = w.jobs[0]
-                    self._restart(w, pending)
+                if w.job is not None and now - w.started > self.timeout:
+                    job = w.job
+                    self._restart(w)
                     yield job, self.task.failed(job, "reader-timeout", str(int(self.timeout)))
 
-    def _restart(self, w: _Worker, pending: deque[Path]) -> None:
-        """Replace a crashed or stopped worker; the files queued behind its current one go back
-        to the front of `pending`, in their order."""
+    def _restart(self, w: _Worker) -> _Worker:
         w.stop(kill=True)
-        w.jobs.popleft()
-        pending.extendleft(reversed(w.jobs))
-        self.workers[self.workers.index(w)] = _Worker(self.ctx, self.memory, self.task)
+        fresh = _Worker(self.ctx, self.memory, self.task)
+        self.workers[self.workers.index(w)] = fresh
+        return fresh
 
 
 def read_all(paths: Iterable[Path], workers: int | None = None, timeout: float = DEFAULT_TIMEOUT,
