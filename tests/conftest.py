@@ -308,3 +308,44 @@ def pytest_sessionfinish(session):
         costs = {}
     costs.update(_spent)
     COSTS.write_text(json.dumps(costs), encoding="utf-8")
+
+
+# mutmut links a function to the tests during which it ran, and a module- or session-scoped
+# fixture runs during the first test that uses it only. A mutant in a function that such a
+# fixture calls (tally() building the 2020 tally, say) was then tested by that first test
+# alone, not by the later tests that check what the fixture built. In the stats run, the
+# functions a shared fixture calls are therefore linked to every test that uses the fixture.
+
+_fixture_calls: dict[tuple[str, str], set[str]] = {}
+
+
+def _in_stats_run() -> bool:
+    return UNDER_MUTMUT and os.environ.get("MUTANT_UNDER_TEST") == "stats"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    if not _in_stats_run() or fixturedef.scope == "function":
+        yield
+        return
+    from mutmut.state import state
+
+    outer, state()._stats = state()._stats, set()
+    try:
+        yield
+    finally:
+        inner = state()._stats
+        _fixture_calls.setdefault((fixturedef.baseid, fixturedef.argname), set()).update(inner)
+        state()._stats = outer | inner
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item):
+    yield
+    if not _in_stats_run() or not _fixture_calls:
+        return
+    from mutmut.state import state
+
+    for name in item.fixturenames:
+        for fixturedef in item._fixtureinfo.name2fixturedefs.get(name, ()):
+            state()._stats.update(_fixture_calls.get((fixturedef.baseid, fixturedef.argname), ()))

@@ -28,6 +28,8 @@ BOF = b"\x09\x08\x10\x00" + b"\x00" * 16  # BIFF8 BOF record: type, size 16, 16 
     (ole("EncryptionInfo"), "encrypted"),
     (ole("Workbook", body=BOF + b"\x2f\x00\x02\x00ab"), "encrypted"),  # FILEPASS right after BOF
     (ole("Workbook", body=BOF + b"\x86\x00\x00\x00" + b"\x2f\x00\x00\x00"), "encrypted"),  # after WRITEPROT
+    (ole("Workbook", body=BOF + b"\x86\x00\x02\x00ab" + b"\x2f\x00\x00\x00"), "encrypted"),  # sizes little-endian
+    (ole("Workbook", body=BOF + b"\x86\x00\x02\x01" + b"\x2f\x00\x00\x00"), "xls"),  # 258 bytes skipped
     (ole("WORKBOOK", body=BOF + b"\x42\x00\x02\x00ab"), "xls"),
     (ole("Book"), "xls"),
     (ole("book"), "xls"),

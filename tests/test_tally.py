@@ -176,7 +176,7 @@ def test_unanswered_is_its_own_last_category(s2025, mutate, invalid):
     assert t.categories == ("達成+", "達成", "未達成", UNANSWERED)
     assert [(r.value, r.count) for r in t.ratings] == [
         ("達成+", 0), ("達成", 3), ("未達成", 0), (UNANSWERED, 1)]
-    assert t.ratings[-1].definition  # explained in the table
+    assert t.ratings[-1].definition == "回答がない、または修正が必要な施策"  # explained in the table
     assert sum(r.percent for r in t.ratings) == 100
     assert [m.number for m in t.missing] == ["3"]
     assert t.total == 4

@@ -550,10 +550,10 @@ def _shared(strings: SharedStrings | list[str], index: str | bytes, formula: boo
 
 def _cell(attrs: dict[str, str], body: bytes | None, strings: SharedStrings | list[str],
           styles: list[str]) -> RawCell | None:
-    t = attrs.get("t", "n")
+    t = attrs.get("t")  # absent: a number
     formula = body is not None and _F.search(body) is not None
     if t == "inlineStr":
-        m = _IS.search(body or b"")
+        m = _IS.search(body) if body else None
         if m is None:
             return RawCell(None, "s", True) if formula else None
         return RawCell(rich_text(m.group(2)), "s", formula)

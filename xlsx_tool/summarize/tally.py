@@ -142,7 +142,7 @@ def tally(survey: Survey, master: Master, answers: Mapping[str, Mapping[str, obj
         if rating not in values or (m.number in invalid and not is_ended(survey, m)):
             rating = UNANSWERED
             missing.append(m)
-        change = trend(survey, m.previous_rating, rating) if m.previous_rating else ""
+        change = trend(survey, m.previous_rating, rating)
         lines.append(MeasureLine(m, given, rating, change))
     categories = tuple(values + ([UNANSWERED] if missing else []))
     counts = [sum(line.rating == v for line in lines) for v in categories]
