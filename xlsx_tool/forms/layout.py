@@ -10,7 +10,6 @@ inserted, deleted or moved column never shifts an answer into another field.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import re
@@ -49,11 +48,6 @@ class Column:
     width: float
     wrap: bool = False
     field: Field | None = None
-
-
-@functools.lru_cache(maxsize=512)
-def _expected_key(header: str) -> str:
-    return header_key(header)
 
 
 def header_key(text: object) -> str:
@@ -309,7 +303,7 @@ def locate(cells: Cells, cols: tuple[Column, ...], record: FormRecord | None) ->
         claims.setdefault(key, []).append(c)
     known = set()
     for col in cols:
-        key = _expected_key(col.header)
+        key = header_key(col.header)
         known.add(key)
         found = sorted(claims.get(key, []))
         if len(found) == 1:
