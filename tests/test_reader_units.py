@@ -102,6 +102,7 @@ def test_shared_strings_are_decoded_when_asked():
     ("yyyy/m/d", "date"), ("[$-411]ggge\"年\"m\"月\"d\"日\"", "date"), ("h:mm", "date"), ("[h]:mm", "date"),
     ("0.00E+00", ""), ('"年"0', ""), ('0"%"', ""), ("\\%0", ""), ("[Red]0", ""), ("0;[Red]-0%", ""),
     ("#,##0_);(#,##0)", ""), ("mm:ss", "date"), ('[$¥-411]#,##0', ""), ("B1yyyy", "date"),
+    ("0.00e+00", ""), ("##0.0E-0", ""),  # scientific in either case is a number, not the era year e
 ])
 def test_format_class(code, cls):
     assert R.format_class(code) == cls

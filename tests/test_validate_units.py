@@ -393,6 +393,9 @@ def test_storable(cell, field_type, kept):
 def test_small_helpers():
     assert [V._text(v) for v in (None, 3.0, 3.5, " a ")] == ["", "3", "3.5", "a"]
     assert [V._fmt(v) for v in (None, 3.0, 2.5, 1e17)] == ["", "3", "2.5", "1e+17"]
+    # a message shows whole numbers in full up to 16 digits, as the clerk typed them
+    assert [V._fmt(v) for v in (1234567.0, -98765432.0, 9999999999999998.0, 1e16)] == [
+        "1234567", "-98765432", "9999999999999998", "1e+16"]
     assert not V._filled(None) and not V._filled(RawCell("", "s")) and V._filled(RawCell(0.0, "n"))
 
 

@@ -24,7 +24,7 @@ def achievements(survey: Survey, master: Master, t: Tally, group_id: str) -> lis
         text = m.achievement
         if not text and survey.achievement_field:
             value = by_number[m.number].answers.get(survey.achievement_field)
-            text = str(value).strip() if value not in (None, "") else ""
+            text = "" if value is None else str(value).strip()
         if text:
             items.append(text)
     return items
