@@ -166,9 +166,14 @@ def test_other_departments_records_are_not_compared(loaded):
 def test_replacement_json_cuts_long_answers_only():
     long = "あ" * 300
     r = Replacement("課A", "a1.xlsx", "a2.xlsx", "", "", [Change("1", "取組実績", long, "短い"), Change("1", "実績値", 3, 4)])
-    changes = r.as_dict()["changes"]
+    data = r.as_dict()
+    changes = data["changes"]
     assert changes[0]["old"] == "あ" * 199 + "…" and changes[0]["new"] == "短い"
     assert (changes[1]["old"], changes[1]["new"]) == (3, 4)
+    assert changes[1] == {"measure": "1", "field": "実績値", "old": 3, "new": 4}
+    named = Replacement("課A", "a1.xlsx", "a2.xlsx", "", "", [], old_respondent="山田", new_respondent="佐藤").as_dict()
+    assert named == {"department": "課A", "old_file": "a1.xlsx", "new_file": "a2.xlsx",
+                     "old_respondent": "山田", "new_respondent": "佐藤", "changes": []}
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -68,6 +68,16 @@ def test_filepass_must_come_among_the_first_records():
     ("other", "施策番号,評価\n1,達成\n".encode("cp932"), "not-a-workbook", "テキストファイル（CSV など）"),
     ("other", "施策番号,評価\n1,達成\n".encode(), "not-a-workbook", "テキストファイル（CSV など）"),
     ("other", ("あ" * 1365 + "い").encode("utf-8")[:4097], "not-a-workbook", "テキストファイル（CSV など）"),
+    ("other", b"<!DOCTYPE html>\n<!--" + b" " * 300 + b"--><html>", "not-a-workbook", "Web ページ（HTML）"),
+    ("other", b"\r\n  <?xml version='1.0'?><Workbook>", "not-a-workbook", "XML ファイル"),
+    ("other", b"x" * 252 + b"<html>", "not-a-workbook", "テキストファイル（CSV など）"),  # past the first 256 bytes
+    ("other", ("ウ" * 1400).encode("utf-8")[:4096], "not-a-workbook", "テキストファイル（CSV など）"),  # cut mid-character
+    ("other", b"a" * 4096 + b"\x00", "not-a-workbook", "テキストファイル（CSV など）"),  # the first 4 KB decide
+    ("other", ("イ" * 1400).encode("utf-8")[:4096], "not-a-workbook", "テキストファイル（CSV など）"),
+    ("other", ("施策" * 700).encode("utf-8")[:4095], "not-a-workbook", "テキストファイル（CSV など）"),
+    ("other", ("施策番号,評価\n" * 500).encode("cp932")[:4095], "not-a-workbook", "テキストファイル（CSV など）"),
+    ("other", b"abc" + b"\x81\x20" * 100, "not-a-workbook", "形式が分からないファイル"),
+    ("other", b"a" * 10 + b"\x81\x20bc", "not-a-workbook", "形式が分からないファイル"),  # not a cut character
     ("other", b"\x89PNG\r\n\x1a\n\x00\x00", "not-a-workbook", "形式が分からないファイル"),
     ("other", b"\x7fELF\x02\x01\x01\x00", "not-a-workbook", "形式が分からないファイル"),
 ])

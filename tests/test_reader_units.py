@@ -182,6 +182,15 @@ def cells(xml: str) -> dict:
     ('<c r="A1" t="inlineStr"><is><r><t>a</t></r><r><t>b</t></r></is></c>', RawCell("ab", "s")),
     ('<c r="A1" t="inlineStr"><f>"x"</f><is><t>x</t></is></c>', RawCell("x", "s", True)),
     ('<c r="A1" t="inlineStr"><f>"x"</f></c>', RawCell(None, "s", True)),
+    ('<c r="A1" s="3"><v>5</v></c>', RawCell(5.0, "n", False, "")),  # one past the last style: none
+    # a formula's flag survives whatever type its cached value has
+    ('<c r="A1" t="s"><f>A2</f><v>0</v></c>', RawCell("達成", "s", True)),
+    ('<c r="A1" t="s"><f>A2</f><v>7</v></c>', RawCell("#REF!", "e", True)),
+    ('<c r="A1" t="s"><f>A2</f><v>x</v></c>', RawCell("#REF!", "e", True)),
+    ('<c r="A1" t="b"><f>TRUE()</f><v>1</v></c>', RawCell(True, "b", True)),
+    ('<c r="A1" t="e"><f>1/0</f><v>#DIV/0!</v></c>', RawCell("#DIV/0!", "e", True)),
+    ('<c r="A1" t="d"><f>TODAY()</f><v>2022-05-09T00:00:00</v></c>', RawCell("2022-05-09T00:00:00", "d", True)),
+    ('<c r="A1"><f>A2</f><v>abc</v></c>', RawCell("abc", "s", True)),
 ])
 def test_one_cell(xml, expected):
     assert cells(xml) == {(1, 1): expected}
@@ -189,7 +198,7 @@ def test_one_cell(xml, expected):
 
 @pytest.mark.parametrize("xml", [
     '<c r="A1"/>', '<c r="A1" s="1"/>', '<c r="A1"></c>', '<c r="A1"><v></v></c>', '<c r="A1" t="inlineStr"></c>',
-    '<c r="A1" t="s"><v/></c>',
+    '<c r="A1" t="s"><v/></c>', '<c r="A1" t="inlineStr"/>',
 ])
 def test_cells_that_hold_nothing(xml):
     assert cells(xml) == {}

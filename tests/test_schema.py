@@ -158,3 +158,11 @@ def test_placeholders_left_in_what_forms_and_mails_show(key, value, left):
 def test_placeholders_of_a_broken_definition_are_not_a_crash():
     assert schema.placeholders({"survey": "x"}, "survey.toml") == []
     assert schema.placeholders({}, "survey.toml") == []
+
+
+@pytest.mark.parametrize(("value", "shown"), [
+    (True, "true"), (False, "false"), (3, "3"), ("no", "no"), (["a"], "['a']"),
+    ("あ" * 40, "あ" * 40), ("あ" * 41, "あ" * 39 + "…"),
+])
+def test_a_value_is_shown_as_toml_writes_it_and_cut_at_40_characters(value, shown):
+    assert schema._show(value) == shown

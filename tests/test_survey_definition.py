@@ -219,3 +219,7 @@ def test_the_fingerprint_follows_what_a_form_depends_on(tmp_path):
                               lambda t: t.replace("fiscal_year = 2021", "fiscal_year = 2022"),
                               lambda t: t.replace('input_sheet = "調査票"', 'input_sheet = "回答"')]):
         assert built(tmp_path / f"d{i}", edit=edit).fingerprint() != base
+
+
+def test_numbers_in_messages_drop_a_zero_fraction_only():
+    assert [S._show_number(v) for v in (10.0, 10, 2.5, -3.0)] == ["10", "10", "2.5", "-3"]

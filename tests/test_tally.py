@@ -68,6 +68,8 @@ def make_survey(folder: Path, template: str, header: list[str], rows: list[list[
         pytest.param([1] * 7, [15, 15, 14, 14, 14, 14, 14], id="seven-equal"),
         # 12.5 / 62.5 / 25: equal remainders, the larger count gets the spare point.
         pytest.param([1, 5, 2], [12, 63, 25], id="tie-goes-to-larger-count"),
+        # 14.29 / 28.57 / 57.14: the spare point goes to the largest remainder, not the largest share
+        pytest.param([1, 2, 4], [14, 29, 57], id="largest-remainder-not-largest-share"),
         pytest.param([], [], id="no-categories"),
     ],
 )

@@ -409,6 +409,17 @@ def test_the_ledger_record_round_trips(loaded):
     assert (back.answers, back.typed, back.invalid, back.respondent, back.department) == (
         sub.answers, sub.typed, sub.invalid, sub.respondent, sub.department)
     assert [(p.code, p.file) for p in back.problems] == [(p.code, "別名.xlsx") for p in sub.problems]
+    assert (back.file, back.path_bytes, back.sha256, back.size, back.mtime) == ("別名.xlsx", b"x", "h", 10, "m")
+    assert (back.saved_at, back.form_version, back.identified) == (sub.saved_at, sub.form_version, True)
+    assert back.form_version and back.saved_at
     stray = check(loaded, RawWorkbook(failure="corrupt", detail="x")).record()
     assert (stray["outcome"], stray["department"]) == ("corrupt", None)
     assert Submission(file="x").record()["outcome"] == "unknown"
+
+
+def test_a_stored_result_without_some_keys_reads_as_empty_not_as_an_error():
+    # rows written before a key existed: the ledger keeps them, and collect must still use them
+    back = Submission.from_record({}, "古い.xlsx", b"p", "h", 1, "m")
+    assert (back.saved_at, back.department, back.form_version, back.identified) == ("", "", "", False)
+    assert (back.answers, back.typed, back.invalid, back.problems, back.respondent) == ({}, {}, set(), [], {})
+    assert back.record()["outcome"] == "unknown"

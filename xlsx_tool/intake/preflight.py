@@ -8,6 +8,7 @@ what CPython's zipfile enforces (it never returns more bytes than an entry decla
 
 from __future__ import annotations
 
+import codecs
 import re
 import zipfile
 
@@ -95,10 +96,10 @@ def refuse_non_zip(kind: str, data: bytes) -> None:
         raise Refused("legacy-xls")
     if kind == "ole":
         raise Refused("not-a-workbook", "Word・PowerPoint など Office の旧形式の文書")
-    head = data[:256].lstrip().lower()
-    if head.startswith((b"<html", b"<!doctype html")) or b"<html" in head:
+    head = data[:256].lstrip().lower()  # the verdict reads the first 256 bytes
+    if head.startswith(b"<!doctype html") or b"<html" in head:
         raise Refused("not-a-workbook", "Web ページ（HTML）")
-    if head.startswith(b"<?xml") or head.startswith(b"<"):
+    if head.startswith(b"<"):  # <?xml ...?> or straight into an element
         raise Refused("not-a-workbook", "XML ファイル")
     if head.startswith(b"%pdf"):
         raise Refused("not-a-workbook", "PDF")
@@ -108,19 +109,16 @@ def refuse_non_zip(kind: str, data: bytes) -> None:
 
 
 def _looks_text(chunk: bytes) -> bool:
+    """UTF-8 or Shift_JIS text without NUL bytes. The chunk is cut from a file, so it may end
+    inside a character: an incremental decoder keeps that last part pending, not an error."""
     if b"\x00" in chunk:
         return False
     for encoding in ("utf-8", "cp932"):
         try:
-            chunk.decode(encoding)
+            codecs.getincrementaldecoder(encoding)().decode(chunk, final=False)
             return True
         except UnicodeDecodeError:
-            # the chunk may end inside a multi-byte character
-            try:
-                chunk[:-3].decode(encoding)
-                return True
-            except UnicodeDecodeError:
-                continue
+            continue
     return False
 
 
