@@ -203,3 +203,15 @@ def test_result_json_names_every_department_and_problem(loaded):
         "file": "b.xlsx", "department": "課B", "sheet": "調査票", "cell": "F6", "measure": "3", "field": "評価",
         "code": "unknown-choice", "severity": "error"}
     assert "たぶん" in p["message"]
+    b = data["departments"][1]
+    assert list(b) == ["department", "status", "file", "received", "measures", "problems", "warnings",
+                       "respondent", "correction", "replaced", "unanswered"]
+    assert (b["file"], b["received"], b["measures"], b["warnings"], b["respondent"]) == (
+        "b.xlsx", "2022-05-09T01:00:00Z", 1, 0, {})
+    assert list(data) == ["departments", "problems", "replacements", "skipped", "outputs"]
+
+
+def test_result_json_lists_the_outputs_as_paths(loaded, tmp_path):
+    result = decide(loaded, [], [])
+    result.outputs = [tmp_path / "回収状況.xlsx"]
+    assert result.as_json()["outputs"] == [str(tmp_path / "回収状況.xlsx")]

@@ -29,6 +29,8 @@ H20 = ["施策番号", "施策名", "基本目標", "所管課", "前年度評�
     (" ② ", Group("②", "")),
     ("計画に関する進捗管理", Group("計画に関する進捗管理", "")),
     ("基本 方針", Group("基本 方針", "")),  # a label of its own, not an ordinal and a name
+    ("Ⅲ業務の改善", Group("Ⅲ", "業務の改善")), ("ⅲ業務の改善", Group("ⅲ", "業務の改善")),
+    ("⑳データ", Group("⑳", "データ")), ("Ⅻ 最後", Group("Ⅻ", "最後")),
 ])
 def test_split_group(text, group):
     assert split_group(text) == group
