@@ -128,6 +128,32 @@ def test_a_newer_file_that_changes_answers_is_a_replacement_listing_each_change(
     assert result.departments[0].replaced
 
 
+def test_without_a_save_time_the_file_time_decides_not_the_name(loaded):
+    # neither file has a save time inside: the one saved to disk later is the current one
+    later = sub("a.xlsx", saved="", mtime="2022-05-11T09:00:00+09:00", answers={"1": {"評価": "A"}})
+    earlier = sub("b.xlsx", saved="", mtime="2022-05-10T09:00:00+09:00", answers={"1": {"評価": "B"}})
+    result = decide(loaded, [earlier, later], [])
+    assert result.departments[0].file == "a.xlsx"
+    (r,) = result.replacements
+    assert (r.old_file, r.new_file) == ("b.xlsx", "a.xlsx")
+
+
+def test_a_replacement_is_against_the_newest_earlier_file(loaded):
+    # three files of one department: the newest is compared with the one saved just before it,
+    # by the time saved inside the files, whatever the files' own times and names say
+    a = sub("a.xlsx", saved="2022-05-01T00:00:00Z", mtime="2022-05-20T00:00:00Z", answers={"1": {"評価": "A"}})
+    b = sub("b.xlsx", saved="2022-05-05T00:00:00Z", mtime="2022-05-02T00:00:00Z", answers={"1": {"評価": "B"}})
+    c = sub("c.xlsx", saved="2022-05-09T00:00:00Z", mtime="2022-05-21T00:00:00Z", answers={"1": {"評価": "C"}})
+    (r,) = decide(loaded, [a, b, c], []).replacements
+    assert (r.old_file, r.new_file, r.changes) == ("b.xlsx", "c.xlsx", [Change("1", "評価", "B", "C")])
+    # without save times, the files' own times order them
+    a2 = sub("a.xlsx", saved="", mtime="2022-05-03T00:00:00Z", answers={"1": {"評価": "A"}})
+    b2 = sub("b.xlsx", saved="", mtime="2022-05-01T00:00:00Z", answers={"1": {"評価": "B"}})
+    c2 = sub("c.xlsx", saved="", mtime="2022-05-05T00:00:00Z", answers={"1": {"評価": "C"}})
+    (r,) = decide(loaded, [a2, b2, c2], []).replacements
+    assert (r.old_file, r.new_file) == ("a.xlsx", "c.xlsx")
+
+
 def test_the_same_file_twice_is_no_replacement(loaded):
     a = sub("a.xlsx", sha="s1", answers={"1": {"評価": "A"}})
     copy = sub("コピー/a.xlsx", sha="s1", saved="2022-05-09T01:00:00Z", answers={"1": {"評価": "A"}})
