@@ -154,6 +154,25 @@ def test_a_replacement_is_against_the_newest_earlier_file(loaded):
     assert (r.old_file, r.new_file) == ("a.xlsx", "c.xlsx")
 
 
+def test_earlier_collects_are_searched_past_the_current_file_itself(loaded):
+    # the current file was already seen by an earlier collect; the file before it still counts
+    now = sub("a3.xlsx", sha="s3", saved="", mtime="2022-05-09T00:00:00Z", answers={"1": {"評価": "A"}})
+    seen = {**record("a3.xlsx", "", {"1": {"評価": "A"}}, mtime="2022-05-09T00:00:00Z"), "sha256": "s3"}
+    older = record("a0.xlsx", "", {"1": {"評価": "B"}}, mtime="2022-05-01T00:00:00Z")
+    oldest = record("a1.xlsx", "", {"1": {"評価": "C"}}, mtime="2022-04-01T00:00:00Z")  # by time, not name
+    (r,) = decide(loaded, [now], [], {"課A": [seen, oldest, older]}).replacements
+    assert (r.old_file, r.old_saved, r.changes) == ("a0.xlsx", "2022-05-01T00:00:00Z", [Change("1", "評価", "B", "A")])
+
+
+def test_a_ledger_row_without_answers_or_respondent_compares_as_empty(loaded):
+    # a row stored before those keys existed: every answer of the new file is a change
+    new = sub("a2.xlsx", answers={"1": {"評価": "A"}, "10": {"評価": "B"}}, respondent={"記入者": "鈴木"})
+    bare = {"sha256": "old", "path": "a1.xlsx", "saved_at": "2022-05-01T00:00:00Z", "mtime": "", "result": {}}
+    (r,) = decide(loaded, [new], [], {"課A": [bare]}).replacements
+    assert r.changes == [Change("1", "評価", None, "A"), Change("10", "評価", None, "B")]
+    assert (r.old_respondent, r.new_respondent) == ("", "鈴木")
+
+
 def test_the_same_file_twice_is_no_replacement(loaded):
     a = sub("a.xlsx", sha="s1", answers={"1": {"評価": "A"}})
     copy = sub("コピー/a.xlsx", sha="s1", saved="2022-05-09T01:00:00Z", answers={"1": {"評価": "A"}})
