@@ -173,6 +173,13 @@ def test_a_ledger_row_without_answers_or_respondent_compares_as_empty(loaded):
     assert (r.old_respondent, r.new_respondent) == ("", "鈴木")
 
 
+def test_an_answer_the_new_file_no_longer_has_is_a_change(loaded):
+    old = sub("a1.xlsx", saved="2022-05-01T00:00:00Z", answers={"1": {"評価": "A"}, "2": {"評価": "B"}})
+    new = sub("a2.xlsx", saved="2022-05-02T00:00:00Z", answers={"1": {"評価": "A"}})
+    (r,) = decide(loaded, [old, new], []).replacements
+    assert r.changes == [Change("2", "評価", "B", None)]
+
+
 def test_the_same_file_twice_is_no_replacement(loaded):
     a = sub("a.xlsx", sha="s1", answers={"1": {"評価": "A"}})
     copy = sub("コピー/a.xlsx", sha="s1", saved="2022-05-09T01:00:00Z", answers={"1": {"評価": "A"}})

@@ -108,7 +108,7 @@ class CollectResult:
 
 def parse_time(text: str) -> dt.datetime:
     try:
-        value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        value = dt.datetime.fromisoformat(text.strip())  # Python 3.11 reads "Z" too
     except (ValueError, AttributeError):
         return dt.datetime.min.replace(tzinfo=dt.UTC)
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
@@ -140,7 +140,7 @@ def decide(loaded: Loaded, submissions: list[Submission], skipped: list[dict[str
     departments, replacements = [], []
     asked = set(loaded.asked)
     for d in loaded.master.departments:
-        subs = by_department.get(d, [])
+        subs = by_department.get(d)
         if not subs:
             # A department whose measures have all ended has nothing to send.
             status = MISSING if d in asked else SUBMITTED
