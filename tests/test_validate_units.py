@@ -423,3 +423,39 @@ def test_a_stored_result_without_some_keys_reads_as_empty_not_as_an_error():
     assert (back.saved_at, back.department, back.form_version, back.identified) == ("", "", "", False)
     assert (back.answers, back.typed, back.invalid, back.problems, back.respondent) == ({}, {}, set(), [], {})
     assert back.record()["outcome"] == "unknown"
+
+
+@pytest.mark.parametrize(("field", "value", "kind", "style", "date1904", "message"), [
+    pytest.param(S.Field("実績値", "number"), True, "b", "", False,
+                 "「実績値」の「TRUE」は数値ではありません。単位や「約」を付けず半角数字だけを入力してください。", id="true"),
+    pytest.param(S.Field("実績値", "number"), False, "b", "", False,
+                 "「実績値」の「FALSE」は数値ではありません。単位や「約」を付けず半角数字だけを入力してください。", id="false"),
+    pytest.param(S.Field("実績値", "number"), math.inf, "n", "", False,
+                 "「実績値」の「inf」は数値ではありません。単位や「約」を付けず半角数字だけを入力してください。", id="inf"),
+    pytest.param(S.Field("実績値", "number"), "10件", "s", "", False,
+                 "「実績値」の「10件」は数値ではありません。単位や「約」を付けず半角数字だけを入力してください。", id="text"),
+    pytest.param(S.Field("実績値", "number"), "1e999", "s", "", False,
+                 "「実績値」の「1e999」は数値ではありません。単位や「約」を付けず半角数字だけを入力してください。", id="overflow"),
+    pytest.param(S.Field("実績値", "number"), 1.0, "n", "date", True,
+                 "「実績値」の値が日付（1904/1/2）として保存されています（「1/2」のような入力を Excel は日付に変えます）。"
+                 "数値だけを半角数字で入力し直してください。", id="date-1904"),
+    pytest.param(S.Field("実績値", "number"), 0.75, "n", "percent", False,
+                 "「実績値」の値がパーセント（75%）として保存されています。「%」を付けず、数値だけを入力し直してください。",
+                 id="percent-in-a-number-field"),
+    pytest.param(S.Field("達成率", "number", percent=True), 0.123456789012345, "n", "percent", False,
+                 "「達成率」の「12.3457%」を「12.3457」として読み取りました。", id="percent-shown-to-6-digits"),
+    pytest.param(S.Field("実績値", "number"), "1 234", "s", "", False,
+                 "「実績値」の「1 234」を「1234」として読み取りました。", id="spaces-between-digits"),
+])
+def test_number_problems_name_the_field_and_the_value_as_typed(field, value, kind, style, date1904, message):
+    sub = Submission(file="x.xlsx")
+    V.read_number(field, value, kind, style, date1904, sub, {"field": field.name, "cell": "F6", "sheet": "調査票"})
+    [p] = sub.problems
+    assert (p.message, p.cell, p.sheet, p.field) == (message, "F6", "調査票", field.name)
+
+
+def test_a_percentage_is_kept_to_ten_decimal_places():
+    assert V.read_number(S.Field("達成率", "number", percent=True), 0.123456789012345, "n", "percent", False,
+                         Submission(file="x"), {}) == 12.3456789012
+    assert V.read_number(S.Field("達成率", "number", percent=True), 0.07, "n", "percent", False,
+                         Submission(file="x"), {}) == 7  # 7.000000000000001 after ×100
