@@ -217,6 +217,9 @@ def test_fixed_cells_edited(loaded):
     sheet[(8, 3)] = text("旧システムの 廃止")  # a space inside is a change
     sub = check(loaded, raw)
     assert codes(sub) == [("fixed-changed", "C6", "1"), ("fixed-changed", "C8", "3")] and sub.invalid == set()
+    widths = form(loaded, answers=answers)
+    widths.cells[loaded.survey.input_sheet][(8, 3)] = text("旧ｼｽﾃﾑの廃止")  # half-width kana: the same text
+    assert check(loaded, widths).problems == []
     stale = form(loaded, answers=answers, version="0" * 16)
     stale.cells[loaded.survey.input_sheet][(6, 3)] = text("別の施策名")
     assert [p.code for p in check(loaded, stale).problems] == ["old-form", "master-changed-value"]
@@ -325,6 +328,14 @@ def test_ranges(value, ok):
     assert (got is not None) == ok
     if not ok:
         assert problems[0][0] == "out-of-range" and "0〜100 の範囲で入力してください。" in problems[0][1]
+
+
+def test_out_of_range_names_the_value_read_and_the_range():
+    sub = Submission(file="x")
+    V.read_number(S.Field("実績値", "number", minimum=0, maximum=100), "１２０．５", "s", "", False, sub,
+                  {"field": "実績値", "cell": "F6"})
+    assert [(p.code, p.cell) for p in sub.problems] == [("normalized", "F6"), ("out-of-range", "F6")]
+    assert sub.problems[1].message == "「実績値」の「120.5」は範囲外です。0〜100 の範囲で入力してください。"
 
 
 def test_open_ended_ranges_say_so():
@@ -459,3 +470,10 @@ def test_a_percentage_is_kept_to_ten_decimal_places():
                          Submission(file="x"), {}) == 12.3456789012
     assert V.read_number(S.Field("達成率", "number", percent=True), 0.07, "n", "percent", False,
                          Submission(file="x"), {}) == 7  # 7.000000000000001 after ×100
+
+
+def test_choice_problems_name_what_was_typed_and_what_can_be_chosen(loaded):
+    sub, _codes, _ = answer(loaded, "評価", text("終了"))
+    assert sub.problems[0].message == "「評価」の「終了」はこの施策では選べません。AA、A、B、C、その他 から選んでください。"
+    sub, _codes, _ = answer(loaded, "評価", RawCell(1.0, "n"))
+    assert sub.problems[0].message.startswith("「評価」の「1」は")

@@ -360,9 +360,8 @@ def read_number(f: S.Field, value: object, kind: str, style: str, date1904: bool
             return None
         sub.add("normalized", value=value, normalized=_fmt(number), **where)
     if f.minimum is not None and number < f.minimum or f.maximum is not None and number > f.maximum:
-        sub.add("out-of-range", value=_fmt(number),
-                hint=f"{_fmt(f.minimum) if f.minimum is not None else ''}〜"
-                     f"{_fmt(f.maximum) if f.maximum is not None else ''} の範囲で入力してください。", **where)
+        sub.add("out-of-range", value=_fmt(number),  # _fmt(None) is "": an open end stays empty
+                hint=f"{_fmt(f.minimum)}〜{_fmt(f.maximum)} の範囲で入力してください。", **where)
         return None
     return int(number) if number.is_integer() and abs(number) < 2**53 else number
 
