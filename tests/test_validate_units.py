@@ -309,14 +309,14 @@ def percent_field(minimum=None, maximum=None) -> S.Field:
     return S.Field("達成率", "number", percent=True, minimum=minimum, maximum=maximum)
 
 
-def read_number(f, value, kind="s", style=""):
+def read_number(f, value, style=""):
     sub = Submission(file="x")
-    got = V.read_number(f, value, kind, style, False, sub, {"field": f.name})
+    got = V.read_number(f, value, style, False, sub, {"field": f.name})
     return got, [(p.code, p.message) for p in sub.problems]
 
 
 def test_percent_fields_take_75_percent_as_75():
-    got, problems = read_number(percent_field(), 0.755, "n", "percent")
+    got, problems = read_number(percent_field(), 0.755, "percent")
     assert got == 75.5 and problems[0][0] == "normalized" and "「75.5%」" in problems[0][1]
     got, problems = read_number(percent_field(), "80%")
     assert got == 80 and [c for c, _m in problems] == ["normalized"]
@@ -324,7 +324,7 @@ def test_percent_fields_take_75_percent_as_75():
 
 @pytest.mark.parametrize(("value", "ok"), [(0.0, True), (100.0, True), (-0.5, False), (100.5, False)])
 def test_ranges(value, ok):
-    got, problems = read_number(percent_field(0, 100), value, "n")
+    got, problems = read_number(percent_field(0, 100), value)
     assert (got is not None) == ok
     if not ok:
         assert problems[0][0] == "out-of-range" and "0〜100 の範囲で入力してください。" in problems[0][1]
@@ -332,23 +332,23 @@ def test_ranges(value, ok):
 
 def test_out_of_range_names_the_value_read_and_the_range():
     sub = Submission(file="x")
-    V.read_number(S.Field("実績値", "number", minimum=0, maximum=100), "１２０．５", "s", "", False, sub,
+    V.read_number(S.Field("実績値", "number", minimum=0, maximum=100), "１２０．５", "", False, sub,
                   {"field": "実績値", "cell": "F6"})
     assert [(p.code, p.cell) for p in sub.problems] == [("normalized", "F6"), ("out-of-range", "F6")]
     assert sub.problems[1].message == "「実績値」の「120.5」は範囲外です。0〜100 の範囲で入力してください。"
 
 
 def test_open_ended_ranges_say_so():
-    _got, problems = read_number(S.Field("x", "number", minimum=1), 0.0, "n")
+    _got, problems = read_number(S.Field("x", "number", minimum=1), 0.0)
     assert "1〜 の範囲" in problems[0][1]
-    _got, problems = read_number(S.Field("x", "number", maximum=9), 10.0, "n")
+    _got, problems = read_number(S.Field("x", "number", maximum=9), 10.0)
     assert "〜9 の範囲" in problems[0][1]
 
 
 def test_large_numbers_stay_floats():
-    assert read_number(S.Field("x", "number"), 2.0 ** 53, "n")[0] == 2.0 ** 53
-    assert type(read_number(S.Field("x", "number"), 2.0 ** 53, "n")[0]) is float
-    assert type(read_number(S.Field("x", "number"), 2.0 ** 52, "n")[0]) is int
+    assert read_number(S.Field("x", "number"), 2.0 ** 53)[0] == 2.0 ** 53
+    assert type(read_number(S.Field("x", "number"), 2.0 ** 53)[0]) is float
+    assert type(read_number(S.Field("x", "number"), 2.0 ** 52)[0]) is int
 
 
 @pytest.mark.parametrize(("value", "kind", "iso"), [
@@ -436,39 +436,39 @@ def test_a_stored_result_without_some_keys_reads_as_empty_not_as_an_error():
     assert back.record()["outcome"] == "unknown"
 
 
-@pytest.mark.parametrize(("field", "value", "kind", "style", "date1904", "message"), [
-    pytest.param(S.Field("実績値", "number"), True, "b", "", False,
+@pytest.mark.parametrize(("field", "value", "style", "date1904", "message"), [
+    pytest.param(S.Field("実績値", "number"), True, "", False,
                  "「実績値」の「TRUE」は数値ではありません。単位や「約」を付けず半角数字だけを入力してください。", id="true"),
-    pytest.param(S.Field("実績値", "number"), False, "b", "", False,
+    pytest.param(S.Field("実績値", "number"), False, "", False,
                  "「実績値」の「FALSE」は数値ではありません。単位や「約」を付けず半角数字だけを入力してください。", id="false"),
-    pytest.param(S.Field("実績値", "number"), math.inf, "n", "", False,
+    pytest.param(S.Field("実績値", "number"), math.inf, "", False,
                  "「実績値」の「inf」は数値ではありません。単位や「約」を付けず半角数字だけを入力してください。", id="inf"),
-    pytest.param(S.Field("実績値", "number"), "10件", "s", "", False,
+    pytest.param(S.Field("実績値", "number"), "10件", "", False,
                  "「実績値」の「10件」は数値ではありません。単位や「約」を付けず半角数字だけを入力してください。", id="text"),
-    pytest.param(S.Field("実績値", "number"), "1e999", "s", "", False,
+    pytest.param(S.Field("実績値", "number"), "1e999", "", False,
                  "「実績値」の「1e999」は数値ではありません。単位や「約」を付けず半角数字だけを入力してください。", id="overflow"),
-    pytest.param(S.Field("実績値", "number"), 1.0, "n", "date", True,
+    pytest.param(S.Field("実績値", "number"), 1.0, "date", True,
                  "「実績値」の値が日付（1904/1/2）として保存されています（「1/2」のような入力を Excel は日付に変えます）。"
                  "数値だけを半角数字で入力し直してください。", id="date-1904"),
-    pytest.param(S.Field("実績値", "number"), 0.75, "n", "percent", False,
+    pytest.param(S.Field("実績値", "number"), 0.75, "percent", False,
                  "「実績値」の値がパーセント（75%）として保存されています。「%」を付けず、数値だけを入力し直してください。",
                  id="percent-in-a-number-field"),
-    pytest.param(S.Field("達成率", "number", percent=True), 0.123456789012345, "n", "percent", False,
+    pytest.param(S.Field("達成率", "number", percent=True), 0.123456789012345, "percent", False,
                  "「達成率」の「12.3457%」を「12.3457」として読み取りました。", id="percent-shown-to-6-digits"),
-    pytest.param(S.Field("実績値", "number"), "1 234", "s", "", False,
+    pytest.param(S.Field("実績値", "number"), "1 234", "", False,
                  "「実績値」の「1 234」を「1234」として読み取りました。", id="spaces-between-digits"),
 ])
-def test_number_problems_name_the_field_and_the_value_as_typed(field, value, kind, style, date1904, message):
+def test_number_problems_name_the_field_and_the_value_as_typed(field, value, style, date1904, message):
     sub = Submission(file="x.xlsx")
-    V.read_number(field, value, kind, style, date1904, sub, {"field": field.name, "cell": "F6", "sheet": "調査票"})
+    V.read_number(field, value, style, date1904, sub, {"field": field.name, "cell": "F6", "sheet": "調査票"})
     [p] = sub.problems
     assert (p.message, p.cell, p.sheet, p.field) == (message, "F6", "調査票", field.name)
 
 
 def test_a_percentage_is_kept_to_ten_decimal_places():
-    assert V.read_number(S.Field("達成率", "number", percent=True), 0.123456789012345, "n", "percent", False,
+    assert V.read_number(S.Field("達成率", "number", percent=True), 0.123456789012345, "percent", False,
                          Submission(file="x"), {}) == 12.3456789012
-    assert V.read_number(S.Field("達成率", "number", percent=True), 0.07, "n", "percent", False,
+    assert V.read_number(S.Field("達成率", "number", percent=True), 0.07, "percent", False,
                          Submission(file="x"), {}) == 7  # 7.000000000000001 after ×100
 
 
@@ -477,3 +477,44 @@ def test_choice_problems_name_what_was_typed_and_what_can_be_chosen(loaded):
     assert sub.problems[0].message == "「評価」の「終了」はこの施策では選べません。AA、A、B、C、その他 から選んでください。"
     sub, _codes, _ = answer(loaded, "評価", RawCell(1.0, "n"))
     assert sub.problems[0].message.startswith("「評価」の「1」は")
+
+
+def messages(sub: Submission) -> list[tuple[str, str, str]]:
+    return [(p.code, p.cell, p.message) for p in sub.problems]
+
+
+def test_messages_of_edited_fixed_and_ended_cells(loaded):
+    answers = good_answers(loaded)
+    answers["3"] = {"評価": text("A"), "方向性": text("完了")}
+    raw = form(loaded, answers=answers)
+    sheet = raw.cells[loaded.survey.input_sheet]
+    sheet[(6, 3)] = text("別の施策名")
+    del sheet[(7, 3)]  # a fixed cell emptied
+    assert messages(check(loaded, raw)) == [
+        ("fixed-changed", "C6", "固定の項目「施策名」が配布時の「庁内ネットワークの再構築」から「別の施策名」に書き換えられています。"
+                                "変更はできないため、配布時の値で集計します。"),
+        ("fixed-changed", "C7", "固定の項目「施策名」が配布時の「電子申請の拡大」から「」に書き換えられています。"
+                                "変更はできないため、配布時の値で集計します。"),
+        ("ended-changed", "F8", "終了した施策の「評価」が変更されています。「終了」として集計します。")]
+    stale = form(loaded, answers=good_answers(loaded), version="0" * 16)
+    stale.cells[loaded.survey.input_sheet][(6, 3)] = text("別の施策名")
+    [_old, changed] = check(loaded, stale).problems
+    assert (changed.code, changed.cell, changed.measure) == ("master-changed-value", "C6", "1")
+    assert "調査票では「別の施策名」、現在は「庁内ネットワークの再構築」" in changed.message
+
+
+def test_messages_of_error_and_formula_cells(loaded):
+    sub, _codes, _ = answer(loaded, "評価", RawCell("#DIV/0!", "e"))
+    assert sub.problems[0].message == "「評価」がエラー値「#DIV/0!」です。正しい値を入力してください。"
+    sub, _codes, _ = answer(loaded, "実績値", RawCell(12.0, "n", True))
+    assert (sub.problems[0].cell, sub.problems[0].message) == (
+        "H6", "「実績値」は数式のため、計算結果「12」を読み取りました。")
+
+
+def test_a_date_in_a_number_field_of_a_1904_workbook(loaded):
+    answers = good_answers(loaded)
+    answers["1"]["実績値"] = RawCell(1.0, "n", False, "date")
+    raw = form(loaded, answers=answers)
+    raw.date1904 = True
+    [p] = check(loaded, raw).problems
+    assert p.code == "number-is-date" and "日付（1904/1/2）" in p.message

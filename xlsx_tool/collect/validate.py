@@ -265,17 +265,16 @@ class _FormCheck:
         value = None if cell is None else cell.value
         if isinstance(value, str) and not value.strip():
             value = None
-        if value is None:
+        if cell is None or value is None:
             if required:
                 sub.add("required", **where)
             return None
-        kind = cell.kind if cell else "s"
         if f.type == "choice":
             return self.read_choice(f, value, where)
         if f.type == "number":
-            return read_number(f, value, kind, cell.style if cell else "", self.raw.date1904, sub, where)
+            return read_number(f, value, cell.style, self.raw.date1904, sub, where)
         if f.type == "date":
-            return read_date(value, kind, self.raw.date1904, sub, where)
+            return read_date(value, cell.kind, self.raw.date1904, sub, where)
         text = _text(value) if not isinstance(value, str) else value
         if isinstance(value, bool):
             text = "TRUE" if value else "FALSE"
@@ -326,7 +325,7 @@ def _text(value: object) -> str:
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
-def read_number(f: S.Field, value: object, kind: str, style: str, date1904: bool,
+def read_number(f: S.Field, value: object, style: str, date1904: bool,
                 sub: Submission, where: dict) -> float | int | None:
     if isinstance(value, bool):
         sub.add("not-a-number", value="TRUE" if value else "FALSE", **where)
