@@ -518,3 +518,32 @@ def test_a_date_in_a_number_field_of_a_1904_workbook(loaded):
     raw.date1904 = True
     [p] = check(loaded, raw).problems
     assert p.code == "number-is-date" and "日付（1904/1/2）" in p.message
+
+
+@pytest.fixture(scope="module")
+def dated(tmp_path_factory):
+    def add_date_field(toml: str) -> str:
+        return toml + '\n[[fields]]\nname = "完了日"\ntype = "date"\n'
+
+    loaded, problems = load(make_survey(tmp_path_factory.mktemp("d") / "s", "2020", toml_edit=add_date_field))
+    assert loaded is not None, problems
+    return loaded
+
+
+@pytest.mark.parametrize(("cell", "date1904", "read", "codes"), [
+    pytest.param(RawCell(44562.0, "n", False, "date"), False, "2022-01-01", [], id="serial"),
+    pytest.param(RawCell(0.0, "n", False, "date"), True, "1904-01-01", [], id="serial-1904"),
+    pytest.param(RawCell("2022-05-09T00:00:00", "d"), False, "2022-05-09", [], id="iso-date-cell"),
+    pytest.param(text("2022年5月9日"), False, "2022-05-09", [], id="typed"),
+    pytest.param(text("来月"), False, None, ["not-a-date"], id="not-a-date"),
+])
+def test_a_date_field_on_the_form(dated, cell, date1904, read, codes):
+    answers = good_answers(dated)
+    answers["1"]["完了日"] = cell
+    raw = form(dated, answers=answers)
+    raw.date1904 = date1904
+    sub = check(dated, raw)
+    assert sub.answers["1"].get("完了日") == read
+    assert [(p.code, p.field, p.measure) for p in sub.problems] == [(c, "完了日", "1") for c in codes]
+    if codes:
+        assert sub.problems[0].message.startswith("「完了日」の「来月」は日付として読めません。")

@@ -239,8 +239,7 @@ class _FormCheck:
             cell = self.cells.get((row, col))
             where = {"sheet": self.sheet, "cell": L.cell_ref(row, col), "measure": m.number, "field": f.name}
             if f.name in fixed:
-                got = _text(cell.value) if cell else ""
-                if got != fixed[f.name]:
+                if cell is None or _text(cell.value) != fixed[f.name]:
                     sub.add("ended-changed", expected=fixed[f.name], **where)
                 answers[f.name] = fixed[f.name]
                 continue

@@ -115,7 +115,7 @@ def _looks_text(chunk: bytes) -> bool:
         return False
     for encoding in ("utf-8", "cp932"):
         try:
-            codecs.getincrementaldecoder(encoding)().decode(chunk, final=False)
+            codecs.getincrementaldecoder(encoding)().decode(chunk)  # not final: a cut character waits
             return True
         except UnicodeDecodeError:
             continue
