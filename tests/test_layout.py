@@ -312,3 +312,9 @@ def test_at():
     cells = {(2, 3): RawCell("x", "s")}
     assert L.at(cells, 2, 3) == RawCell("x", "s")
     assert L.at(cells, 2, None) is None and L.at(cells, 2, 0) is None and L.at(cells, 2, 4) is None
+
+
+@pytest.mark.parametrize(("col", "letters"), [(1, "A"), (8, "H"), (26, "Z"), (27, "AA"), (52, "AZ"), (703, "AAA"), (16384, "XFD")])
+def test_column_letters(col, letters):
+    assert L.column_letters(col) == letters
+    assert L.cell_ref(7, col) == f"{letters}7"

@@ -141,14 +141,18 @@ def test_layout_changed_says_what(loaded):
     headers = [c.header for c in cols]
     sub = check(loaded, form(loaded, headers=[""] * len(headers)))
     (p,) = sub.problems
-    assert p.code == "layout-changed" and "見出し行（「施策番号」の列）が見つかりません" in p.message
+    tail = "。列の追加・削除・見出しの変更をせず、配布した調査票に入力して再提出してください。"
+    assert (p.code, p.sheet) == ("layout-changed", "調査票")
+    assert p.message == "列の構成が変わっているため読み取れません（見出し行（「施策番号」の列）が見つかりません）" + tail
     assert sub.invalid == {"1", "2", "3"}
-    no_rating = [h if not h.startswith("評価") else "" for h in headers]
+    no_rating = [h if not h.startswith(("評価", "方向性")) else "" for h in headers]
     (p,) = check(loaded, form(loaded, headers=no_rating)).problems
-    assert "見出し「評価（必須）」の列が見つかりません" in p.message
-    twice = headers + ["方向性"]
+    assert p.message == ("列の構成が変わっているため読み取れません（見出し「評価（必須）」「方向性（必須）」の列が見つかりません）"
+                         + tail)
+    twice = headers + ["方向性", "評価"]
     (p,) = check(loaded, form(loaded, headers=twice)).problems
-    assert "見出し「方向性（必須）」が 2 つの列（G・K 列）にあります" in p.message
+    assert p.message == ("列の構成が変わっているため読み取れません（見出し「評価（必須）」が 2 つの列（F・L 列）にあります、"
+                         "見出し「方向性（必須）」が 2 つの列（G・K 列）にあります）" + tail)
 
 
 def test_columns_added_moved_and_fixed_ones_missing(loaded):
@@ -163,7 +167,7 @@ def test_columns_added_moved_and_fixed_ones_missing(loaded):
     raw = form(loaded, answers=good_answers(loaded))
     raw.cells[ID_SHEET][(8, 3)] = text("2")  # the record says 施策番号 was in column B
     sub = check(loaded, raw)
-    assert [p.code for p in sub.problems] == ["columns-moved"] and sub.answers["1"]["評価"] == "A"
+    assert [(p.code, p.sheet) for p in sub.problems] == [("columns-moved", "調査票")] and sub.answers["1"]["評価"] == "A"
 
 
 def test_rows_that_do_not_belong(loaded):
@@ -384,7 +388,9 @@ def test_dates_in_the_1904_calendar():
 
 def test_text_values(loaded):
     sub, got, read = answer(loaded, "取組実績", text("あ" * 401))
-    assert got == ["too-long"] and read == "あ" * 401 and "401" in sub.problems[0].message
+    assert got == ["too-long"] and read == "あ" * 401
+    assert (sub.problems[0].cell, sub.problems[0].message) == (
+        "I6", "「取組実績」が 401 文字あり、上限 400 文字を超えています。短くしてください。")
     assert answer(loaded, "取組実績", text("あ" * 400))[1] == []
     assert answer(loaded, "取組実績", RawCell(12.0, "n"))[2] == "12"
     assert answer(loaded, "取組実績", RawCell(True, "b"))[2] == "TRUE"
@@ -523,7 +529,7 @@ def test_a_date_in_a_number_field_of_a_1904_workbook(loaded):
 @pytest.fixture(scope="module")
 def dated(tmp_path_factory):
     def add_date_field(toml: str) -> str:
-        return toml + '\n[[fields]]\nname = "完了日"\ntype = "date"\n'
+        return toml + '\n[[fields]]\nname = "完了日"\ntype = "date"\n\n[[fields]]\nname = "備考"\ntype = "text"\n'
 
     loaded, problems = load(make_survey(tmp_path_factory.mktemp("d") / "s", "2020", toml_edit=add_date_field))
     assert loaded is not None, problems
@@ -547,3 +553,12 @@ def test_a_date_field_on_the_form(dated, cell, date1904, read, codes):
     assert [(p.code, p.field, p.measure) for p in sub.problems] == [(c, "完了日", "1") for c in codes]
     if codes:
         assert sub.problems[0].message.startswith("「完了日」の「来月」は日付として読めません。")
+
+
+def test_a_text_field_without_a_limit_takes_what_an_excel_cell_holds(dated):
+    for length, codes in ((32767, []), (32768, ["too-long"])):
+        answers = good_answers(dated)
+        answers["1"]["備考"] = text("あ" * length)
+        sub = check(dated, form(dated, answers=answers))
+        assert [p.code for p in sub.problems] == codes
+    assert sub.problems[0].message == "「備考」が 32768 文字あり、上限 32767 文字を超えています。短くしてください。"

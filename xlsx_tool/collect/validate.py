@@ -161,7 +161,7 @@ class _FormCheck:
                 detail = "見出し「" + "」「".join(h.replace("\n", "") for h in located.missing) + "」の列が見つかりません"
             else:
                 detail = "、".join(f"見出し「{h.replace(chr(10), '')}」が {len(cs)} つの列（"
-                                  + "・".join(L.cell_ref(1, c)[:-1] for c in cs) + " 列）にあります"
+                                  + "・".join(L.column_letters(c) for c in cs) + " 列）にあります"
                                   for h, cs in located.doubled)
             sub.add("layout-changed", sheet=sheet, detail=detail)
             sub.invalid = set(mine)

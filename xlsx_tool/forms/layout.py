@@ -354,11 +354,16 @@ def _respondent(cells: Cells, header_row: int) -> dict[str, str]:
 
 def cell_ref(row: int, col: int) -> str:
     """(7, 8) -> "H7"."""
+    return f"{column_letters(col)}{row}"
+
+
+def column_letters(col: int) -> str:
+    """8 -> "H", 27 -> "AA"."""
     letters = ""
     while col:
         col, rem = divmod(col - 1, 26)
         letters = chr(65 + rem) + letters
-    return f"{letters}{row}"
+    return letters
 
 
 def at(cells: Cells, row: int, col: int | None) -> RawCell | None:
