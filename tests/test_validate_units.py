@@ -562,3 +562,22 @@ def test_a_text_field_without_a_limit_takes_what_an_excel_cell_holds(dated):
         sub = check(dated, form(dated, answers=answers))
         assert [p.code for p in sub.problems] == codes
     assert sub.problems[0].message == "「備考」が 32768 文字あり、上限 32767 文字を超えています。短くしてください。"
+
+
+def test_every_problem_of_a_reworked_form_says_where(loaded):
+    cols = L.columns(loaded)
+    headers = [c.header if c.header != "基本目標" else "" for c in cols] + ["メモ"]
+    extra = [(20, {8: RawCell(5.0, "n")}),  # an answer in a row without a number
+             (21, {1: text("99"), 6: text("A")})]  # a number the master does not know
+    raw = form(loaded, headers=headers, answers=good_answers(loaded), extra_rows=extra)
+    raw.cells[ID_SHEET][(100, 1)], raw.cells[ID_SHEET][(100, 2)] = text("measure"), text("99")  # on the form as made
+    got = [(p.code, p.sheet, p.cell, p.measure, p.message) for p in check(loaded, raw).problems]
+    assert got == [
+        ("column-added", "調査票", "K5", "", "追加された列「メモ」は集計に使いません。"),
+        ("fixed-column-missing", "調査票", "", "",
+         "固定の列「基本目標」が見つかりません（削除された可能性があります）。回答の読み取りには影響しません。"),
+        ("measure-added", "調査票", "A20", "（空欄）",
+         "施策番号「（空欄）」はこの所管課の施策ではありません。行を追加せず、配布した調査票に入力してください。"),
+        ("measure-removed-after-form", "調査票", "A21", "99",
+         "施策番号「99」は調査票の作成後に施策マスタでこの所管課の施策ではなくなったため、この行の回答は集計に使いません。"),
+    ]

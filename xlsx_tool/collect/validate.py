@@ -173,7 +173,7 @@ class _FormCheck:
                 sub.add("column-added", sheet=sheet, cell=L.cell_ref(located.header_row, c),
                         value=str(self.cells[located.header_row, c].value))  # a header found there
         for header in located.missing_fixed:
-            sub.add("fixed-column-missing", sheet=sheet, value=header.replace("\n", ""))
+            sub.add("fixed-column-missing", sheet=sheet, value=header)  # fixed headers are one line
         number_col = located.columns[S.COL_NUMBER]
         input_cols = [located.columns[c.key] for c in self.cols if c.input]
         found: dict[str, list[int]] = {}
