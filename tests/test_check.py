@@ -209,12 +209,36 @@ def test_department_list_rows_and_columns_as_people_keep_them(tmp_path):
         ["", "ＩＣＴ 推進課", "", "2021"],  # spelt otherwise than the master: still 「ICT推進課」
         ["jinji@example.lg.jp", "人事課", "鈴木", ""],
     ], header=("E-Mail", "課名", "担当", "電話"))
-    assert [(p.code, p.row) for p in problems] == [("empty-department", 3)]
+    assert [(p.code, p.row) for p in problems] == [("contact-without-department", 3)]
     contacts = loaded.departments_list.contacts
     ict, hr = contacts["ICT推進課"], contacts["人事課"]
     assert (ict.department, ict.person, ict.extension, ict.email, ict.row) == ("ICT推進課", "", "2021", "", 4)
     assert (hr.person, hr.extension, hr.email, hr.row) == ("鈴木", "", "jinji@example.lg.jp", 5)
     assert contacts.get("広報課") is None
+
+
+def test_department_list_messages(tmp_path):
+    _loaded, problems = _with_departments(tmp_path, [
+        ["ICT推進課", "佐藤", "2021", "ict@example.lg.jp"],
+        ["ＩＣＴ推進課", "佐藤", "2021", "ict@example.lg.jp"],
+        ["人事課", "鈴木", "2105", "jinji@example"],
+        ["広報課", "田中", "2070", "koho@example.lg.jp"],
+        ["", "山本", "", ""],
+    ])
+    assert [(p.code, p.file, p.row, p.column, p.severity, p.message) for p in problems] == [
+        ("duplicate-department", "所管課一覧.csv", 3, "所管課", "error",
+         "所管課「ICT推進課」が 2 行目と重複しています。1行にしてください。"),
+        ("bad-mail", "所管課一覧.csv", 4, "メール", "error",
+         "メールアドレス「jinji@example」の形が正しくありません。name@example.lg.jp の形にしてください。"),
+        ("department-not-in-master", "所管課一覧.csv", 5, "所管課", "warning",
+         "所管課「広報課」は施策マスタにありません（綴りの違いか、今年度は施策のない課です）。"),
+        ("contact-without-department", "所管課一覧.csv", 6, "所管課", "error",
+         "担当者などが書かれた行に所管課がありません。所管課を入力するか、行を削除してください。"),
+    ]
+    _loaded, problems = _with_departments(tmp_path / "b", [["ICT推進課", "佐藤", "2021", ""]])
+    assert [(p.code, p.file, p.severity, p.message) for p in problems] == [
+        ("department-no-contact", "所管課一覧.csv", "warning",
+         "所管課「人事課」が所管課一覧にありません。調査票の連絡先やメールの宛先が空になります。")]
 
 
 def test_contact_lines():

@@ -73,6 +73,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bad-mail": (ERROR, "メールアドレス「{value}」の形が正しくありません。name@example.lg.jp の形にしてください。"),
     "department-not-in-master": (WARNING, "所管課「{value}」は施策マスタにありません（綴りの違いか、今年度は施策のない課です）。"),
     "duplicate-department": (ERROR, "所管課「{value}」が {other_row} 行目と重複しています。1行にしてください。"),
+    "contact-without-department": (ERROR, "担当者などが書かれた行に所管課がありません。所管課を入力するか、行を削除してください。"),
     "department-no-contact": (WARNING, "所管課「{value}」が所管課一覧にありません。調査票の連絡先やメールの宛先が空になります。"),
     # --- collect: the file as a whole ---
     "folder-denied": (NOTICE, "フォルダを読む権限がないため、中のファイルを確認できませんでした。アクセス権を確認してください。"),

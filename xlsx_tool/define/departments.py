@@ -95,7 +95,7 @@ def load_departments(survey: Survey, master, pool: Pool | None = None
         name = squash(get(row, COL_DEPARTMENT))
         if not name:
             if any(_cell_text(v) for v in row):
-                found.append(P.make("empty-department", file=file, row=r, column=COL_DEPARTMENT, measure=""))
+                found.append(P.make("contact-without-department", file=file, row=r, column=COL_DEPARTMENT))
             continue
         department = by_key.get(choice_key(name))
         email = get(row, COL_MAIL)
