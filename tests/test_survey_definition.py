@@ -133,7 +133,11 @@ def test_mail_settings(tmp_path):
                                      'definition = "x", selectable = false }').replace(
         '又は施策としては完了している" }', '又は施策としては完了している", selectable = false }').replace(
         '又は施策として完了していない" }', '又は施策として完了していない", selectable = false }'),
-        ["empty-scale", "unknown-scale", "bad-rating-field"], id="nothing-selectable"),
+        ["no-selectable-choice"], id="nothing-selectable"),
+    pytest.param(lambda t: t.split('[scales."評価"]')[0] + '[scales."評価"]\nvalues = []\n' + "[[fields]]"
+                 + t.split("[[fields]]", 1)[1], ["bad-value"], id="scale-without-values"),
+    pytest.param(lambda t: t.split('[scales."評価"]')[0] + '[scales."評価"]\n' + "[[fields]]"
+                 + t.split("[[fields]]", 1)[1], ["missing-key"], id="scale-without-a-values-key"),
     pytest.param(lambda t: t.replace('name = "実績値"', 'name = "評価"'), ["duplicate-field"], id="field-twice"),
     pytest.param(lambda t: t.replace('name = "実績値"', 'name = "施策名"'), ["reserved-field"], id="field-named-as-a-master-column"),
     pytest.param(lambda t: t.replace('name = "実績値"', 'name = "記入者"'), ["reserved-field"], id="field-named-as-the-respondent"),
@@ -144,6 +148,42 @@ def test_mail_settings(tmp_path):
 ])
 def test_each_definition_mistake(tmp_path, edit, expected):
     assert codes(tmp_path, edit) == expected
+
+
+# What the section reads for each mistake above: one sentence naming the key, the value and what to do.
+MESSAGES = {
+    'rating-not-a-choice': ['rating_field「取組実績」は選択式（choice）の項目ではありません。fields の項目名を指定してください。'],
+    'rating-unknown': ['rating_field「評定」は選択式（choice）の項目ではありません。fields の項目名を指定してください。'],
+    'direction-not-a-choice': ['direction_field「実績値」は選択式（choice）の項目ではありません。fields の項目名を指定してください。'],
+    'achievement-unknown': ['「survey.achievement_field」の値「成果」は使えません。fields にある項目名を指定してください。'],
+    'two-outputs-one-name': ['ファイル名「回収状況.xlsx」が別の用途（調査定義・施策マスタ・所管課一覧・台帳・出力）と重なっています。別の名前にしてください。'],
+    'names-differ-in-case': ['ファイル名「回収状況.XLSX」が別の用途（調査定義・施策マスタ・所管課一覧・台帳・出力）と重なっています。別の名前にしてください。'],
+    'master-is-the-definition': ['「survey.master」の値「survey.toml」は使えません。拡張子を .xlsx / .xlsm / .csv にしてください。', 'ファイル名「survey.toml」が別の用途（調査定義・施策マスタ・所管課一覧・台帳・出力）と重なっています。別の名前にしてください。'],
+    'unknown-placeholder': ['「mail.remind.subject」の差し込み項目 {所属} は使えません。使える項目: {所管課}、{担当者}、{年度}、{調査名}、{提出期限}、{再提出期限}、{問合せ先}、{返送先}、{未提出施策}、…。'],
+    'choice-with-comma': ['選択肢「評価」の値「達成,以上」は使えません（空、カンマを含む、または255文字超）。値を修正してください。'],
+    'choice-like-a-formula': ['選択肢「評価」の値「=A1」は使えません（空、カンマを含む、または255文字超）。値を修正してください。'],
+    'choice-minus': ['選択肢「評価」の値「-」は使えません（空、カンマを含む、または255文字超）。値を修正してください。'],
+    'choice-too-long': ['選択肢「評価」の値「長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長…」は使えません（空、カンマを含む、または255文字超）。値を修正してください。'],
+    'choice-twice': ['選択肢「評価」の値「達成」が重複しています。1つにしてください。'],
+    'choice-twice-exactly': ['選択肢「評価」の値「未達成」が重複しています。1つにしてください。'],
+    'nothing-selectable': ['選択肢「評価」の値がすべて selectable = false で、調査票で選べる値がありません。少なくとも1つは選べるようにしてください。'],
+    'scale-without-values': ['「scales."評価".values」の値「[]」は使えません。値を1つ以上並べてください。'],
+    'scale-without-a-values-key': ['必須の項目「scales."評価".values」がありません。追記してください。'],
+    'field-twice': ['項目名「評価」が重複しています。別の名前にしてください。'],
+    'field-named-as-a-master-column': ['項目名「施策名」は調査票の固定列と同じ名前です。別の名前にしてください。'],
+    'field-named-as-the-respondent': ['項目名「記入者」は調査票の固定列と同じ名前です。別の名前にしてください。'],
+    'field-name-too-long': ['項目名「長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長…」は使えません（41文字で長すぎます（40文字以内））。'],
+    'field-name-formula': ['項目名「=SUM」は使えません（先頭が = + - @ です（Excel が数式とみなします））。'],
+    'range-upside-down': ['項目「実績値」の minimum（10）が maximum（1）より大きくなっています。'],
+    'group-twice': ['groups の id「Ⅰ」が重複しています。1つにしてください。'],
+}
+
+
+def test_each_definition_mistake_is_one_sentence_naming_it(tmp_path):
+    for param in test_each_definition_mistake.pytestmark[0].args[1]:
+        edit, _codes = param.values
+        _survey, problems = definition(tmp_path / param.id, "2025", edit)
+        assert [p.message for p in problems if p.severity != "notice"] == MESSAGES[param.id], param.id
 
 
 def test_a_range_that_is_one_value_is_fine(tmp_path):

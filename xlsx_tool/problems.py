@@ -36,6 +36,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "duplicate-field": (ERROR, "項目名「{field}」が重複しています。別の名前にしてください。"),
     "reserved-field": (ERROR, "項目名「{field}」は調査票の固定列と同じ名前です。別の名前にしてください。"),
     "empty-scale": (ERROR, "選択肢「{scale}」に値がありません。values に値を追加してください。"),
+    "no-selectable-choice": (ERROR, "選択肢「{scale}」の値がすべて selectable = false で、調査票で選べる値がありません。少なくとも1つは選べるようにしてください。"),
     "duplicate-choice": (ERROR, "選択肢「{scale}」の値「{value}」が重複しています。1つにしてください。"),
     "bad-choice": (ERROR, "選択肢「{scale}」の値「{value}」は使えません（空、カンマを含む、または255文字超）。値を修正してください。"),
     "bad-sheet-name": (ERROR, "シート名「{value}」は Excel で使えません（{reason}）。31文字以内で [ ] : * ? / \\ を含まない名前にしてください。"),

@@ -366,8 +366,8 @@ class _Builder:
         scales = {}
         for key, table in raw.items():
             values_raw = table.get("values") if isinstance(table, dict) else None
-            if not isinstance(values_raw, list) or not values_raw:
-                self.problem("empty-scale", scale=key)
+            if not isinstance(values_raw, list) or not values_raw:  # the schema has said so
+                scales[key] = Scale(key, ())  # it exists: the fields that name it are not wrong too
                 continue
             values, seen = [], set()
             for item in values_raw:
@@ -388,7 +388,8 @@ class _Builder:
                 values.append(ScaleValue(value, definition, item.get("ranked", True) is not False,
                                          item.get("selectable", True) is not False))
             if not any(v.selectable for v in values):
-                self.problem("empty-scale", scale=key)
+                self.problem("no-selectable-choice" if values else "empty-scale", scale=key)
+                scales[key] = Scale(key, tuple(values))
                 continue
             scale = Scale(key, tuple(values))
             scales[key] = scale
