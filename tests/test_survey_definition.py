@@ -152,9 +152,9 @@ def test_each_definition_mistake(tmp_path, edit, expected):
 
 # What the section reads for each mistake above: one sentence naming the key, the value and what to do.
 MESSAGES = {
-    'rating-not-a-choice': ['rating_field「取組実績」は選択式（choice）の項目ではありません。fields の項目名を指定してください。'],
-    'rating-unknown': ['rating_field「評定」は選択式（choice）の項目ではありません。fields の項目名を指定してください。'],
-    'direction-not-a-choice': ['direction_field「実績値」は選択式（choice）の項目ではありません。fields の項目名を指定してください。'],
+    'rating-not-a-choice': ['rating_field「取組実績」は fields にある選択式（choice）の項目ではありません。fields の選択式の項目名を指定してください。'],
+    'rating-unknown': ['rating_field「評定」は fields にある選択式（choice）の項目ではありません。fields の選択式の項目名を指定してください。'],
+    'direction-not-a-choice': ['direction_field「実績値」は fields にある選択式（choice）の項目ではありません。fields の選択式の項目名を指定してください。'],
     'achievement-unknown': ['「survey.achievement_field」の値「成果」は使えません。fields にある項目名を指定してください。'],
     'two-outputs-one-name': ['ファイル名「回収状況.xlsx」が別の用途（調査定義・施策マスタ・所管課一覧・台帳・出力）と重なっています。別の名前にしてください。'],
     'names-differ-in-case': ['ファイル名「回収状況.XLSX」が別の用途（調査定義・施策マスタ・所管課一覧・台帳・出力）と重なっています。別の名前にしてください。'],

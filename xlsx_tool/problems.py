@@ -42,8 +42,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bad-sheet-name": (ERROR, "シート名「{value}」は Excel で使えません（{reason}）。31文字以内で [ ] : * ? / \\ を含まない名前にしてください。"),
     "list-too-long": (NOTICE, "選択肢「{scale}」は Excel の直接指定の上限（255文字）を超えるため、非表示の一覧シートを参照するドロップダウンにします。"),
     "message-too-long": (WARNING, "選択肢「{scale}」の定義は入力時メッセージの上限（255文字）に収まらないため、メッセージでは「記入要領」シートを案内します。"),
-    "bad-rating-field": (ERROR, "rating_field「{value}」は選択式（choice）の項目ではありません。fields の項目名を指定してください。"),
-    "bad-direction-field": (ERROR, "direction_field「{value}」は選択式（choice）の項目ではありません。fields の項目名を指定してください。"),
+    "bad-rating-field": (ERROR, "rating_field「{value}」は fields にある選択式（choice）の項目ではありません。fields の選択式の項目名を指定してください。"),
+    "bad-direction-field": (ERROR, "direction_field「{value}」は fields にある選択式（choice）の項目ではありません。fields の選択式の項目名を指定してください。"),
     "no-ended-value": (WARNING, "前年度方向性が「完了」の施策がありますが、評価の選択肢に「終了」がないため、通常の施策として調査します。"),
     "password-too-long": (ERROR, "シート保護のパスワードは255文字以内にしてください。"),
     # --- measure master ---

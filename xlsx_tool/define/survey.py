@@ -258,6 +258,7 @@ class _Builder:
         self.data = data
         self.file = file
         self.found = found
+        self.refused_fields: set[str] = set()  # declared, then dropped with a problem of their own
 
     def problem(self, code: str, **kw) -> None:
         self.found.append(P.make(code, file=self.file, **kw))
@@ -282,10 +283,11 @@ class _Builder:
         groups = self.groups(d.get("groups"))
         names = {f.name: f for f in fields}
         rating_field = self.text(s, "rating_field", "評価")
-        if rating_field not in names or names[rating_field].type != "choice":
+        if rating_field not in self.refused_fields and (
+                rating_field not in names or names[rating_field].type != "choice"):
             self.problem("bad-rating-field", value=rating_field)
         direction_field = self.text(s, "direction_field") or None
-        if direction_field is not None and (
+        if direction_field is not None and direction_field not in self.refused_fields and (
                 direction_field not in names or names[direction_field].type != "choice"):
             self.problem("bad-direction-field", value=direction_field)
         achievement_field = self.text(s, "achievement_field") or None
@@ -430,6 +432,7 @@ class _Builder:
             scale = self.text(item, "scale") or (name if kind == "choice" else None)
             if kind == "choice" and scale not in scales:
                 self.problem("unknown-scale", field=name, value=scale)
+                self.refused_fields.add(name)
                 continue
             max_length = item.get("max_length")
             if not isinstance(max_length, int) or isinstance(max_length, bool) or not 1 <= max_length <= 32767:
