@@ -79,14 +79,46 @@ CASES = [
 ]
 
 
+# What the section reads for each case: one sentence naming the value and what to do.
+MESSAGES = {
+    'clean': [],
+    'duplicate-number': ['施策番号「1」が 2 行目と重複しています。番号を修正してください。'],
+    'empty-department': ['施策番号「1」の所管課が空です。入力してください。'],
+    'unknown-group': ['施策番号「1」の基本方針「Ⅴ」は survey.toml の groups にありません。Ⅰ、Ⅱ、Ⅲ、Ⅳ のいずれかにしてください。'],
+    'group-spellings': [],
+    'previous-outside-scale': ['施策番号「1」の前年度評価「AA」は選択肢にありません。達成+、達成、未達成 のいずれかにしてください。'],
+    'previous-full-width': [],
+    'missing-columns': ['必須の列「基本方針」が見出し行にありません。見出し行に列名を追加してください。', '必須の列「所管課」が見出し行にありません。見出し行に列名を追加してください。'],
+    'empty-number-and-name': ['施策番号が空です。番号を入力してください。', '施策番号「2」の施策名が空です。入力してください。'],
+    'bad-sheet-name': ['「form.input_sheet」の値「調査票[入力]」は使えません。Excel のシート名に使えません（使えない文字 [ ] を含みます）。'],
+    'long-sheet-name': ['「form.input_sheet」の値「ああああああああああああああああああああああああああああああああ」は使えません。Excel のシート名に使えません（32文字で上限31文字を超えています）。'],
+    'same-sheet-names': ['シート名「記入要領」は Excel で使えません（2つのシートが同じ名前です）。31文字以内で [ ] : * ? / \\ を含まない名前にしてください。'],
+    'unknown-scale': ['項目「評価」が参照する選択肢「評定」が [scales] にありません。名前を確認してください。'],
+    'list-too-long': ['選択肢「評価」は Excel の直接指定の上限（255文字）を超えるため、非表示の一覧シートを参照するドロップダウンにします。', '選択肢「評価」の定義は入力時メッセージの上限（255文字）に収まらないため、メッセージでは「記入要領」シートを案内します。'],
+    'toml-syntax': ['TOML の書式に誤りがあります（4 行目 8 文字目付近）。引用符・括弧・= の対応を確認して修正してください。'],
+    'department-spelt-two-ways': ['所管課「ICT 推進課」は 2 行目の「ICT推進課」と空白や全角・半角の違いだけで同じ名前です。どちらかに揃えてください（別々の調査票になってしまいます）。'],
+    'example-row-left': ['施策番号「1」は init が入れた記入例の行です。実際の施策に書き換えるか削除してください。'],
+    'empty-group': ['施策番号「1」の基本方針が空です。入力してください。'],
+    'header-only': ['施策が1件もありません。2行目以降に施策を入力してください。'],
+    'blank-rows-only': ['施策が1件もありません。2行目以降に施策を入力してください。'],
+    'column-twice': ['列名「施策名」が見出し行に2回あります。片方の名前を変えてください。'],
+    'header-below-blank-rows': ['施策番号「1」の施策名が空です。入力してください。'],
+    'no-survey-id': ['必須の項目「survey.id」がありません。追記してください。'],
+    'no-title': ['必須の項目「survey.title」がありません。追記してください。'],
+    'ended-without-an-ended-value': ['前年度方向性が「完了」の施策がありますが、評価の選択肢に「終了」がないため、通常の施策として調査します。'],
+    '2020-groups-from-master': [],
+    '2020-bad-direction': ['基本目標「①」に名称がありません。survey.toml の [[groups]] に id と name を書くと、集計表と報告文案に名称が入ります。', '施策番号「1」の前年度方向性「拡大する」は選択肢にありません。計画どおり推進、事業拡大、事業縮小、計画修正、中止（休止）、完了 のいずれかにしてください。'],
+}
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_check_finds_every_problem(tmp_path, case):
-    _id, template, header, rows, edit, expected = case
+    case_id, template, header, rows, edit, expected = case
     folder = make_survey(tmp_path / "s", template, header, rows, edit)
     _loaded, problems = load(folder)
-    found = [(p.code, p.row, p.column, p.measure) for p in problems if p.severity != "notice"
-             or p.code == "list-too-long"]
-    assert found == expected
+    shown = [p for p in problems if p.severity != "notice" or p.code == "list-too-long"]
+    assert [(p.code, p.row, p.column, p.measure) for p in shown] == expected
+    assert [p.message for p in shown] == MESSAGES[case_id]
     for p in problems:
         assert p.message and p.file, p  # every finding names its file and says what to do
 

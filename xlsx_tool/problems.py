@@ -49,7 +49,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # --- measure master ---
     "master-missing": (ERROR, "施策マスタ「{file}」が見つかりません。survey.toml の master に正しいファイル名を指定してください。"),
     "master-unreadable": (ERROR, "読み込めません（{detail}）。"),
-    "missing-column": (ERROR, "必須の列「{column}」が見出し行にありません。1行目に列名を追加してください。"),
+    "missing-column": (ERROR, "必須の列「{column}」が見出し行にありません。見出し行に列名を追加してください。"),
     "duplicate-column": (ERROR, "列名「{column}」が見出し行に2回あります。片方の名前を変えてください。"),
     "empty-master": (ERROR, "施策が1件もありません。2行目以降に施策を入力してください。"),
     "empty-measure-number": (ERROR, "施策番号が空です。番号を入力してください。"),
