@@ -191,15 +191,16 @@ def test_rows_that_do_not_belong(loaded):
 def test_missing_rows_and_rows_changed_by_a_later_master(loaded):
     raw = form(loaded, answers=good_answers(loaded))
     sheet = raw.cells[loaded.survey.input_sheet]
-    for key in [k for k in sheet if k[0] == 7]:
-        del sheet[key]  # measure 2's row deleted
+    for key in [k for k in sheet if k[0] in (7, 8)]:
+        del sheet[key]  # measure 2's row deleted, and ended measure 3's: it counts as 終了 anyway
     sub = check(loaded, raw)
     assert codes(sub) == [("measure-missing", "", "2")] and sub.invalid == {"2"}
+    assert sub.problems[0].sheet == "調査票"
     # measure 2 was not on the form when it was made: not the department's doing
     raw.cells[ID_SHEET] = {k: v for k, v in raw.cells[ID_SHEET].items()
                            if not (v.value == "measure" and raw.cells[ID_SHEET].get((k[0], 2)) == text("2"))}
     sub = check(loaded, raw)
-    assert [p.code for p in sub.problems] == ["measure-added-after-form"] and sub.invalid == set()
+    assert [(p.code, p.sheet) for p in sub.problems] == [("measure-added-after-form", "調査票")] and sub.invalid == set()
     assert [p.severity for p in sub.problems] == ["warning"]
 
 
@@ -581,3 +582,8 @@ def test_every_problem_of_a_reworked_form_says_where(loaded):
         ("measure-removed-after-form", "調査票", "A21", "99",
          "施策番号「99」は調査票の作成後に施策マスタでこの所管課の施策ではなくなったため、この行の回答は集計に使いません。"),
     ]
+    # a number nobody has, and measure 1 twice
+    raw = form(loaded, answers=good_answers(loaded), extra_rows=[(22, {1: text("98"), 6: text("A")}),
+                                                                   (23, {1: text("1"), 6: text("B")})])
+    got = [(p.code, p.sheet, p.cell, p.measure) for p in check(loaded, raw).problems]
+    assert got == [("duplicate-row", "調査票", "A23", "1"), ("measure-added", "調査票", "A22", "98")]
