@@ -318,3 +318,13 @@ def test_at():
 def test_column_letters(col, letters):
     assert L.column_letters(col) == letters
     assert L.cell_ref(7, col) == f"{letters}7"
+
+
+def test_header_texts_of_one_to_eighty_characters_count_longer_ones_are_answers(s2025):
+    cols = L.columns(s2025)
+    headers = [c.header for c in cols]
+    extra = headers + ["備", "長" * L.HEADER_MAX, "長" * (L.HEADER_MAX + 1), ""]
+    loc = L.locate(form_cells(cols, order=extra), cols, None)
+    n = len(headers)
+    assert loc.unknown == [(n + 1, "備"), (n + 2, "長" * L.HEADER_MAX)]  # the 81 and the empty one are no headers
+    assert loc.usable

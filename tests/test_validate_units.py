@@ -95,7 +95,9 @@ def test_a_read_failure_is_the_files_only_problem(loaded):
     sub = check(loaded, RawWorkbook(failure="encrypted", detail=""))
     assert [p.code for p in sub.problems] == ["encrypted"] and not sub.identified
     timeout = check(loaded, RawWorkbook(failure="reader-timeout", detail="60"))
-    assert "60" in timeout.problems[0].message
+    assert timeout.problems[0].message == "読み込みが 60 秒を超えたため中止しました。配布した調査票に入力して再提出してください。"
+    broken = check(loaded, RawWorkbook(failure="corrupt", detail="ZIP 形式として壊れています"))
+    assert broken.problems[0].message == "ファイルが壊れているため読み込めません（ZIP 形式として壊れています）。保存し直して再提出してください。"
 
 
 def test_identification(loaded):
@@ -104,7 +106,8 @@ def test_identification(loaded):
     raw.cells[ID_SHEET][(2, 2)] = text("other-survey")
     sub = check(loaded, raw)
     assert [p.code for p in sub.problems] == ["other-survey"] and "other-survey" in sub.problems[0].message
-    for year, shown in (("2020", "令和2年度"), ("abc", "「abc」年度"), ("1800", "「1800」年度")):
+    for year, shown in (("2020", "令和2年度"), ("abc", "「abc」年度"), ("1800", "「1800」年度"), ("1900", "「1900」年度"),
+                        ("1901", "1901年度"), ("2299", "令和281年度"), ("2300", "「2300」年度")):
         raw = form(loaded)
         raw.cells[ID_SHEET][(3, 2)] = text(year)
         sub = check(loaded, raw)
@@ -114,11 +117,24 @@ def test_identification(loaded):
     raw.cells[ID_SHEET][(4, 2)] = text("存在しない課")
     sub = check(loaded, raw)
     assert [p.code for p in sub.problems] == ["unknown-department"] and not sub.identified
+    assert sub.problems[0].message == "所管課「存在しない課」は施策マスタにありません。配布した調査票か確認してください。"
 
 
 def test_identified_by_the_document_properties_alone(loaded):
     sub = check(loaded, form(loaded, record=False, properties=True, answers=good_answers(loaded)))
     assert sub.identified and sub.problems == [] and sub.answers["1"]["評価"] == "A"
+
+
+def test_a_form_known_by_its_properties_takes_its_measures_from_the_ledger(loaded):
+    # no _id sheet: which measures the form had comes from the ledger's record of what was sent
+    raw = form(loaded, record=False, properties=True, answers=good_answers(loaded))
+    for key in [k for k in raw.cells[loaded.survey.input_sheet] if k[0] == 7]:
+        del raw.cells[loaded.survey.input_sheet][key]  # measure 2's row is not there
+    version = raw.custom[f"{L.PROPERTY_PREFIX}version"]
+    sent = {DEPT: {version: ["1", "3"]}}
+    assert [p.code for p in check(loaded, raw, versions=sent).problems] == ["measure-added-after-form"]
+    assert [p.code for p in check(loaded, raw, versions={"区民課": {version: ["1", "3"]}}).problems] == [
+        "measure-missing"]
 
 
 def test_an_old_form_version(loaded):
@@ -132,8 +148,13 @@ def test_the_input_sheet_is_found_by_the_record_else_by_the_definition(loaded):
     raw.cells["回答"] = raw.cells.pop(loaded.survey.input_sheet)
     sub = check(loaded, raw)
     assert codes(sub) == [("missing-sheet", "", "")] and sub.invalid == {"1", "2", "3"}
+    assert (sub.problems[0].sheet, sub.problems[0].message) == (
+        "調査票", "シート「調査票」がありません。シート名を変更・削除せず、配布した調査票に入力して再提出してください。")
     raw.cells[ID_SHEET][(6, 2)] = text("回答")  # the record names the sheet it was renamed to
     assert check(loaded, raw).problems == []
+    back = form(loaded, answers=good_answers(loaded))
+    back.cells[ID_SHEET][(6, 2)] = text("消えたシート")  # the record names a sheet that is gone: the definition's
+    assert check(loaded, back).problems == []
 
 
 def test_layout_changed_says_what(loaded):

@@ -226,7 +226,7 @@ def read_record(raw: RawWorkbook) -> FormRecord | None:
     cells = raw.cells.get(ID_SHEET, {})
     rows: dict[int, dict[int, object]] = {}
     for (r, c), cell in cells.items():
-        if c <= 3:
+        if c in (1, 2, 3):  # kind, key, value
             rows.setdefault(r, {})[c] = cell.value
     found: dict[str, str] = {}
     cols: dict[str, int] = {}
@@ -239,9 +239,7 @@ def read_record(raw: RawWorkbook) -> FormRecord | None:
                 cols[key] = number
         elif kind == "measure":
             measures.append(key)
-        elif kind == "mark":
-            found["mark"] = key
-        elif kind and kind not in found:
+        elif kind and kind not in found:  # the first of each kind, the mark too
             found[kind] = key
     if found.get("mark") == ID_MARK and found.get("survey"):
         header = found.get("header_row", "")
@@ -308,7 +306,7 @@ def locate(cells: Cells, cols: tuple[Column, ...], record: FormRecord | None) ->
         found = sorted(claims.get(key, []))
         if len(found) == 1:
             out.columns[col.key] = found[0]
-        elif len(found) > 1 and (col.input or col.key == S.COL_NUMBER):
+        elif found and (col.input or col.key == S.COL_NUMBER):  # found more than once
             out.doubled.append((col.header, found))
         elif col.input:
             out.missing.append(col.header)
