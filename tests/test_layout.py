@@ -151,10 +151,21 @@ def test_read_record_from_the_hidden_sheet(s2025):
     assert rec.measures == tuple(m.number for m in ms) and not rec.from_properties
 
 
-@pytest.mark.parametrize(("header", "expected"), [("5", 5), ("0", None), ("1001", None), ("五", None), ("1000", 1000)])
+@pytest.mark.parametrize(("header", "expected"), [("5", 5), ("0", None), ("1", 1), ("1001", None), ("五", None), ("1000", 1000)])
 def test_read_record_header_row_hint_is_bounded(header, expected):
     raw = RawWorkbook(cells={ID_SHEET: sheet([("mark", L.ID_MARK), ("survey", "s"), ("header_row", header)])})
     assert L.read_record(raw).header_row == expected
+
+
+def test_a_record_with_only_its_mark_and_survey_leaves_the_rest_empty():
+    # rows deleted from the hidden sheet: the form still reads as the survey's, with nothing else known
+    rec = L.read_record(RawWorkbook(cells={ID_SHEET: sheet([("mark", L.ID_MARK), ("survey", "s")])}))
+    assert (rec.survey, rec.fiscal_year, rec.department, rec.version, rec.sheet, rec.header_row) == (
+        "s", "", "", "", "", None)
+    assert rec.columns == {} and rec.measures == () and not rec.from_properties
+    rec = L.read_record(RawWorkbook(custom={"xlsx_tool_survey": "s"}))
+    assert (rec.survey, rec.fiscal_year, rec.department, rec.version, rec.sheet) == ("s", "", "", "", "")
+    assert rec.from_properties
 
 
 def test_read_record_first_value_of_a_kind_wins_and_letters_are_columns():

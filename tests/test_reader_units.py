@@ -117,6 +117,10 @@ def test_style_classes_map_each_cell_style():
               '</styleSheet>').encode()
     assert R.style_classes(styles) == ["", "date", "percent", "percent", "date", "", "percent", ""]
     assert R.style_classes(b"<styleSheet/>") == []
+    # a custom format without its id is no format; one without its code formats nothing
+    partial = ('<styleSheet><numFmts><numFmt formatCode="0%"/><numFmt numFmtId="166"/></numFmts>'
+               '<cellXfs><xf numFmtId="166"/></cellXfs></styleSheet>').encode()
+    assert R.style_classes(partial) == [""]
 
 
 @pytest.mark.parametrize("fid", [14, 22, 27, 36, 45, 47, 50, 58, 71, 81])
