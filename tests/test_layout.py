@@ -339,3 +339,13 @@ def test_header_texts_of_one_to_eighty_characters_count_longer_ones_are_answers(
     n = len(headers)
     assert loc.unknown == [(n + 1, "備"), (n + 2, "長" * L.HEADER_MAX)]  # the 81 and the empty one are no headers
     assert loc.usable
+
+
+def test_the_respondent_is_looked_for_above_the_table_only(s2025):
+    cols = L.columns(s2025)
+    headers = [c.header for c in cols]
+    # a number above the labels does not end the search; a 記入者 column in the table is not the respondent
+    above = sheet([("タイトル", 2021), (), ("記入者", None, "山田 太郎", "内線", None, "2021"), (), tuple(headers)])
+    assert L.locate(above, cols, None).respondent == {"記入者": "山田 太郎", "内線": "2021"}
+    in_table = sheet([("タイトル",), (), (), (), tuple(headers) + ("記入者", "メモ")])
+    assert L.locate(in_table, cols, None).respondent == {}
