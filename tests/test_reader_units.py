@@ -6,6 +6,7 @@ give the same cells."""
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -118,9 +119,10 @@ def test_style_classes_map_each_cell_style():
     assert R.style_classes(styles) == ["", "date", "percent", "percent", "date", "", "percent", ""]
     assert R.style_classes(b"<styleSheet/>") == []
     # a custom format without its id is no format; one without its code formats nothing
-    partial = ('<styleSheet><numFmts><numFmt formatCode="0%"/><numFmt numFmtId="166"/></numFmts>'
-               '<cellXfs><xf numFmtId="166"/></cellXfs></styleSheet>').encode()
-    assert R.style_classes(partial) == [""]
+    partial = ('<styleSheet><numFmts><numFmt formatCode="0%"/><numFmt numFmtId="166"/>'
+               '<numFmt numFmtId="1" formatCode="0%"/></numFmts>'
+               '<cellXfs><xf numFmtId="166"/><xf/></cellXfs></styleSheet>').encode()
+    assert R.style_classes(partial) == ["", ""]  # an xf without numFmtId is General (0), whatever 1 became
 
 
 @pytest.mark.parametrize("fid", [14, 22, 27, 36, 45, 47, 50, 58, 71, 81])
@@ -425,3 +427,20 @@ def test_os_reasons():
     assert R._os_reason(OSError(5, "x")) == "入出力エラー（ディスクやネットワークの不調）"
     assert R._os_reason(OSError(28, "x")) == "読み取りエラー"
     assert R._os_reason(OSError("no errno")) == "読み取りエラー"
+
+
+def test_document_properties_where_the_package_says_else_where_they_usually_are():
+    moved = workbook_parts()
+    moved["_rels/.rels"] = moved["_rels/.rels"].replace('Target="docProps/core.xml"', 'Target="meta/core1.xml"').replace(
+        'Target="/docProps/custom.xml"', 'Target="/meta/custom1.xml"')
+    moved["meta/core1.xml"] = moved.pop("docProps/core.xml")
+    moved["meta/custom1.xml"] = moved.pop("docProps/custom.xml")
+    got = read(moved)
+    assert (got.modified, got.custom.get("xlsx_tool_survey")) == ("2022-05-09T01:00:00Z", "s&1")
+    # no relationship for them: the usual names, whatever their case
+    unlisted = workbook_parts()
+    unlisted["_rels/.rels"] = "".join(line for line in re.split(r"(?=<Relationship )", unlisted["_rels/.rels"])
+                                      if "properties" not in line)
+    unlisted["DOCPROPS/Custom.xml"] = unlisted.pop("docProps/custom.xml")
+    got = read(unlisted)
+    assert (got.modified, got.custom.get("xlsx_tool_survey")) == ("2022-05-09T01:00:00Z", "s&1")
