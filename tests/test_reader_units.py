@@ -119,9 +119,9 @@ def test_style_classes_map_each_cell_style():
     assert R.style_classes(styles) == ["", "date", "percent", "percent", "date", "", "percent", ""]
     assert R.style_classes(b"<styleSheet/>") == []
     # a custom format without its id is no format; one without its code formats nothing
-    partial = ('<styleSheet><numFmts><numFmt formatCode="0%"/><numFmt numFmtId="166"/>'
-               '<numFmt numFmtId="1" formatCode="0%"/></numFmts>'
-               '<cellXfs><xf numFmtId="166"/><xf/></cellXfs></styleSheet>').encode()
+    partial = (b'<styleSheet><numFmts><numFmt formatCode="0%"/><numFmt numFmtId="166"/>'
+               b'<numFmt numFmtId="1" formatCode="0%"/></numFmts>'
+               b'<cellXfs><xf numFmtId="166"/><xf/></cellXfs></styleSheet>')
     assert R.style_classes(partial) == ["", ""]  # an xf without numFmtId is General (0), whatever 1 became
 
 
