@@ -59,6 +59,7 @@ def test_character_references_are_taken_exactly_where_an_xml_parser_takes_them(c
     ("_x0041__x0042_", "AB"),
     ("_xD83D__xDE00_", "\U0001F600"),  # an escaped surrogate pair is one character
     ("_xD83D_", "\ufffd"),  # a lone surrogate cannot be text
+    ("a_xD800_b", "a\ufffdb"), ("a_xDFFF_b", "a\ufffdb"), ("_xD7FF__xE000_", "\ud7ff\ue000"),  # the surrogate range's ends
     ("_x00G1_", "_x00G1_"),
     ("no escapes", "no escapes"),
     ("_x41_", "_x41_"),
@@ -313,7 +314,8 @@ def workbook_parts(sheets: str = '<sheet name="調査票" sheetId="1" r:id="rId1
         "docProps/core.xml": "<cp:coreProperties><dcterms:modified xsi:type=\"x\"> 2022-05-09T01:00:00Z </dcterms:modified>"
                              "</cp:coreProperties>",
         "docProps/custom.xml": '<Properties><property fmtid="x" pid="2" name="xlsx_tool_survey"><vt:lpwstr>s&amp;1</vt:lpwstr>'
-                               '</property><property name="empty"><vt:lpwstr></vt:lpwstr></property></Properties>',
+                               '</property><property name="empty"><vt:lpwstr></vt:lpwstr></property>'
+                               '<property name="bare"/><property><vt:lpwstr>nameless</vt:lpwstr></property></Properties>',
     }
     parts.update(extra or {})
     return parts
