@@ -446,3 +446,31 @@ def test_document_properties_where_the_package_says_else_where_they_usually_are(
     unlisted["DOCPROPS/Custom.xml"] = unlisted.pop("docProps/custom.xml")
     got = read(unlisted)
     assert (got.modified, got.custom.get("xlsx_tool_survey")) == ("2022-05-09T01:00:00Z", "s&1")
+
+
+@pytest.mark.parametrize(("value", "on"), [("1", True), ("true", True), ("TRUE", True), ("0", False), ("false", False)])
+def test_the_1904_calendar_flag(value, on):
+    parts = workbook_parts()
+    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace('date1904="1"', f'date1904="{value}"')
+    assert read(parts).date1904 is on
+    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(f'<workbookPr date1904="{value}"/>', "<workbookPr/>")
+    assert read(parts).date1904 is False
+
+
+def test_sheets_without_a_name_or_a_part_are_listed_but_not_read():
+    sheets = ('<sheet name="調査票" sheetId="1" r:id="rId1"/><sheet sheetId="2" r:id="rId2"/>'
+              '<sheet name="幽霊" sheetId="3" r:id="rId8"/><sheet name="欠落" sheetId="4" r:id="rId4"/>')
+    parts = workbook_parts(sheets)
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        "</Relationships>", f'<Relationship Id="rId4" Type="{REL}/worksheet" Target="worksheets/gone.xml"/></Relationships>')
+    got = read(parts, want=("調査票", "幽霊", "欠落"))
+    assert got.sheets == [("調査票", "visible"), ("", "visible"), ("幽霊", "visible"), ("欠落", "visible")]
+    assert set(got.cells) == {"調査票"} and not got.failure
+
+
+def test_shared_string_cells_without_a_table_are_errors_not_a_crash():
+    parts = workbook_parts()
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        f'<Relationship Id="rId3" Type="{REL}/sharedStrings" Target="sharedStrings.xml"/>', "")
+    del parts["xl/sharedStrings.xml"]
+    assert read(parts).cells["調査票"] == {(1, 1): RawCell("#REF!", "e")}

@@ -605,8 +605,9 @@ class _Workbook:
             name = a.get("name", "")
             result.sheets.append((name, a.get("state", "visible")))
             rel = rels.get(a.get("id", ""))
-            if rel and p.find(rel[1]):
-                targets[name] = p.find(rel[1]) or ""
+            part = p.find(rel[1]) if rel else None
+            if part:
+                targets[name] = part
         if not result.sheets:
             raise Refused("corrupt", "ブックにシートがありません")
         strings: SharedStrings | list[str] = []
