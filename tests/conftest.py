@@ -349,3 +349,14 @@ def pytest_runtest_setup(item):
     for name in item.fixturenames:
         for fixturedef in item._fixtureinfo.name2fixturedefs.get(name, ()):
             state()._stats.update(_fixture_calls.get((fixturedef.baseid, fixturedef.argname), ()))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _reader_caches_start_empty_under_mutmut():
+    """mutmut forks each mutant's run from a process that has read workbooks already; the reader's
+    per-element pattern cache would then hand the mutant patterns built before it existed."""
+    if UNDER_MUTMUT:
+        from xlsx_tool.intake import reader
+
+        reader._ELEMENT_CACHE.clear()
+    yield

@@ -229,3 +229,17 @@ def test_file_names_never_collide(tmp_path):
     assert len(paths) == 6 == len({p.name.casefold() for p in paths})
     assert sorted(p.name for p in (folder / "1_配布").iterdir()) == sorted(p.name for p in paths)
     assert all(len(p.name.encode()) <= 200 for p in paths)  # Linux allows 255 bytes a name
+
+
+def test_our_reader_takes_the_record_from_the_hidden_sheet_itself(example):
+    # the document properties repeat the record; the sheet, with its columns and measures, comes first
+    from xlsx_tool.forms import layout as L
+    from xlsx_tool.intake.reader import read_workbook
+
+    loaded, paths = example
+    raw = read_workbook(paths[0], (loaded.survey.input_sheet,))
+    record = L.read_record(raw)
+    assert not record.from_properties
+    assert record.department == loaded.master.departments[0]
+    assert record.measures == tuple(m.number for m in loaded.master.of(loaded.master.departments[0]))
+    assert record.columns and record.header_row == HEADER_ROW + 1

@@ -474,3 +474,21 @@ def test_shared_string_cells_without_a_table_are_errors_not_a_crash():
         f'<Relationship Id="rId3" Type="{REL}/sharedStrings" Target="sharedStrings.xml"/>', "")
     del parts["xl/sharedStrings.xml"]
     assert read(parts).cells["調査票"] == {(1, 1): RawCell("#REF!", "e")}
+
+
+def package(parts: dict[str, str]) -> "R._Package":
+    zf = zipfile.ZipFile(io.BytesIO(xlsx(parts)))
+    return R._Package(zf, {i.filename: i for i in zf.infolist()})
+
+
+def test_a_parts_content_type_is_found_by_its_name_in_any_case():
+    main = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+    types = (f'<Types><Default Extension="xml" ContentType="application/xml"/>'
+             f'<Override ContentType="x"/><Override PartName="/xl/other.xml" ContentType="y"/>'
+             f'<Override PartName="/XL/Workbook.xml" ContentType="{main}"/><Override PartName="xl/bare.xml"/></Types>')
+    p = package({"[content_types].xml": types, "xl/workbook.xml": "<workbook/>"})
+    assert p.content_type("xl/workbook.xml") == main  # the table's own name and the part's in another case
+    assert p.content_type("xl/bare.xml") == ""  # listed without a type
+    assert p.content_type("xl/missing.xml") == ""
+    assert p.content_type("/xl/other.xml") == ""  # names are compared without the leading slash on their side only
+    assert package({"xl/workbook.xml": "<workbook/>"}).content_type("xl/workbook.xml") == ""  # no table at all
