@@ -476,7 +476,7 @@ def test_shared_string_cells_without_a_table_are_errors_not_a_crash():
     assert read(parts).cells["調査票"] == {(1, 1): RawCell("#REF!", "e")}
 
 
-def package(parts: dict[str, str]) -> "R._Package":
+def package(parts: dict[str, str]) -> R._Package:
     zf = zipfile.ZipFile(io.BytesIO(xlsx(parts)))
     return R._Package(zf, {i.filename: i for i in zf.infolist()})
 
