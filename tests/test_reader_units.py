@@ -492,3 +492,23 @@ def test_a_parts_content_type_is_found_by_its_name_in_any_case():
     assert p.content_type("xl/missing.xml") == ""
     assert p.content_type("/xl/other.xml") == ""  # names are compared without the leading slash on their side only
     assert package({"xl/workbook.xml": "<workbook/>"}).content_type("xl/workbook.xml") == ""  # no table at all
+
+
+def test_external_or_targetless_relationships_are_no_parts():
+    # a relationship that points outside the package never names a part inside it, whatever it says
+    parts = workbook_parts('<sheet name="調査票" sheetId="1" r:id="rId1"/><sheet name="別" sheetId="2" r:id="rId2"/>')
+    rels = "xl/_rels/workbook.xml.rels"
+    parts[rels] = parts[rels].replace(
+        '<Relationship Id="rId1" Type="', '<Relationship Id="rId1" TargetMode="External" Type="').replace(
+        "</Relationships>", f'<Relationship Id="rId5" Type="{REL}/styles"/></Relationships>')
+    got = read(parts, want=("調査票", "別"))
+    assert "調査票" not in got.cells and not got.failure
+    assert got.cells["別"] == {(1, 1): RawCell(2.0, "n", False, "")}  # the relationships after it still count
+    parts[rels] = parts[rels].replace('TargetMode="External"', 'TargetMode="external"')
+    assert "調査票" not in read(parts).cells
+
+
+def test_part_names_that_differ_in_case_are_found_exactly():
+    p = package({"x/a.xml": "<a/>", "X/A.xml": "<b/>", "only/Upper.XML": "<c/>"})
+    assert (p.find("x/a.xml"), p.find("X/A.xml"), p.find("only/upper.xml"), p.find("no.xml")) == (
+        "x/a.xml", "X/A.xml", "only/Upper.XML", None)

@@ -171,8 +171,8 @@ class _Package:
         for attrs in _elements(self.part(rels_name), b"Relationship"):
             if attrs.get("TargetMode", "").lower() == "external":
                 continue
-            target = attrs.get("Target", "")
-            target = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
+            # an absolute target ("/xl/...") replaces the folder in join(); _normpath drops its "/"
+            target = posixpath.join(folder, attrs.get("Target", ""))
             found.append((attrs.get("Id", ""), attrs.get("Type", ""), _normpath(target)))
         return found
 
