@@ -366,6 +366,7 @@ def test_a_workbook_elsewhere_in_the_package_and_a_missing_root_relationship():
     ({"word/document.xml": "<w/>"}, "not-a-workbook", "Word の文書"),
     ({"ppt/presentation.xml": "<p/>"}, "not-a-workbook", "PowerPoint の資料"),
     ({"返却/ICT推進課.xlsx": b"PK"}, "zip-archive", "Excel ファイルを圧縮した ZIP ファイル"),
+    ({"返却/ICT推進課.XLSM": b"PK"}, "zip-archive", "Excel ファイルを圧縮した ZIP ファイル"),
     ({"memo.txt": "x"}, "zip-archive", "ZIP 圧縮ファイル"),
     ({"xl/workbook.bin": b"\x00"}, "xlsb", ""),
 ])
@@ -512,3 +513,32 @@ def test_part_names_that_differ_in_case_are_found_exactly():
     p = package({"x/a.xml": "<a/>", "X/A.xml": "<b/>", "only/Upper.XML": "<c/>"})
     assert (p.find("x/a.xml"), p.find("X/A.xml"), p.find("only/upper.xml"), p.find("no.xml")) == (
         "x/a.xml", "X/A.xml", "only/Upper.XML", None)
+
+
+def office_document(main: str, content_type: str | None) -> dict:
+    parts = {"_rels/.rels": f'<Relationships><Relationship Id="rId1" Type="{REL}/officeDocument" Target="{main}"/>'
+                            f'<Relationship Id="rId2" Target="docProps/app.xml"/></Relationships>',
+             main: "<doc/>"}
+    if content_type:
+        parts["[Content_Types].xml"] = f'<Types><Override PartName="/{main}" ContentType="{content_type}"/></Types>'
+    return parts
+
+
+@pytest.mark.parametrize(("main", "content_type", "detail"), [
+    ("ppt/presentation.xml", "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml",
+     "PowerPoint の資料"),
+    ("ppt/presentation.xml", None, "PowerPoint の資料"),  # no content types: told by the folder
+    ("doc/main.xml", "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml",
+     "PowerPoint の資料"),  # told by the content type wherever it is
+    ("word/document.xml", None, "Word の文書"),
+])
+def test_the_office_document_a_package_names_is_told_apart(main, content_type, detail):
+    with pytest.raises(R.Refused) as caught:
+        read(office_document(main, content_type))
+    assert (caught.value.code, caught.value.detail) == ("not-a-workbook", detail)
+
+
+def test_a_workbook_without_a_content_types_table_is_read():
+    parts = workbook_parts()
+    del parts["[Content_Types].xml"]
+    assert read(parts).cells["調査票"] == {(1, 1): RawCell("施策番号", "s")}
