@@ -542,3 +542,11 @@ def test_a_workbook_without_a_content_types_table_is_read():
     parts = workbook_parts()
     del parts["[Content_Types].xml"]
     assert read(parts).cells["調査票"] == {(1, 1): RawCell("施策番号", "s")}
+
+
+def test_relationship_types_without_a_slash_are_kept_apart():
+    parts = workbook_parts()
+    parts["_rels/.rels"] = parts["_rels/.rels"].replace(
+        "</Relationships>", '<Relationship Id="rId7" Type="thumbnail" Target="docProps/thumb.jpeg"/></Relationships>')
+    got = read(parts)
+    assert got.custom.get("xlsx_tool_survey") == "s&1" and got.modified == "2022-05-09T01:00:00Z"

@@ -608,3 +608,8 @@ def test_every_problem_of_a_reworked_form_says_where(loaded):
                                                                    (23, {1: text("1"), 6: text("B")})])
     got = [(p.code, p.sheet, p.cell, p.measure) for p in check(loaded, raw).problems]
     assert got == [("duplicate-row", "調査票", "A23", "1"), ("measure-added", "調査票", "A22", "98")]
+
+
+def test_without_a_file_time_the_submission_has_none(loaded):
+    sub = check_submission(loaded, form(loaded, answers=good_answers(loaded)), "f.xlsx")
+    assert (sub.mtime, sub.saved_at) == ("", "2022-05-09T01:00:00Z")
