@@ -5,9 +5,9 @@ Run from the repository after `mutmut run` (it reads `mutmut results --all true`
     python mutation/score.py
 
 Killed means a test failed (or the run timed out: an endless loop is caught too; the timeouts are
-also shown on their own, since a survivor whose tests outlast the CPU limit looks the same). Mutants
-listed in mutation/equivalent.txt (name, then the reason) behave like the original and are
-left out of the total. "not checked" mutants mean the run was stopped before them.
+also shown on their own, since a survivor whose tests outlast the CPU limit looks the same). Surviving
+mutants listed in mutation/equivalent.txt (name, then the reason) behave like the original and
+are left out of the total; a listed mutant that was killed is reported as a stale entry. "not checked" mutants mean the run was stopped before them.
 """
 
 from __future__ import annotations
@@ -37,12 +37,18 @@ def main() -> int:
     run = subprocess.run([sys.executable, "-m", "mutmut", "results", "--all", "true"],
                          capture_output=True, text=True, encoding="utf-8", check=False)
     same = equivalent()
+    stale: list[str] = []
     counts: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     for line in run.stdout.splitlines():
         m = LINE.match(line)
         if not m:
             continue
-        status = "equivalent" if m["name"] in same else m["status"]
+        status = m["status"]
+        if m["name"] in same:
+            if status == "survived":
+                status = "equivalent"
+            elif status in CAUGHT:
+                stale.append(m["name"])  # listed, yet a test fails on it: the list is out of date
         counts[m["module"]][status] += 1
     if not counts:
         print("mutmut の結果がありません。先に mutmut run を実行してください。", file=sys.stderr)
@@ -55,6 +61,8 @@ def main() -> int:
         total.update(c)
         print(_row(module, c))
     print(_row("all", total))
+    for name in stale:
+        print(f"equivalent.txt lists {name}, but it was killed: remove it from the list", file=sys.stderr)
     return 0
 
 
