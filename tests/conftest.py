@@ -291,8 +291,12 @@ def pytest_collection_modifyitems(config, items):
 _spent: dict[str, float] = {}
 
 
+def _in_stats_run() -> bool:
+    return UNDER_MUTMUT and os.environ.get("MUTANT_UNDER_TEST") == "stats"
+
+
 def pytest_runtest_logreport(report):
-    if UNDER_MUTMUT and os.environ.get("MUTANT_UNDER_TEST") == "stats":
+    if _in_stats_run():
         _spent[report.nodeid] = _spent.get(report.nodeid, 0.0) + report.duration
 
 
@@ -318,9 +322,6 @@ def pytest_sessionfinish(session):
 
 _fixture_calls: dict[tuple[str, str], set[str]] = {}
 
-
-def _in_stats_run() -> bool:
-    return UNDER_MUTMUT and os.environ.get("MUTANT_UNDER_TEST") == "stats"
 
 
 @pytest.hookimpl(hookwrapper=True)
