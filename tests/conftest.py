@@ -323,7 +323,6 @@ def pytest_sessionfinish(session):
 _fixture_calls: dict[tuple[str, str], set[str]] = {}
 
 
-
 @pytest.hookimpl(hookwrapper=True)
 def pytest_fixture_setup(fixturedef, request):
     if not _in_stats_run() or fixturedef.scope == "function":
