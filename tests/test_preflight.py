@@ -150,8 +150,14 @@ def test_the_ratio_cap_applies_to_large_parts_only():
     with pytest.raises(Refused) as caught:
         F.check_ratio(info(8 * F.MB, 8 * F.MB // 2000))
     assert (caught.value.code, caught.value.detail) == ("too-large", "展開すると元の 2000 倍に膨らむ不自然な圧縮がされています")
-    with pytest.raises(Refused):
-        F.check_ratio(info(8 * F.MB, 0))
+    F.check_ratio(info(F.MAX_RATIO * 5000, 5000))  # exactly at the cap: allowed
+    with pytest.raises(Refused) as caught:
+        F.check_ratio(info(F.MAX_RATIO * 5000 + 1, 5000))
+    assert caught.value.detail == "展開すると元の 1000 倍に膨らむ不自然な圧縮がされています"
+    for compressed in (0, 1):  # a size of 0 or 1 byte counts as 1
+        with pytest.raises(Refused) as caught:
+            F.check_ratio(info(8 * F.MB, compressed))
+        assert caught.value.detail == f"展開すると元の {8 * F.MB} 倍に膨らむ不自然な圧縮がされています"
 
 
 @pytest.mark.parametrize(("data", "hostile"), [
@@ -161,6 +167,9 @@ def test_the_ratio_cap_applies_to_large_parts_only():
     ("<!DOCTYPE x>".encode("utf-16-le"), True),
     (b"<x>&lt;!DOCTYPE</x>", False),
     (b"<!-- DOCTYPE --><x/>", False),
+    # UTF-16 shows a NUL in its first two characters; a NUL further on is no reason to look again
+    (b"<x/>\x00<!DOC\x00TYPE x>", False),
+    (b"<\x00!DOC\x00TYPE x>", True),
 ])
 def test_scan_xml(data, hostile):
     if hostile:

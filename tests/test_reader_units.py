@@ -160,10 +160,12 @@ def cells(xml: str) -> dict:
     fast = R.sheet_cells(data, STRINGS, STYLES)
     slow = R.sheet_cells(f"<worksheet><sheetData>{general(xml)}</sheetData></worksheet>".encode(), STRINGS, STYLES)
     assert fast == slow
+    # Excel's own attribute order is read in one pass, not handed to the general parser
+    assert R._fast_cells(xml.encode(), STRINGS, STYLES) == fast
     return fast
 
 
-@pytest.mark.parametrize(("xml", "expected"), [
+ONE_CELL = [
     ('<c r="A1" t="s"><v>0</v></c>', RawCell("達成", "s")),
     ('<c r="A1" t="s"><v>1</v></c>', RawCell("取組\r実績", "s")),
     ('<c r="A1" t="s"><v>7</v></c>', RawCell("#REF!", "e")),
@@ -198,15 +200,54 @@ def cells(xml: str) -> dict:
     ('<c r="A1" t="e"><f>1/0</f><v>#DIV/0!</v></c>', RawCell("#DIV/0!", "e", True)),
     ('<c r="A1" t="d"><f>TODAY()</f><v>2022-05-09T00:00:00</v></c>', RawCell("2022-05-09T00:00:00", "d", True)),
     ('<c r="A1"><f>A2</f><v>abc</v></c>', RawCell("abc", "s", True)),
-])
+    ('<c r="A1" s="1"><f>TODAY()</f><v>44562</v></c>', RawCell(44562.0, "n", True, "date")),  # keeps its format
+    ('<c r="A1"><v><![CDATA[5]]></v></c>', RawCell(5.0, "n", False, "")),  # CDATA, as an XML parser reads it
+    ('<c r="A1" t="str"><v><![CDATA[a<b]]></v></c>', RawCell("a<b", "s")),
+]
+
+
+@pytest.mark.parametrize(("xml", "expected"), ONE_CELL)
 def test_one_cell(xml, expected):
     assert cells(xml) == {(1, 1): expected}
 
 
-@pytest.mark.parametrize("xml", [
-    '<c r="A1"/>', '<c r="A1" s="1"/>', '<c r="A1"></c>', '<c r="A1"><v></v></c>', '<c r="A1" t="inlineStr"></c>',
-    '<c r="A1" t="s"><v/></c>', '<c r="A1" t="inlineStr"/>',
-])
+def test_every_kind_of_cell_in_one_row_with_empty_cells_between():
+    """No cell ends the reading of the ones after it, on either path."""
+    xml, expected = "", {}
+    for i, (one, cell) in enumerate(ONE_CELL):
+        column = R.column_index("B") + 2 * i
+        letters = _letters(column)
+        xml += NOTHING[i % len(NOTHING)].replace('r="A1"', f'r="{letters}1"')
+        xml += one.replace('r="A1"', f'r="{_letters(column + 1)}1"')
+        expected[(1, column + 1)] = cell
+    assert cells(xml) == expected
+
+
+@pytest.mark.parametrize("odd", ["<c/>", "<c></c>", "<c><v>9</v></c>"])
+def test_a_sheet_with_cells_in_another_form_is_read_whole_by_the_general_parser(odd):
+    """One cell the one-pass scan cannot take (attributes in another order, no reference) sends
+    the whole sheet to the general parser; nothing is dropped."""
+    xml = f'<row r="1"><c r="A1"><v>1</v></c><c t="n" r="B1"><v>5</v></c>{odd}</row>'.encode()
+    assert R._fast_cells(xml, [], []) is None
+    expected = {(1, 1): RawCell(1.0, "n", False, ""), (1, 2): RawCell(5.0, "n", False, "")}
+    if "9" in odd:
+        expected[(1, 3)] = RawCell(9.0, "n", False, "")
+    assert R.sheet_cells(b"<worksheet><sheetData>" + xml + b"</sheetData></worksheet>", [], []) == expected
+
+
+def _letters(column: int) -> str:
+    text = ""
+    while column:
+        column, rest = divmod(column - 1, 26)
+        text = chr(65 + rest) + text
+    return text
+
+
+NOTHING = ['<c r="A1"/>', '<c r="A1" s="1"/>', '<c r="A1"></c>', '<c r="A1"><v></v></c>',
+           '<c r="A1" t="inlineStr"></c>', '<c r="A1" t="s"><v/></c>', '<c r="A1" t="inlineStr"/>']
+
+
+@pytest.mark.parametrize("xml", NOTHING)
 def test_cells_that_hold_nothing(xml):
     assert cells(xml) == {}
 
@@ -214,9 +255,10 @@ def test_cells_that_hold_nothing(xml):
 def test_positions_and_limits():
     xml = ('<row r="2"><c r="B2"><v>1</v></c><c r="AA2"><v>2</v></c></row>'
            '<row r="3"><c r="XFD3"><v>3</v></c><c r="XFE3"><v>4</v></c></row>'
+           '<row r="4"><c r="XFE4"><v>7</v></c><c r="B4"><v>8</v></c></row>'  # out of order: B4 still read
            '<row r="1048576"><c r="A1048576"><v>5</v></c></row><row r="1048577"><c r="A1048577"><v>6</v></c></row>')
     got = cells(xml)
-    assert sorted(got) == [(2, 2), (2, 27), (3, 16384), (1048576, 1)]
+    assert sorted(got) == [(2, 2), (2, 27), (3, 16384), (4, 2), (1048576, 1)]
 
 
 def test_cells_without_references_follow_the_previous_one():
@@ -247,7 +289,7 @@ def test_the_cell_cap(monkeypatch):
     for xml in (over, general(over)):
         with pytest.raises(R.Refused) as caught:
             R.sheet_cells(f"<worksheet><sheetData>{xml}</sheetData></worksheet>".encode(), [], [])
-        assert caught.value.detail == "1 シートに 2 個を超えるセルがあります"
+        assert (caught.value.code, caught.value.detail) == ("too-large", "1 シートに 2 個を超えるセルがあります")
 
 
 @pytest.mark.parametrize(("letters", "n"), [("A", 1), ("Z", 26), ("AA", 27), ("AZ", 52), ("BA", 53), ("XFD", 16384)])
@@ -256,6 +298,10 @@ def test_column_index(letters, n):
 
 
 # --- the package -------------------------------------------------------------------------------
+
+# the quote closing the encoding's name is the 201st byte
+DECLARED_LATE = b"<?xml version='1.0'" + b" " * 166 + b"encoding='cp932'?>" + "<a>達成</a>".encode("cp932")
+
 
 @pytest.mark.parametrize(("data", "text"), [
     (b"\xef\xbb\xbf<a>x</a>", b"<a>x</a>"),
@@ -266,6 +312,10 @@ def test_column_index(letters, n):
      "<?xml version='1.0' encoding='Shift_JIS'?><a>達成</a>".encode()),
     (b'<?xml version="1.0" encoding="UTF-8"?><a/>', b'<?xml version="1.0" encoding="UTF-8"?><a/>'),
     (b"<a/>", b"<a/>"),
+    # declared UTF-8: passed on untouched (a broken byte is the XML parser's to report)
+    (b'<?xml version="1.0" encoding="utf_8"?><a>\xff</a>', b'<?xml version="1.0" encoding="utf_8"?><a>\xff</a>'),
+    # a declaration is looked for in the first 200 bytes only, as a prolog is short
+    (DECLARED_LATE, DECLARED_LATE),
 ])
 def test_parts_become_utf8(data, text):
     assert R._to_utf8(data) == text
@@ -278,8 +328,8 @@ def test_normpath(path, norm):
 
 
 def test_attributes_take_either_quote_and_drop_prefixes():
-    assert R._attrs(' r:id="rId1" name=\'調査票\' state = "hidden" name="second"'.encode()) == {
-        "id": "rId1", "name": "調査票", "state": "hidden"}
+    assert R._attrs(' r:id="rId1" name=\'調査票\' state = "hidden" name="second" a:b:r="A1"'.encode()) == {
+        "id": "rId1", "name": "調査票", "state": "hidden", "r": "A1"}  # the name after the last colon
 
 
 def xlsx(parts: dict[str, str | bytes]) -> bytes:
@@ -469,6 +519,17 @@ def test_sheets_without_a_name_or_a_part_are_listed_but_not_read():
     assert set(got.cells) == {"調査票"} and not got.failure
 
 
+def test_a_sheet_without_a_relationship_id_names_no_part_and_tables_need_no_id():
+    parts = workbook_parts('<sheet name="調査票" sheetId="1" r:id="rId1"/><sheet name="無番" sheetId="2"/>')
+    rels = parts["xl/_rels/workbook.xml.rels"]
+    # the shared strings without an Id, and a worksheet relationship without one either
+    rels = rels.replace('<Relationship Id="rId3" Type', '<Relationship Type')
+    parts["xl/_rels/workbook.xml.rels"] = rels.replace('Id="rId2" ', "")
+    got = read(parts, want=("調査票", "無番"))
+    assert got.sheets == [("調査票", "visible"), ("無番", "visible")]
+    assert got.cells == {"調査票": {(1, 1): RawCell("施策番号", "s")}}
+
+
 def test_shared_string_cells_without_a_table_are_errors_not_a_crash():
     parts = workbook_parts()
     parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
@@ -536,6 +597,21 @@ def test_the_office_document_a_package_names_is_told_apart(main, content_type, d
     with pytest.raises(R.Refused) as caught:
         read(office_document(main, content_type))
     assert (caught.value.code, caught.value.detail) == ("not-a-workbook", detail)
+
+
+BINARY = "application/vnd.ms-excel.sheet.binary.macroEnabled.main"
+
+
+@pytest.mark.parametrize(("main", "content_type", "code", "detail"), [
+    ("xl/workbook.bin", BINARY, "xlsb", ""),  # an .xlsb renamed to .xlsx
+    ("xl/book.BIN", None, "xlsb", ""),  # told by the name, wherever the package puts it
+    ("xl/workbook.xml", BINARY, "xlsb", ""),  # told by the type
+    ("xl/workbook.dat", "application/octet-stream", "not-a-workbook", "Excel ブックではない Office 文書"),
+])
+def test_a_main_part_that_is_no_xml_workbook(main, content_type, code, detail):
+    with pytest.raises(R.Refused) as caught:
+        read(office_document(main, content_type))
+    assert (caught.value.code, caught.value.detail) == (code, detail)
 
 
 def test_a_workbook_without_a_content_types_table_is_read():

@@ -598,13 +598,14 @@ class _Workbook:
         pr = _WB_PR.search(data)
         if pr:
             result.date1904 = _attrs(pr.group(1)).get("date1904", "0").lower() in ("1", "true")
-        rels = {rid: (kind, target) for rid, kind, target in p.relationships(self.main)}
+        related = p.relationships(self.main)
+        rels = {rid: (kind, target) for rid, kind, target in related if rid}
         targets: dict[str, str] = {}
         for m in _SHEET.finditer(data):
             a = _attrs(m.group(1))
             name = a.get("name", "")
             result.sheets.append((name, a.get("state", "visible")))
-            rel = rels.get(a.get("id", ""))
+            rel = rels.get(a.get("id", ""))  # a sheet without r:id names no part
             part = p.find(rel[1]) if rel else None
             if part:
                 targets[name] = part
@@ -612,7 +613,7 @@ class _Workbook:
             raise Refused("corrupt", "ブックにシートがありません")
         strings: SharedStrings | list[str] = []
         styles: list[str] = []
-        for kind, target in rels.values():
+        for _rid, kind, target in related:  # the tables are found by type, with or without an Id
             part = p.find(target)
             if part and kind.endswith("/sharedStrings"):
                 strings = SharedStrings(p.part(part))
