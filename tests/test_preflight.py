@@ -4,6 +4,7 @@ file is, and the caps that apply before any XML is parsed."""
 from __future__ import annotations
 
 import io
+import warnings
 import zipfile
 
 import pytest
@@ -135,7 +136,18 @@ def test_size_caps_count_declared_sizes(monkeypatch):
     F.check_entries(package([("a", b"x" * (2 * F.MB)), ("b", b"x" * F.MB)]))
     with pytest.raises(Refused) as caught:
         F.check_entries(package([("a", b"x" * (2 * F.MB)), ("b", b"x" * (F.MB + 1))]))
-    assert caught.value.detail == "展開すると合計 3 MB を超えます（上限 3 MB）"
+    assert (caught.value.code, caught.value.detail) == ("too-large", "展開すると合計 3 MB を超えます（上限 3 MB）")
+
+
+@pytest.mark.parametrize("second", ["xl/workbook.xml", "xl\\workbook.xml"])
+def test_two_entries_of_one_name_are_corrupt(second):
+    """zipfile would silently read the last of them: the file is refused, not guessed at."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns of the duplicate it writes
+        zf = package([("xl/workbook.xml", b"<a/>"), (second, b"<b/>")])
+    with pytest.raises(Refused) as caught:
+        F.check_entries(zf)
+    assert (caught.value.code, caught.value.detail) == ("corrupt", "同じ名前の要素が重複しています")
 
 
 def info(size: int, compressed: int) -> zipfile.ZipInfo:
@@ -194,13 +206,18 @@ def test_odf_verdict(mime, code):
     with pytest.raises(Refused) as caught:
         F.odf_verdict(zf, F.check_entries(zf))
     assert caught.value.code == code
+    if code == "not-a-workbook":
+        assert caught.value.detail == "OpenDocument の文書（表計算以外）"
 
 
 def test_odf_verdict_ignores_a_missing_or_oversized_mimetype():
     zf = package([("content.xml", b"<x/>")])
     F.odf_verdict(zf, F.check_entries(zf))
-    zf = package([("mimetype", F.ODS_MIME + b" " * 200)])
+    zf = package([("mimetype", F.ODS_MIME.ljust(201))])
     F.odf_verdict(zf, F.check_entries(zf))
+    zf = package([("mimetype", F.ODS_MIME.ljust(200))])  # 200 bytes are still read
+    with pytest.raises(Refused):
+        F.odf_verdict(zf, F.check_entries(zf))
 
 
 def test_refused_without_a_detail():

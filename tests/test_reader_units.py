@@ -6,6 +6,7 @@ give the same cells."""
 from __future__ import annotations
 
 import io
+import random
 import re
 import zipfile
 from pathlib import Path
@@ -314,6 +315,7 @@ DECLARED_LATE = b"<?xml version='1.0'" + b" " * 166 + b"encoding='cp932'?>" + "<
     (b"<a/>", b"<a/>"),
     # declared UTF-8: passed on untouched (a broken byte is the XML parser's to report)
     (b'<?xml version="1.0" encoding="utf_8"?><a>\xff</a>', b'<?xml version="1.0" encoding="utf_8"?><a>\xff</a>'),
+    (b'<?xml version="1.0" encoding="UTF8"?><a>\xff</a>', b'<?xml version="1.0" encoding="UTF8"?><a>\xff</a>'),
     # a declaration is looked for in the first 200 bytes only, as a prolog is short
     (DECLARED_LATE, DECLARED_LATE),
 ])
@@ -474,6 +476,57 @@ def test_read_workbook_failures(tmp_path, monkeypatch):
     monkeypatch.setattr(R.F, "MAX_FILE_BYTES", 100)
     big = R.read_workbook(good)
     assert big.failure == "too-large" and big.detail.endswith("（上限 0 MB）") and big.sha256 == ""
+
+
+def _patched(data: bytes, part: str, central: tuple[int, bytes], local: tuple[int, bytes]) -> bytes:
+    """`data` with one entry's header fields overwritten, in the central directory and locally."""
+    out = bytearray(data)
+    name = part.encode()
+    at = out.find(b"PK\x01\x02" + b"")
+    while out[at + 46:at + 46 + len(name)] != name:
+        at = out.find(b"PK\x01\x02", at + 4)
+    offset = int.from_bytes(out[at + 42:at + 46], "little")
+    out[at + central[0]:at + central[0] + len(central[1])] = central[1]
+    out[offset + local[0]:offset + local[0] + len(local[1])] = local[1]
+    return bytes(out)
+
+
+@pytest.mark.parametrize(("central", "local", "detail"), [
+    ((10, b"\x63\x00"), (8, b"\x63\x00"), "対応していない圧縮方式です"),  # method 99 (AES)
+    ((8, b"\x01\x00"), (6, b"\x01\x00"), "要素が暗号化されています"),  # the entry's encrypted flag
+])
+def test_entries_zipfile_cannot_open_are_named(tmp_path, central, local, detail):
+    path = tmp_path / "odd.xlsx"
+    path.write_bytes(_patched(xlsx(workbook_parts()), "xl/workbook.xml", central, local))
+    got = R.read_workbook(path, ("調査票",))
+    assert (got.failure, got.detail, got.cells) == ("corrupt", detail, {})
+
+
+def test_the_file_size_cap_allows_exactly_the_cap_and_names_whole_megabytes(tmp_path, monkeypatch):
+    path = tmp_path / "big.xlsx"
+    picture = random.Random(1).randbytes(1_600_000)  # does not compress, as a photograph
+    path.write_bytes(xlsx(workbook_parts(extra={"xl/media/image1.png": picture})))
+    size = path.stat().st_size
+    assert R.F.MB < size < 2 * R.F.MB
+    monkeypatch.setattr(R.F, "MAX_FILE_BYTES", size)
+    assert R.read_workbook(path, ("調査票",)).failure == ""
+    monkeypatch.setattr(R.F, "MAX_FILE_BYTES", R.F.MB)
+    got = R.read_workbook(path, ("調査票",))
+    assert (got.failure, got.detail) == ("too-large", "ファイルサイズが 1 MB あります（上限 1 MB）")
+
+
+def test_an_xlsb_with_backslash_part_names_is_named(tmp_path):
+    with pytest.raises(R.Refused) as caught:  # named before anything is read
+        R.read_bytes(xlsx({"[Content_Types].xml": "<Types/>", "xl\\workbook.bin": b"\x00"}), RawWorkbook(), ("調査票",))
+    assert caught.value.code == "xlsb"
+
+
+def test_line_ends_in_parts_are_read_as_an_xml_parser_reads_them():
+    parts = workbook_parts()
+    parts["xl/sharedStrings.xml"] = "<sst>\r\n<si><t>取組\r\n実績\rあり</t></si></sst>"
+    parts["xl/worksheets/sheet1.xml"] = ('<worksheet>\r\n<sheetData>\r<row r="1"><c r="A1" t="s"><v>0</v></c>'
+                                         '<c r="B1" t="inlineStr"><is><t>a\r\nb</t></is></c></row></sheetData></worksheet>')
+    assert read(parts).cells["調査票"] == {(1, 1): RawCell("取組\n実績\nあり", "s"), (1, 2): RawCell("a\nb", "s")}
 
 
 def test_os_reasons():

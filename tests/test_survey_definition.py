@@ -261,5 +261,25 @@ def test_the_fingerprint_follows_what_a_form_depends_on(tmp_path):
         assert built(tmp_path / f"d{i}", edit=edit).fingerprint() != base
 
 
+def _scales_swapped(text: str) -> str:
+    start, middle, end = text.index('[scales."評価"]'), text.index('[scales."方向性"]'), text.index("[[fields]]")
+    return text[:start] + text[middle:end].rstrip() + "\n\n" + text[start:middle] + text[end:]
+
+
+def test_the_fingerprint_does_not_follow_the_order_of_scales_in_the_file(tmp_path):
+    """Moving a scale's table in survey.toml changes no form: generate must not call them changed."""
+    base = built(tmp_path / "a", "2020")
+    moved = built(tmp_path / "b", "2020", edit=_scales_swapped)
+    assert list(moved.scales) == ["方向性", "評価"] and list(base.scales) == ["評価", "方向性"]
+    assert moved.fingerprint() == base.fingerprint()
+
+
+def test_the_fingerprint_stays_the_same_across_versions_of_the_tool(tmp_path):
+    """Every distributed form and the ledger keep a version made from this fingerprint; a tool
+    update that computed another one would call every form of a running survey changed."""
+    assert built(tmp_path / "a").fingerprint() == (
+        "af3c65c96ccea7be70c38c819f2509244e46a352e17d850bef44010dea092cc8")
+
+
 def test_numbers_in_messages_drop_a_zero_fraction_only():
     assert [S._show_number(v) for v in (10.0, 10, 2.5, -3.0)] == ["10", "10", "2.5", "-3"]
