@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 
 import pytest
 
@@ -15,6 +16,7 @@ from xlsx_tool.define.survey import Group
 from xlsx_tool.intake.reader import RawCell, RawWorkbook
 
 H20 = ["施策番号", "施策名", "基本目標", "所管課", "前年度評価", "前年度方向性"]
+H25 = ["施策番号", "施策名", "基本方針", "所管課", "前年度評価"]
 
 
 @pytest.mark.parametrize(("text", "group"), [
@@ -148,11 +150,25 @@ def test_ended_needs_an_ended_value_in_the_scale(tmp_path):
 
 
 def test_previous_values_are_stored_as_the_scale_spells_them(tmp_path):
-    rows = [[1, "A", "①", "課A", "Ａ", "計画どおり 推進"], [2, "B", "①", "課A", "ａａ", " 完了 "], [3, "C", "①", "課A", "", ""]]
+    rows = [[1, "A", "①", "課A", "Ａ", "計画どおり 推進"], [2, "B", "①", "課A", "ａａ", " 完了 "], [3, "C", "①", "課A", "", ""],
+            [4, "D", "①", "課A", "B", "事業　拡大"]]  # only the direction is spelt otherwise
     loaded, problems = load(make_survey(tmp_path / "s", "2020", H20, rows))
     assert [p.code for p in problems if p.is_error] == []
     assert [(m.previous_rating, m.previous_direction) for m in loaded.master.measures] == [
-        ("A", "計画どおり推進"), ("AA", "完了"), ("", "")]
+        ("A", "計画どおり推進"), ("AA", "完了"), ("", ""), ("B", "事業拡大")]
+
+
+def test_without_a_direction_scale_the_previous_direction_is_shown_as_written(tmp_path):
+    # the 2025 style has no direction scale: 前年度方向性 is free text, only its spaces and
+    # width tidied, and the form's 前年度 column shows it, even a placeholder left in the sheet
+    from xlsx_tool.forms.layout import PREVIOUS_KEY, columns, fixed_value
+
+    rows = [[1, "A", "Ⅰ", "課A", "達成", "継続　して実施"], [2, "B", "Ⅰ", "課A", "", "XXXX"], [3, "C", "Ⅰ", "課A", "未達成", ""]]
+    loaded, problems = load(make_survey(tmp_path / "s", "2025", H25 + ["前年度方向性"], rows))
+    assert problems == []
+    (col,) = [c for c in columns(loaded) if c.key == PREVIOUS_KEY]
+    assert col.header == "前年度の評価・方向性"
+    assert [fixed_value(col, m) for m in loaded.master.measures] == ["達成／継続 して実施", "XXXX", "未達成"]
 
 
 def test_groups_named_in_the_definition_accept_every_spelling(tmp_path):
@@ -219,3 +235,69 @@ def test_master_ignores_columns_past_the_limit(tmp_path, monkeypatch):
 def test_master_as_a_plain_table(tmp_path):
     m = Master("x.csv", ("施策番号", "", "備考"), (Measure("1", "A", "Ⅰ", "課A", 2),), "基本方針")
     assert m.extra_columns == ("備考",)
+
+
+def test_a_master_file_of_50_mb_is_judged_by_its_content_and_one_byte_more_by_its_size(tmp_path):
+    # a file cut off by a broken copy: the header, then zero bytes up to exactly 50 MB
+    folder = make_survey(tmp_path / "s", "2025", ["施策番号"], [])
+    path = folder / "施策マスタ.csv"
+    with path.open("wb") as fh:
+        fh.write("施策番号,施策名,基本方針,所管課\r\n".encode())
+        fh.truncate(50 * 1024 * 1024)
+    _loaded, problems = load(folder)
+    assert [(p.code, p.file, p.message) for p in problems] == [
+        ("master-unreadable", "施策マスタ.csv",
+         "読み込めません（テキスト（CSV）ではありません。Excel で開いて .xlsx 形式で保存し直してください）。")]
+    with path.open("ab") as fh:
+        fh.write(b"\0")
+    _loaded, problems = load(folder)
+    assert [(p.code, p.file, p.message) for p in problems] == [
+        ("master-unreadable", "施策マスタ.csv", "読み込めません（ファイルが大きすぎます（上限 50 MB））。")]
+
+
+def test_the_first_row_that_names_a_group_names_it(tmp_path):
+    # groups taken from the master (the 2020 style): a later row that names ① otherwise (a
+    # typo, a shortened name) neither renames it nor becomes a group of its own
+    rows = [[1, "A", "①", "課A", "", ""], [2, "B", "① 開かれた区政の実現", "課A", "", ""],
+            [3, "C", "① 区政の実現", "課A", "", ""], [4, "D", "①", "課A", "", ""]]
+    loaded, problems = load(make_survey(tmp_path / "s", "2020", H20, rows))
+    assert problems == []
+    assert [(g.id, g.name) for g in loaded.survey.groups] == [("①", "開かれた区政の実現")]
+    assert [m.group for m in loaded.master.measures] == ["①"] * 4
+
+
+def test_a_row_without_a_group_does_not_hide_the_rows_after_it(tmp_path):
+    rows = [[1, "A", "", "課A", ""], [2, "B", "Ⅴ", "課A", ""], [3, "C", "Ⅰ", "課A", ""]]
+    loaded, problems = load(make_survey(tmp_path / "s", "2025", H25, rows))
+    assert [(p.code, p.row, p.message) for p in problems] == [
+        ("empty-group", 2, "施策番号「1」の基本方針が空です。入力してください。"),
+        ("unknown-group", 3, "施策番号「2」の基本方針「Ⅴ」は survey.toml の groups にありません。"
+                             "Ⅰ、Ⅱ、Ⅲ、Ⅳ のいずれかにしてください。")]
+    assert [(m.number, m.group) for m in loaded.master.measures] == [("1", ""), ("2", "Ⅴ"), ("3", "Ⅰ")]
+
+
+def test_group_ids_with_a_dot_are_matched_whole(tmp_path):
+    # a plan numbered 1.1, 1.2 (施策の方向 under 基本目標 1): 「1.1 窓口改革」 is group 1.1, not a
+    # group 「1」 named 「1 窓口改革」
+    def groups(text: str) -> str:
+        text = re.sub(r'\[\[groups\]\]\nid = "[^"]*"\nname = "[^"]*"\n\n', "", text)
+        return text + '\n[[groups]]\nid = "1.1"\nname = "窓口改革"\n\n[[groups]]\nid = "1.2"\nname = "電子申請"\n'
+
+    rows = [[1, "A", "1.1 窓口改革", "課A", ""], [2, "B", "1.2", "課A", ""], [3, "C", "1.2：電子申請", "課A", ""],
+            [4, "D", "窓口改革", "課A", ""], [5, "E", "1.3", "課A", ""]]
+    loaded, problems = load(make_survey(tmp_path / "s", "2025", H25, rows, groups))
+    assert [(g.id, g.name) for g in loaded.survey.groups] == [("1.1", "窓口改革"), ("1.2", "電子申請")]
+    assert [(p.code, p.row, p.message) for p in problems] == [
+        ("unknown-group", 6, "施策番号「5」の基本方針「1.3」は survey.toml の groups にありません。"
+                             "1.1、1.2 のいずれかにしてください。")]
+    assert [m.group for m in loaded.master.measures] == ["1.1", "1.2", "1.2", "1.1", "1.3"]
+
+
+def test_a_department_spelt_two_ways_is_named_once_below_a_row_without_one(tmp_path):
+    rows = [[1, "A", "Ⅰ", "", ""], [2, "B", "Ⅰ", "ICT推進課", ""], [3, "C", "Ⅰ", "ICT 推進課", ""],
+            [4, "D", "Ⅰ", "ICT 推進課", ""], [5, "E", "Ⅰ", "ICT推進課 ", ""]]
+    _loaded, problems = load(make_survey(tmp_path / "s", "2025", H25, rows))
+    assert [(p.code, p.row, p.column, p.message) for p in problems] == [
+        ("empty-department", 2, "所管課", "施策番号「1」の所管課が空です。入力してください。"),
+        ("department-spelling", 4, "所管課", "所管課「ICT 推進課」は 3 行目の「ICT推進課」と空白や全角・半角の違いだけで"
+                                            "同じ名前です。どちらかに揃えてください（別々の調査票になってしまいます）。")]

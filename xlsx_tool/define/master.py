@@ -252,6 +252,8 @@ def _rows(raw: RawWorkbook) -> list[list[object]]:
 
 def _cell_text(value: object) -> str:
     if type(value) is str:  # the usual case (every CSV cell): no more work than this
+        if "\r" in value:  # a line break inside a quoted CSV cell, or Excel's _x000D_: one \n
+            value = value.replace("\r\n", "\n").replace("\r", "\n")
         return value.strip()
     if value is None:
         return ""
