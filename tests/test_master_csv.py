@@ -69,3 +69,11 @@ def test_line_breaks_inside_a_quoted_cell_are_kept_as_line_breaks(tmp_path, newl
     loaded, problems = load(folder)
     assert problems == []
     assert loaded.master.measures[0].name == "電子申請の\n拡大"
+
+
+def test_a_master_that_is_a_folder(tmp_path):
+    folder, path = survey(tmp_path)
+    path.unlink()
+    path.mkdir()
+    assert problems_of(folder) == [("master-unreadable", "施策マスタ.csv",
+                                    "読み込めません（通常のファイルではありません（フォルダ・リンク・パイプなど））。")]
