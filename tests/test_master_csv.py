@@ -77,3 +77,10 @@ def test_a_master_that_is_a_folder(tmp_path):
     path.mkdir()
     assert problems_of(folder) == [("master-unreadable", "施策マスタ.csv",
                                     "読み込めません（通常のファイルではありません（フォルダ・リンク・パイプなど））。")]
+
+
+@pytest.mark.parametrize("content", ["", "\r\n,,,\r\n\r\n"])
+def test_a_master_with_nothing_in_it(tmp_path, content):
+    folder, path = survey(tmp_path)
+    path.write_text(content, encoding="utf-8")
+    assert problems_of(folder) == [("empty-master", "施策マスタ.csv", "施策が1件もありません。2行目以降に施策を入力してください。")]
