@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from tests.survey_helpers import make_survey
-from xlsx_tool.define.master import load
+from xlsx_tool.define.master import load, load_master
+from xlsx_tool.define.survey import load_definition
 
 HEADER = "施策番号,施策名,基本方針,所管課\r\n"
 
@@ -84,3 +85,42 @@ def test_a_master_with_nothing_in_it(tmp_path, content):
     folder, path = survey(tmp_path)
     path.write_text(content, encoding="utf-8")
     assert problems_of(folder) == [("empty-master", "施策マスタ.csv", "施策が1件もありません。2行目以降に施策を入力してください。")]
+
+
+def test_every_column_of_a_master_row_reaches_its_measure(tmp_path):
+    """Columns in any order, an unnamed column, blank and short rows, numbers missing or repeated."""
+    folder, path = survey(tmp_path)
+    path.write_text(
+        "施策名,,基本方針,所管課,指標,単位,目標値,前年度施策番号,施策番号\r\n"
+        "窓口の電子化,メモ,Ⅰ,ICT推進課,電子申請対応手続数,件,120,0-1,1\r\n"
+        ",,,,,,,,\r\n"
+        "番号のない施策,,Ⅰ,ICT推進課,,,,\r\n"  # one cell short of the number's column
+        "番号が重なる施策,,Ⅰ,ICT推進課,,,,,1\r\n"
+        "研修の充実,,Ⅱ,人事課,受講率,%,80,,2\r\n", encoding="utf-8")
+    loaded, problems = load(folder)
+    assert [(p.code, p.row) for p in problems] == [("empty-measure-number", 4), ("duplicate-measure", 5)]
+    assert problems[1].message == "施策番号「1」が 2 行目と重複しています。番号を修正してください。"
+    got = [(m.number, m.name, m.group, m.department, m.indicator, m.unit, m.target, m.previous_number, m.row)
+           for m in load_master_of(folder)]
+    assert got == [("1", "窓口の電子化", "Ⅰ", "ICT推進課", "電子申請対応手続数", "件", "120", "0-1", 2),
+                   ("2", "研修の充実", "Ⅱ", "人事課", "受講率", "%", "80", "", 6)]
+
+
+def test_a_row_shorter_than_the_header_reads_its_missing_cells_as_empty(tmp_path):
+    folder, path = survey(tmp_path)
+    path.write_text("施策番号,施策名,基本方針,所管課,指標\r\n3,短い行,Ⅰ,課A\r\n", encoding="utf-8")
+    assert problems_of(folder) == []
+    assert [(m.number, m.department, m.indicator) for m in load_master_of(folder)] == [("3", "課A", "")]
+
+
+def test_a_column_named_twice_is_one_problem_and_the_columns_after_it_are_read(tmp_path):
+    folder, path = survey(tmp_path)
+    path.write_text("施策番号,施策名,施策名,基本方針,所管課\r\n1,A,B,Ⅰ,課A\r\n", encoding="utf-8")
+    assert problems_of(folder) == [("duplicate-column", "施策マスタ.csv",
+                                    "列名「施策名」が見出し行に2回あります。片方の名前を変えてください。")]
+
+
+def load_master_of(folder: Path):
+    survey_, _problems = load_definition(folder)
+    master, _found = load_master(survey_)
+    return master.measures

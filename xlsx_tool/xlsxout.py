@@ -129,7 +129,9 @@ def shrink_widths(widths: list[float], floors: list[float], budget: float) -> li
     if over <= 0 or room <= 0:
         return widths
     share = min(1.0, over / room)
-    return [round(w - max(w - f, 0.0) * share, 1) for w, f in zip(widths, floors, strict=True)]
+    # each cut rounded up to 0.1, so the rounded widths never add up to more than the budget
+    return [max(f, round(w - math.ceil(round((w - f) * share * 10, 6)) / 10, 1)) if w > f else w
+            for w, f in zip(widths, floors, strict=True)]
 
 
 def ok(ret: int | None, what: str) -> None:
