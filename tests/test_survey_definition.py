@@ -225,7 +225,8 @@ def test_a_toml_syntax_error_names_its_line(tmp_path):
     ("取組実績", None), ("長" * 40, None), ("長" * 41, "41文字で長すぎます（40文字以内）"),
     ("取組\n実績", "改行などの制御文字を含みます"), ("=A", "先頭が = + - @ です（Excel が数式とみなします）"),
     ("+1", "先頭が = + - @ です（Excel が数式とみなします）"), ("@x", "先頭が = + - @ です（Excel が数式とみなします）"),
-    ("a-b", None),
+    ("a-b", None), ("-1", "先頭が = + - @ です（Excel が数式とみなします）"),
+    ("実績 値", None), ("実績\x1f値", "改行などの制御文字を含みます"),  # a space is fine, a control character is not
 ])
 def test_field_name_problem(name, reason):
     assert field_name_problem(name) == reason
@@ -279,6 +280,14 @@ def test_the_fingerprint_stays_the_same_across_versions_of_the_tool(tmp_path):
     update that computed another one would call every form of a running survey changed."""
     assert built(tmp_path / "a").fingerprint() == (
         "af3c65c96ccea7be70c38c819f2509244e46a352e17d850bef44010dea092cc8")
+
+
+@pytest.mark.parametrize("year", ['"2021"', "1800", "2201", "true"])
+def test_a_fiscal_year_out_of_range_is_one_problem_and_the_rest_is_still_checked(tmp_path, year):
+    survey, problems = definition(tmp_path, edit=lambda t: t.replace("fiscal_year = 2021", f"fiscal_year = {year}"))
+    assert survey is None
+    assert [p.code for p in problems if p.severity != "notice"] == ["bad-value"]
+    assert "fiscal_year" in problems[0].message or "年度" in problems[0].message
 
 
 def test_numbers_in_messages_drop_a_zero_fraction_only():
