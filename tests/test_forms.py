@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import zipfile
 
 import openpyxl
@@ -243,3 +244,61 @@ def test_our_reader_takes_the_record_from_the_hidden_sheet_itself(example):
     assert record.department == loaded.master.departments[0]
     assert record.measures == tuple(m.number for m in loaded.master.of(loaded.master.departments[0]))
     assert record.columns and record.header_row == HEADER_ROW + 1
+
+
+def _many_departments(folder, count: int):
+    rows = [[i + 1, f"施策{i + 1}", "ⅠⅡⅢⅣ"[i % 4], f"第{i // 2 + 1:02d}課", "指標", "件", 10, ""]
+            for i in range(count * 2)]
+    folder = make_survey(folder, rows=rows)
+    loaded, problems = load(folder)
+    assert not [p for p in problems if p.is_error]
+    return loaded
+
+
+def test_forms_built_by_two_workers_are_the_bytes_and_ledger_one_process_writes(tmp_path):
+    from xlsx_tool.forms import generate as G
+    from xlsx_tool.ledger import open_ledger
+
+    count = G.PARALLEL_FROM + 6
+    runs = {}
+    for workers in (1, 2):
+        loaded = _many_departments(tmp_path / str(workers), count)
+        said: list[str] = []
+        result = G.generate(loaded, workers=workers, progress=said.append)
+        assert sorted(said) == sorted(loaded.asked) and len(said) == count  # one line per form
+        with open_ledger(loaded.survey.path("回収台帳.sqlite3")) as ledger:
+            records = ledger.distributions()
+        files = {p.name: p.read_bytes() for p in result.written}
+        assert sorted(p.name for p in (tmp_path / str(workers) / "1_配布").iterdir()) == sorted(files)  # no temp file left
+        runs[workers] = files, {d: (r["version"], r["file"], r["sha256"]) for d, r in records.items()}
+    assert len(runs[1][0]) == count
+    assert runs[2] == runs[1]
+    _version, name, sha = runs[2][1]["第01課"]
+    assert sha == hashlib.sha256(runs[2][0][name]).hexdigest()  # the ledger's sha is of the file on disk
+
+
+def test_a_form_that_cannot_be_written_stops_generate_and_the_ledger_records_none(tmp_path, monkeypatch):
+    import errno
+
+    from xlsx_tool.errors import OutputError
+    from xlsx_tool.forms import generate as G
+    from xlsx_tool.ledger import open_ledger
+    from xlsx_tool.xlsxout import atomic_write, write_failure
+
+    loaded = _many_departments(tmp_path / "s", G.PARALLEL_FROM + 2)
+
+    def full_disk(path, data):
+        if "第07課" in path.name:
+            raise write_failure(path, OSError(errno.ENOSPC, "No space left on device"))
+        atomic_write(path, data)
+
+    monkeypatch.setattr(G, "atomic_write", full_disk)
+    with pytest.raises(OutputError, match="第07課.*ディスクの空き容量が足りません"):
+        G.generate(loaded, workers=2)
+    with open_ledger(loaded.survey.path("回収台帳.sqlite3")) as ledger:
+        assert ledger.distributions() == {}  # nothing is recorded as distributed
+    monkeypatch.undo()
+    again = G.generate(loaded, workers=2)  # the next run writes what is missing and records every form
+    assert "第07課" in again.new
+    with open_ledger(loaded.survey.path("回収台帳.sqlite3")) as ledger:
+        assert set(ledger.distributions()) == set(loaded.asked)

@@ -7,6 +7,7 @@ import io
 import math
 import os
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -172,10 +173,17 @@ def close_to_bytes(wb: Any, buffer: io.BytesIO) -> bytes:
     return buffer.getvalue()
 
 
+_UMASK_LOCK = threading.Lock()
+
+
 def _umask() -> int:
-    """The process umask (os.umask can only be read by setting it, so set it back at once)."""
-    current = os.umask(0o022)
-    os.umask(current)
+    """The process umask (os.umask can only be read by setting it, so set it back at once).
+
+    Under a lock: two threads reading it at once would otherwise leave it changed.
+    """
+    with _UMASK_LOCK:
+        current = os.umask(0o022)
+        os.umask(current)
     return current
 
 

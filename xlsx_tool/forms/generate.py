@@ -13,8 +13,10 @@ import datetime as dt
 import hashlib
 import multiprocessing as mp
 import os
+import pickle
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +30,7 @@ from xlsx_tool.xlsxout import atomic_write, ensure_folder, write_failure
 
 OLD_DIR = "旧版"
 PARALLEL_FROM = 24  # below this, starting worker processes costs more than it saves
+WRITERS = 2  # threads of the main process writing and syncing the forms the workers build
 
 
 class FormsChanged(ToolError):
@@ -59,18 +62,23 @@ class GenerateResult:
 
 _worker_loaded: Loaded | None = None
 
+Job = tuple[str, Path, str, dict]  # department, path, form version, answers to start from
 
-def _init_worker(loaded: Loaded) -> None:
+
+def _init_worker(blob: bytes) -> None:
     global _worker_loaded
-    _worker_loaded = loaded
+    _worker_loaded = pickle.loads(blob)
 
 
-def _write_form(job: tuple[str, Path, dict]) -> tuple[str, str]:
-    department, path, answers = job
+def _form(loaded: Loaded, job: Job) -> tuple[str, bytes, str]:
+    department, _path, version, answers = job
+    data = form_bytes(loaded, department, answers or None, version=version)
+    return department, data, hashlib.sha256(data).hexdigest()
+
+
+def _build_form(job: Job) -> tuple[str, bytes, str]:
     assert _worker_loaded is not None
-    data = form_bytes(_worker_loaded, department, answers or None)
-    atomic_write(path, data)
-    return department, hashlib.sha256(data).hexdigest()
+    return _form(_worker_loaded, job)
 
 
 def generate(loaded: Loaded, force: bool = False, progress: Callable[[str], None] | None = None,
@@ -94,7 +102,7 @@ def generate(loaded: Loaded, force: bool = False, progress: Callable[[str], None
         start = previous_texts(loaded)
     with open_ledger(survey.path(S.LEDGER_FILE)) as ledger:
         records = ledger.distributions()
-        jobs: list[tuple[str, Path, dict]] = []
+        jobs: list[Job] = []
         for d in asked:
             path = out / names[d]
             rec = records.get(d)
@@ -110,7 +118,8 @@ def generate(loaded: Loaded, force: bool = False, progress: Callable[[str], None
                 result.changed.append(d)
             else:
                 result.new.append(d)
-            jobs.append((d, path, {m.number: start[m.number] for m in loaded.measures_of(d) if m.number in start}))
+            jobs.append((d, path, versions[d],
+                         {m.number: start[m.number] for m in loaded.measures_of(d) if m.number in start}))
         result.orphaned = [d for d in records if d not in versions and (out / records[d]["file"]).exists()]
         if result.changed and not force:
             raise FormsChanged(result.changed)
@@ -123,8 +132,8 @@ def generate(loaded: Loaded, force: bool = False, progress: Callable[[str], None
                     result.kept.append(_keep(old, rec["version"] if rec else ""))
         shas = dict(_write_all(loaded, jobs, progress, workers))
         ledger.record_distribution([(d, versions[d], path.name, _numbers(loaded, d), shas[d])
-                                    for d, path, _a in jobs])
-    result.written = [path for _d, path, _a in jobs]
+                                    for d, path, _v, _a in jobs])
+    result.written = [job[1] for job in jobs]
     return result
 
 
@@ -160,23 +169,41 @@ def _keep(path: Path, version: str) -> Path:
     return target
 
 
-def _write_all(loaded: Loaded, jobs: list[tuple[str, Path, dict]], progress: Callable[[str], None] | None,
+def _write_all(loaded: Loaded, jobs: list[Job], progress: Callable[[str], None] | None,
                workers: int | None) -> list[tuple[str, str]]:
-    """Many forms are written by one process per core; the survey is sent to each worker once."""
+    """Many forms are built by one process per core and written by the main process.
+
+    The survey is pickled once and sent to each worker as bytes. A worker only builds a
+    form; threads of the main process write and fsync it, so the workers' cores never
+    wait for the disk. Returns (department, sha256 of the form) in the order of `jobs`.
+    """
     workers = workers or os.cpu_count() or 1
     done: list[tuple[str, str]] = []
     if len(jobs) < PARALLEL_FROM or workers < 2:
-        _init_worker(loaded)
         for job in jobs:
-            done.append(_write_form(job))
+            department, data, sha = _form(loaded, job)
+            atomic_write(job[1], data)
+            done.append((department, sha))
             if progress:
-                progress(job[0])
+                progress(department)
         return done
+    blob = pickle.dumps(loaded, protocol=pickle.HIGHEST_PROTOCOL)
+    paths = {job[0]: job[1] for job in jobs}
+    pending: deque[tuple[str, str, Future[None]]] = deque()
+
+    def finish(department: str, sha: str, written: Future[None]) -> None:
+        written.result()  # a form that could not be written stops generate with its reason
+        done.append((department, sha))
+        if progress:
+            progress(department)
+
     ctx = mp.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(loaded,)) as pool:
-        for item in pool.map(_write_form, jobs, chunksize=16):
-            done.append(item)
-            if progress:
-                progress(item[0])
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(blob,)) as pool, \
+            ThreadPoolExecutor(WRITERS, thread_name_prefix="xlsx-tool-write") as disk:
+        for department, data, sha in pool.map(_build_form, jobs, chunksize=16):
+            pending.append((department, sha, disk.submit(atomic_write, paths[department], data)))
+            while pending and pending[0][2].done():
+                finish(*pending.popleft())
+        while pending:
+            finish(*pending.popleft())
     return done

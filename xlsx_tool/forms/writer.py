@@ -72,12 +72,15 @@ class Correction:
 
 
 def form_bytes(loaded: Loaded, department: str, answers: Answers | None = None,
-               correction: Correction | None = None) -> bytes:
-    """The department's form as .xlsx bytes; `answers` and `correction` make a correction copy."""
+               correction: Correction | None = None, version: str | None = None) -> bytes:
+    """The department's form as .xlsx bytes; `answers` and `correction` make a correction copy.
+
+    `version` is the form's `L.form_version`, when the caller has it already.
+    """
     survey = loaded.survey
     measures = loaded.measures_of(department)
     cols = L.columns(loaded)
-    version = L.form_version(survey, measures, cols)
+    version = version or L.form_version(survey, measures, cols)
     buffer = io.BytesIO()
     wb = new_workbook(buffer)
     writer = _FormWriter(wb, loaded, department, measures, cols, answers or {}, correction)

@@ -15,6 +15,7 @@ import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from multiprocessing.connection import Connection, wait
+from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -91,8 +92,13 @@ def _serve(conn: Connection, memory: int) -> None:
             return
 
 
+def _task_message(task: Task) -> bytes:
+    """A task as the bytes `conn.recv()` unpickles: pickled once, sent to every worker."""
+    return bytes(ForkingPickler.dumps(("task", task)))
+
+
 class _Worker:
-    def __init__(self, ctx, memory: int, task: Task | None):
+    def __init__(self, ctx, memory: int, task: bytes | None):
         self.conn, child = ctx.Pipe()
         self.proc = ctx.Process(target=_serve, args=(child, memory), daemon=True)
         self.proc.start()
@@ -100,7 +106,7 @@ class _Worker:
         self.job: Path | None = None
         self.started = 0.0
         if task is not None:
-            self.conn.send(("task", task))
+            self.conn.send_bytes(task)
 
     def stop(self, kill: bool = False) -> None:
         try:
@@ -127,6 +133,7 @@ class Pool:
         self.ctx = mp.get_context("spawn")
         self.workers: list[_Worker] = []
         self.task: Task = ReadTask()
+        self._message: bytes | None = None  # the task pickled, once it is sent
 
     def __enter__(self) -> Pool:
         return self
@@ -141,12 +148,17 @@ class Pool:
 
     def _ensure(self, count: int) -> None:
         while len(self.workers) < min(self.size, count):
-            self.workers.append(_Worker(self.ctx, self.memory, self.task))
+            self.workers.append(_Worker(self.ctx, self.memory, self._task_bytes()))
+
+    def _task_bytes(self) -> bytes:
+        if self._message is None:
+            self._message = _task_message(self.task)
+        return self._message
 
     def set_task(self, task: Task) -> None:
-        self.task = task
+        self.task, self._message = task, None
         for w in self.workers:
-            w.conn.send(("task", task))
+            w.conn.send_bytes(self._task_bytes())
 
     def run(self, paths: Iterable[Path], task: Task | None = None) -> Iterator[tuple[Path, Any]]:
         """Yield (path, result) for every path, in completion order, each run in a worker."""
@@ -184,7 +196,7 @@ class Pool:
 
     def _restart(self, w: _Worker) -> _Worker:
         w.stop(kill=True)
-        fresh = _Worker(self.ctx, self.memory, self.task)
+        fresh = _Worker(self.ctx, self.memory, self._task_bytes())
         self.workers[self.workers.index(w)] = fresh
         return fresh
 
