@@ -12,6 +12,7 @@ by that time: tests that need a newer submission stamp it later than ``STAMP``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
@@ -323,6 +324,23 @@ def pytest_sessionfinish(session):
 _fixture_calls: dict[tuple[str, str], set[str]] = {}
 
 
+# Likewise a survey loaded by a shared fixture keeps what one test derived from it (the form's
+# columns in `Loaded.cache`, the cached properties) for the next test, which then never runs
+# the function that derived it: mutmut tested a mutant of the column widths with the first
+# test only, and the design-table test that fails on it was never run for it. Every test
+# therefore starts with a shared survey's derived values forgotten, under mutmut or not.
+
+def _forget_derived(value: object) -> None:
+    from xlsx_tool.define.master import Loaded
+
+    for each in value if isinstance(value, tuple | list) else (value, getattr(value, "loaded", None)):
+        if isinstance(each, Loaded):
+            each.cache.clear()
+            for name, attr in vars(Loaded).items():
+                if isinstance(attr, functools.cached_property):
+                    each.__dict__.pop(name, None)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_fixture_setup(fixturedef, request):
     if not _in_stats_run() or fixturedef.scope == "function":
@@ -342,6 +360,8 @@ def pytest_fixture_setup(fixturedef, request):
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_setup(item):
     yield
+    for value in item.funcargs.values():
+        _forget_derived(value)
     if not _in_stats_run() or not _fixture_calls:
         return
     from mutmut.state import state

@@ -400,6 +400,13 @@ def test_the_first_visible_sheet_and_names_in_any_case():
     assert all_hidden.first_sheet() == "a" and RawWorkbook().first_sheet() is None
 
 
+def test_a_sheet_named_exactly_is_taken_before_one_that_differs_only_in_case():
+    # Excel refuses such names, a hand-made package need not: the exact name wins, in either order
+    sheets = '<sheet name="Input" sheetId="1" r:id="rId1"/><sheet name="INPUT" sheetId="2" r:id="rId2"/>'
+    assert read(workbook_parts(sheets), want=("Input",)).cells == {"Input": {(1, 1): RawCell("施策番号", "s")}}
+    assert read(workbook_parts(sheets), want=("INPUT",)).cells == {"INPUT": {(1, 1): RawCell(2.0, "n", False, "")}}
+
+
 def test_the_id_sheet_is_always_read():
     sheets = '<sheet name="調査票" sheetId="1" r:id="rId1"/><sheet name="_id" sheetId="2" state="veryHidden" r:id="rId2"/>'
     assert set(read(workbook_parts(sheets), want=()).cells) == {"_id"}
