@@ -301,3 +301,11 @@ def test_a_department_spelt_two_ways_is_named_once_below_a_row_without_one(tmp_p
         ("empty-department", 2, "所管課", "施策番号「1」の所管課が空です。入力してください。"),
         ("department-spelling", 4, "所管課", "所管課「ICT 推進課」は 3 行目の「ICT推進課」と空白や全角・半角の違いだけで"
                                             "同じ名前です。どちらかに揃えてください（別々の調査票になってしまいます）。")]
+
+
+def test_a_measure_sent_to_a_worker_comes_back_whole():
+    import pickle
+
+    m = Measure("1-2", "電子申請の拡大", "Ⅲ", "ICT推進課", 7, "手続数", "件", "50", "達成", "継続",
+                "成果", (("係", "A"),), "1-1")
+    assert pickle.loads(pickle.dumps(m, protocol=pickle.HIGHEST_PROTOCOL)) == m  # every field, in its place

@@ -292,3 +292,23 @@ def test_a_fiscal_year_out_of_range_is_one_problem_and_the_rest_is_still_checked
 
 def test_numbers_in_messages_drop_a_zero_fraction_only():
     assert [S._show_number(v) for v in (10.0, 10, 2.5, -3.0)] == ["10", "10", "2.5", "-3"]
+
+
+@pytest.mark.parametrize(("year", "label"), [(1989, "平成元年度"), (2200, "令和182年度")])
+def test_the_first_and_last_fiscal_years_accepted_name_themselves_in_the_scale_definitions(tmp_path, year, label):
+    survey = built(tmp_path, edit=lambda t: t.replace("fiscal_year = 2021", f"fiscal_year = {year}"))
+    assert survey.fiscal_year == year
+    assert survey.scales["評価"].values[0].definition == f"{label}計画の事業量を上回る実績となっている"
+
+
+def test_sheet_names_and_the_rating_field_have_defaults_and_take_what_is_written(tmp_path):
+    def drop(text: str) -> str:
+        for line in ('rating_field = "評価"\n', 'input_sheet = "調査票"\n', 'instructions_sheet = "記入要領"\n'):
+            assert line in text
+            text = text.replace(line, "")
+        return text
+
+    survey = built(tmp_path / "a", edit=drop)
+    assert (survey.rating_field, survey.input_sheet, survey.instructions_sheet) == ("評価", "調査票", "記入要領")
+    survey = built(tmp_path / "b", edit=lambda t: t.replace('instructions_sheet = "記入要領"', 'instructions_sheet = "説明"'))
+    assert survey.instructions_sheet == "説明"

@@ -117,7 +117,6 @@ class Loaded:
 
     survey: Survey
     master: Master
-    problems: tuple[Problem, ...]
     departments_list: DepartmentList | None = None  # 所管課一覧, when the survey names one
     cache: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -163,10 +162,6 @@ class Loaded:
         from xlsx_tool import __version__
 
         return f"{self.fingerprint}:{__version__}"
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.is_error]
 
 
 # --- reading the table ----------------------------------------------------------------------
@@ -510,7 +505,7 @@ def load(folder: Path, pool: Pool | None = None) -> tuple[Loaded | None, list[Pr
     master = normalise_previous(survey, master)
     listing, more = D.load_departments(survey, master, pool)
     found += more
-    return Loaded(survey, master, tuple(found), listing), found
+    return Loaded(survey, master, listing), found
 
 
 __all__ = ["Loaded", "Master", "Measure", "ended_values", "is_ended", "load"]
