@@ -3,6 +3,7 @@ section relies on, and each definition mistake as its own problem."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -301,14 +302,23 @@ def test_the_first_and_last_fiscal_years_accepted_name_themselves_in_the_scale_d
     assert survey.scales["評価"].values[0].definition == f"{label}計画の事業量を上回る実績となっている"
 
 
-def test_sheet_names_and_the_rating_field_have_defaults_and_take_what_is_written(tmp_path):
-    def drop(text: str) -> str:
-        for line in ('rating_field = "評価"\n', 'input_sheet = "調査票"\n', 'instructions_sheet = "記入要領"\n'):
-            assert line in text
-            text = text.replace(line, "")
+def without(*keys: str):
+    """An edit removing the lines that set `keys` (each must be there)."""
+    def edit(text: str) -> str:
+        for key in keys:
+            text, n = re.subn(rf"(?m)^{key} = .*\n", "", text)
+            assert n == 1, key
         return text
+    return edit
 
-    survey = built(tmp_path / "a", edit=drop)
+
+def test_what_a_definition_leaves_out_has_a_default_and_what_it_writes_is_taken(tmp_path):
+    survey = built(tmp_path / "a", edit=without("rating_field", "input_sheet", "instructions_sheet", "master",
+                                                 "status", "summary", "group_label", "plan", "style"))
     assert (survey.rating_field, survey.input_sheet, survey.instructions_sheet) == ("評価", "調査票", "記入要領")
-    survey = built(tmp_path / "b", edit=lambda t: t.replace('instructions_sheet = "記入要領"', 'instructions_sheet = "説明"'))
+    assert (survey.master_file, survey.status_file, survey.summary_file) == (
+        "施策マスタ.xlsx", "回収状況.xlsx", "集計結果.xlsx")
+    assert (survey.group_label, survey.plan, survey.report_style) == ("基本方針", survey.title, "2025")
+    assert built(tmp_path / "b", "2020", edit=without("style")).report_style == "2020"  # it has a direction field
+    survey = built(tmp_path / "c", edit=lambda t: t.replace('instructions_sheet = "記入要領"', 'instructions_sheet = "説明"'))
     assert survey.instructions_sheet == "説明"
