@@ -123,6 +123,8 @@ def test_mail_settings(tmp_path):
     pytest.param(lambda t: t.replace('summary = "集計結果.xlsx"', 'summary = "回収状況.xlsx"'), ["file-name-reused"], id="two-outputs-one-name"),
     pytest.param(lambda t: t.replace('summary = "集計結果.xlsx"', 'summary = "回収状況.XLSX"'), ["file-name-reused"], id="names-differ-in-case"),
     pytest.param(lambda t: t.replace('master = "施策マスタ.csv"', 'master = "survey.toml"'), ["bad-value", "file-name-reused"], id="master-is-the-definition"),
+    pytest.param(lambda t: t.replace("[survey]\n", '[survey]\ndepartments = "回収状況.xlsx"\n'), ["file-name-reused"],
+                 id="department-list-is-an-output"),
     pytest.param(lambda t: t + '\n[mail.remind]\nsubject = "{所属}へ"\n', ["bad-placeholder"], id="unknown-placeholder"),
     pytest.param(lambda t: t.replace('{ value = "達成+",', '{ value = "達成,以上",'), ["bad-choice"], id="choice-with-comma"),
     pytest.param(lambda t: t.replace('{ value = "達成+",', '{ value = "=A1",'), ["bad-choice"], id="choice-like-a-formula"),
