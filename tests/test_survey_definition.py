@@ -160,6 +160,7 @@ MESSAGES = {
     'direction-not-a-choice': ['direction_field「実績値」は fields にある選択式（choice）の項目ではありません。fields の選択式の項目名を指定してください。'],
     'achievement-unknown': ['「survey.achievement_field」の値「成果」は使えません。fields にある項目名を指定してください。'],
     'two-outputs-one-name': ['ファイル名「回収状況.xlsx」が別の用途（調査定義・施策マスタ・所管課一覧・台帳・出力）と重なっています。別の名前にしてください。'],
+    'department-list-is-an-output': ['ファイル名「回収状況.xlsx」が別の用途（調査定義・施策マスタ・所管課一覧・台帳・出力）と重なっています。別の名前にしてください。'],
     'names-differ-in-case': ['ファイル名「回収状況.XLSX」が別の用途（調査定義・施策マスタ・所管課一覧・台帳・出力）と重なっています。別の名前にしてください。'],
     'master-is-the-definition': ['「survey.master」の値「survey.toml」は使えません。拡張子を .xlsx / .xlsm / .csv にしてください。', 'ファイル名「survey.toml」が別の用途（調査定義・施策マスタ・所管課一覧・台帳・出力）と重なっています。別の名前にしてください。'],
     'unknown-placeholder': ['「mail.remind.subject」の差し込み項目 {所属} は使えません。使える項目: {所管課}、{担当者}、{年度}、{調査名}、{提出期限}、{再提出期限}、{問合せ先}、{返送先}、{未提出施策}、…。'],
