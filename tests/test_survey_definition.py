@@ -54,6 +54,7 @@ def test_the_2025_template(tmp_path):
     assert (s.master_file, s.departments_file, s.group_label) == ("施策マスタ.csv", "", "基本方針")
     assert (s.plan_end, s.prefill_previous, s.password, s.previous) == (None, False, "", "")
     assert s.deadline == "令和4年5月13日（金）" and s.contact == "情報政策課（内線 2021）"
+    assert s.return_to == "情報政策課（joho@example.lg.jp）" and s.achievement_field is None
     assert s.path(S.RETURNS_DIR) == s.folder / "2_回収"
 
 
@@ -89,9 +90,14 @@ def test_defaults_a_section_relies_on(tmp_path):
 def test_form_and_output_settings(tmp_path):
     def edit(t):
         t = t.replace('input_sheet = "調査票"', 'input_sheet = " 回答 "').replace('status = "回収状況.xlsx"', 'status = "状況.xlsx"')
+        t = t.replace('summary = "集計結果.xlsx"', 'summary = "結果.xlsx"')
+        t = t.replace("[survey]\n", '[survey]\nprevious = "../令和2年度"\nachievement_field = "取組実績"\n'
+                                        'departments = "所管課一覧.csv"\nresubmit_deadline = "令和4年6月1日"\n')
         return t.replace("[form]\n", '[form]\npassword = "secret"\nprefill_previous = true\n')
     s = built(tmp_path, "2025", edit)
     assert (s.input_sheet, s.status_file, s.password, s.prefill_previous) == ("回答", "状況.xlsx", "secret", True)
+    assert (s.summary_file, s.previous, s.achievement_field) == ("結果.xlsx", "../令和2年度", "取組実績")
+    assert (s.departments_file, s.resubmit_deadline) == ("所管課一覧.csv", "令和4年6月1日")
 
 
 def test_field_options(tmp_path):
