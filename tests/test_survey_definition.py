@@ -112,10 +112,14 @@ def test_field_options(tmp_path):
 def test_mail_settings(tmp_path):
     def edit(t):
         return t + ('\n[mail]\nfrom = "ict@example.lg.jp"\nsmtp_host = "smtp.example.lg.jp"\nsmtp_port = 587\nstarttls = true\n'
-                    'timeout = 5\n[mail.remind]\nsubject = "{所管課}へ"\nbody = "{状況}"\n')
+                    'timeout = 5\nreply_to = "joho@example.lg.jp"\nusername = "ict01"\n'
+                    '[mail.remind]\nsubject = "{所管課}へ"\nbody = "{状況}"\n')
     m = built(tmp_path, "2025", edit).mail
     assert (m.sender, m.smtp_host, m.smtp_port, m.starttls, m.ssl, m.timeout) == (
         "ict@example.lg.jp", "smtp.example.lg.jp", 587, True, False, 5.0)
+    assert (m.reply_to, m.username) == ("joho@example.lg.jp", "ict01")
+    tls = built(tmp_path / "c", "2025", lambda t: t + '\n[mail]\nsmtp_host = "smtp.example.lg.jp"\nssl = true\n').mail
+    assert (tls.ssl, tls.starttls) == (True, False)
     assert m.messages == {"remind": ("{所管課}へ", "{状況}")}
     plain = built(tmp_path / "b").mail
     assert (plain.smtp_port, plain.timeout, plain.messages) == (0, 30.0, {})
@@ -132,6 +136,8 @@ def test_mail_settings(tmp_path):
     pytest.param(lambda t: t.replace("[survey]\n", '[survey]\ndepartments = "回収状況.xlsx"\n'), ["file-name-reused"],
                  id="department-list-is-an-output"),
     pytest.param(lambda t: t + '\n[mail.remind]\nsubject = "{所属}へ"\n', ["bad-placeholder"], id="unknown-placeholder"),
+    pytest.param(lambda t: t + '\n[mail.distribute]\nbody = "{所管課}様\\n{期限}まで"\n', ["bad-placeholder"],
+                 id="unknown-placeholder-in-a-body"),
     pytest.param(lambda t: t.replace('{ value = "達成+",', '{ value = "達成,以上",'), ["bad-choice"], id="choice-with-comma"),
     pytest.param(lambda t: t.replace('{ value = "達成+",', '{ value = "=A1",'), ["bad-choice"], id="choice-like-a-formula"),
     pytest.param(lambda t: t.replace('{ value = "達成+",', '{ value = "-",'), ["bad-choice"], id="choice-minus"),
@@ -170,6 +176,7 @@ MESSAGES = {
     'names-differ-in-case': ['ファイル名「回収状況.XLSX」が別の用途（調査定義・施策マスタ・所管課一覧・台帳・出力）と重なっています。別の名前にしてください。'],
     'master-is-the-definition': ['「survey.master」の値「survey.toml」は使えません。拡張子を .xlsx / .xlsm / .csv にしてください。', 'ファイル名「survey.toml」が別の用途（調査定義・施策マスタ・所管課一覧・台帳・出力）と重なっています。別の名前にしてください。'],
     'unknown-placeholder': ['「mail.remind.subject」の差し込み項目 {所属} は使えません。使える項目: {所管課}、{担当者}、{年度}、{調査名}、{提出期限}、{再提出期限}、{問合せ先}、{返送先}、{未提出施策}、…。'],
+    'unknown-placeholder-in-a-body': ['「mail.distribute.body」の差し込み項目 {期限} は使えません。使える項目: {所管課}、{担当者}、{年度}、{調査名}、{提出期限}、{再提出期限}、{問合せ先}、{返送先}、{未提出施策}、…。'],
     'choice-with-comma': ['選択肢「評価」の値「達成,以上」は使えません（空、カンマを含む、または255文字超）。値を修正してください。'],
     'choice-like-a-formula': ['選択肢「評価」の値「=A1」は使えません（空、カンマを含む、または255文字超）。値を修正してください。'],
     'choice-minus': ['選択肢「評価」の値「-」は使えません（空、カンマを含む、または255文字超）。値を修正してください。'],
