@@ -338,3 +338,23 @@ def test_what_a_definition_leaves_out_has_a_default_and_what_it_writes_is_taken(
     assert built(tmp_path / "b", "2020", edit=without("style")).report_style == "2020"  # it has a direction field
     survey = built(tmp_path / "c", edit=lambda t: t.replace('instructions_sheet = "記入要領"', 'instructions_sheet = "説明"'))
     assert survey.instructions_sheet == "説明"
+
+
+@pytest.mark.parametrize(("setting", "got"), [
+    ("width = 4", (4.0, 400)), ("width = 80", (80.0, 400)),  # the narrowest and widest column allowed
+    ("max_length = 1", (None, 1)), ("max_length = 32767", (None, 32767)),
+])
+def test_a_text_field_takes_the_limits_at_the_edge_of_what_is_allowed(tmp_path, setting, got):
+    field = 'name = "取組実績"\ntype = "text"\nrequired = true\nmax_length = 400\n'
+    mine = field.replace("max_length = 400\n", "") if setting.startswith("max_length") else field
+
+    def edit(t: str) -> str:
+        assert field in t
+        return t.replace(field, f"{mine}{setting}\n", 1)
+    f = built(tmp_path, edit=edit).field("取組実績")
+    assert (f.width, f.max_length) == got
+
+
+def test_a_field_without_a_type_is_text(tmp_path):
+    f = built(tmp_path, edit=lambda t: t.replace('name = "取組実績"\ntype = "text"\n', 'name = "取組実績"\n', 1)).field("取組実績")
+    assert (f.type, f.max_length) == ("text", 400)
