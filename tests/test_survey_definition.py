@@ -120,6 +120,8 @@ def test_mail_settings(tmp_path):
     assert (m.reply_to, m.username) == ("joho@example.lg.jp", "ict01")
     tls = built(tmp_path / "c", "2025", lambda t: t + '\n[mail]\nsmtp_host = "smtp.example.lg.jp"\nssl = true\n').mail
     assert (tls.ssl, tls.starttls) == (True, False)
+    half = built(tmp_path / "d", "2025", lambda t: t + '\n[mail.remind]\nsubject = "督促"\n[mail.distribute]\nbody = "本文"\n').mail
+    assert half.messages == {"remind": ("督促", ""), "distribute": ("", "本文")}  # either part alone replaces its own
     assert m.messages == {"remind": ("{所管課}へ", "{状況}")}
     plain = built(tmp_path / "b").mail
     assert (plain.smtp_port, plain.timeout, plain.messages) == (0, 30.0, {})
