@@ -127,6 +127,9 @@ def test_mail_settings(tmp_path):
     assert (plain.smtp_port, plain.timeout, plain.messages) == (0, 30.0, {})
 
 
+RATING_SCALE = re.compile(r'\[scales\."評価"\]\nvalues = \[.*?\]\n', re.S)  # the 2025 template's one scale
+
+
 @pytest.mark.parametrize(("edit", "expected"), [
     pytest.param(lambda t: t.replace('rating_field = "評価"', 'rating_field = "取組実績"'), ["bad-rating-field"], id="rating-not-a-choice"),
     pytest.param(lambda t: t.replace('rating_field = "評価"', 'rating_field = "評定"'), ["bad-rating-field"], id="rating-unknown"),
@@ -146,6 +149,11 @@ def test_mail_settings(tmp_path):
     pytest.param(lambda t: t.replace('{ value = "達成+",', '{ value = "' + "長" * 256 + '",'), ["bad-choice"], id="choice-too-long"),
     pytest.param(lambda t: t.replace('{ value = "達成+",', '{ value = "達成 ",'), ["duplicate-choice"], id="choice-twice"),
     pytest.param(lambda t: t.replace('{ value = "達成+",', '{ value = "未達成",'), ["duplicate-choice"], id="choice-twice-exactly"),
+    pytest.param(lambda t: 'scales = "評価"\n' + RATING_SCALE.sub("", t), ["bad-value"], id="scales-not-a-table"),
+    pytest.param(lambda t: RATING_SCALE.sub('[scales]\n"評価" = "達成"\n', t), ["bad-value"], id="scale-not-a-table"),
+    pytest.param(lambda t: t.replace('{ value = "達成+",', '1, { value = "達成+",'), ["bad-value"], id="choice-a-number"),
+    pytest.param(lambda t: t.replace('{ value = "達成+",', '{ definition = "x" }, { value = "達成+",'), ["missing-key"],
+                 id="choice-without-value"),
     pytest.param(lambda t: t.replace('definition = "{年度}計画の事業量を上回る実績となっている" }',
                                      'definition = "x", selectable = false }').replace(
         '又は施策としては完了している" }', '又は施策としては完了している", selectable = false }').replace(
@@ -195,6 +203,10 @@ MESSAGES = {
     'field-name-formula': ['項目名「=SUM」は使えません（先頭が = + - @ です（Excel が数式とみなします））。'],
     'range-upside-down': ['項目「実績値」の minimum（10）が maximum（1）より大きくなっています。'],
     'group-twice': ['groups の id「Ⅰ」が重複しています。1つにしてください。'],
+    'scales-not-a-table': ['「scales」の値「評価」は使えません。[表]で指定してください。'],
+    'scale-not-a-table': ['「scales.評価」の値「達成」は使えません。[scales."名前"] の表にしてください。'],
+    'choice-a-number': ['「scales."評価".values[1]」の値「1」は使えません。"値" または { value = "値", definition = "内容" } にしてください。'],
+    'choice-without-value': ['必須の項目「scales."評価".values[1].value」がありません。追記してください。'],
 }
 
 
@@ -360,3 +372,10 @@ def test_a_text_field_takes_the_limits_at_the_edge_of_what_is_allowed(tmp_path, 
 def test_a_field_without_a_type_is_text(tmp_path):
     f = built(tmp_path, edit=lambda t: t.replace('name = "取組実績"\ntype = "text"\n', 'name = "取組実績"\n', 1)).field("取組実績")
     assert (f.type, f.max_length) == ("text", 400)
+
+
+def test_a_scale_without_values_does_not_hide_the_scales_after_it(tmp_path):
+    def edit(t: str) -> str:  # 評価 comes before 方向性 in the 2020 template
+        return RATING_SCALE.sub('[scales."評価"]\nvalues = []\n', t)
+
+    assert codes(tmp_path, edit, "2020") == ["bad-value"]

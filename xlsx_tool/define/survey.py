@@ -377,7 +377,9 @@ class _Builder:
                     item = {"value": item}
                 if not isinstance(item, dict):
                     continue
-                value = str(item.get("value", "")).strip()
+                if "value" not in item:
+                    continue  # the schema has said so
+                value = str(item["value"]).strip()
                 if not value or "," in value or len(value) > 255 or value.startswith(("=", "+", "-", "@")):
                     self.problem("bad-choice", scale=key, value=value)
                     continue
@@ -431,7 +433,8 @@ class _Builder:
             seen.add(choice_key(name))
             scale = self.text(item, "scale") or (name if kind == "choice" else None)
             if kind == "choice" and scale not in scales:
-                self.problem("unknown-scale", field=name, value=scale)
+                if "scales" not in self.data or isinstance(self.data["scales"], dict):  # else the schema has said so
+                    self.problem("unknown-scale", field=name, value=scale)
                 self.refused_fields.add(name)
                 continue
             max_length = item.get("max_length")
