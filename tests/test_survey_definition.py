@@ -146,6 +146,9 @@ RATING_SCALE = re.compile(r'\[scales\."評価"\]\nvalues = \[.*?\]\n', re.S)  # 
     pytest.param(lambda t: t.replace('{ value = "達成+",', '{ value = "達成,以上",'), ["bad-choice"], id="choice-with-comma"),
     pytest.param(lambda t: t.replace('{ value = "達成+",', '{ value = "=A1",'), ["bad-choice"], id="choice-like-a-formula"),
     pytest.param(lambda t: t.replace('{ value = "達成+",', '{ value = "-",'), ["bad-choice"], id="choice-minus"),
+    pytest.param(lambda t: t.replace('{ value = "達成+",', '{ value = "+α",'), ["bad-choice"], id="choice-plus"),
+    pytest.param(lambda t: t.replace('{ value = "達成+",', '{ value = "@α",'), ["bad-choice"], id="choice-at"),
+    pytest.param(lambda t: t.replace('{ value = "達成+",', '{ value = " ",'), ["bad-value"], id="choice-empty"),
     pytest.param(lambda t: t.replace('{ value = "達成+",', '{ value = "' + "長" * 256 + '",'), ["bad-choice"], id="choice-too-long"),
     pytest.param(lambda t: t.replace('{ value = "達成+",', '{ value = "達成 ",'), ["duplicate-choice"], id="choice-twice"),
     pytest.param(lambda t: t.replace('{ value = "達成+",', '{ value = "未達成",'), ["duplicate-choice"], id="choice-twice-exactly"),
@@ -187,10 +190,13 @@ MESSAGES = {
     'master-is-the-definition': ['「survey.master」の値「survey.toml」は使えません。拡張子を .xlsx / .xlsm / .csv にしてください。', 'ファイル名「survey.toml」が別の用途（調査定義・施策マスタ・所管課一覧・台帳・出力）と重なっています。別の名前にしてください。'],
     'unknown-placeholder': ['「mail.remind.subject」の差し込み項目 {所属} は使えません。使える項目: {所管課}、{担当者}、{年度}、{調査名}、{提出期限}、{再提出期限}、{問合せ先}、{返送先}、{未提出施策}、…。'],
     'unknown-placeholder-in-a-body': ['「mail.distribute.body」の差し込み項目 {期限} は使えません。使える項目: {所管課}、{担当者}、{年度}、{調査名}、{提出期限}、{再提出期限}、{問合せ先}、{返送先}、{未提出施策}、…。'],
-    'choice-with-comma': ['選択肢「評価」の値「達成,以上」は使えません（空、カンマを含む、または255文字超）。値を修正してください。'],
-    'choice-like-a-formula': ['選択肢「評価」の値「=A1」は使えません（空、カンマを含む、または255文字超）。値を修正してください。'],
-    'choice-minus': ['選択肢「評価」の値「-」は使えません（空、カンマを含む、または255文字超）。値を修正してください。'],
-    'choice-too-long': ['選択肢「評価」の値「長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長…」は使えません（空、カンマを含む、または255文字超）。値を修正してください。'],
+    'choice-with-comma': ['選択肢「評価」の値「達成,以上」は使えません（カンマを含みます）。値を修正してください。'],
+    'choice-like-a-formula': ['選択肢「評価」の値「=A1」は使えません（先頭が = + - @ です（Excel が数式とみなします））。値を修正してください。'],
+    'choice-minus': ['選択肢「評価」の値「-」は使えません（先頭が = + - @ です（Excel が数式とみなします））。値を修正してください。'],
+    'choice-plus': ['選択肢「評価」の値「+α」は使えません（先頭が = + - @ です（Excel が数式とみなします））。値を修正してください。'],
+    'choice-at': ['選択肢「評価」の値「@α」は使えません（先頭が = + - @ です（Excel が数式とみなします））。値を修正してください。'],
+    'choice-empty': ['「scales."評価".values[1].value」の値「 」は使えません。空にはできません。'],
+    'choice-too-long': ['選択肢「評価」の値「長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長…」は使えません（256文字で長すぎます（255文字以内））。値を修正してください。'],
     'choice-twice': ['選択肢「評価」の値「達成」が重複しています。1つにしてください。'],
     'choice-twice-exactly': ['選択肢「評価」の値「未達成」が重複しています。1つにしてください。'],
     'nothing-selectable': ['選択肢「評価」の値がすべて selectable = false で、調査票で選べる値がありません。少なくとも1つは選べるようにしてください。'],
@@ -379,3 +385,7 @@ def test_a_scale_without_values_does_not_hide_the_scales_after_it(tmp_path):
         return RATING_SCALE.sub('[scales."評価"]\nvalues = []\n', t)
 
     assert codes(tmp_path, edit, "2020") == ["bad-value"]
+
+
+def test_a_choice_of_exactly_255_characters_is_accepted():
+    assert S.choice_problem("長" * 255) is None and S.choice_problem("長" * 256) == "256文字で長すぎます（255文字以内）"

@@ -38,7 +38,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "empty-scale": (ERROR, "選択肢「{scale}」に値がありません。values に値を追加してください。"),
     "no-selectable-choice": (ERROR, "選択肢「{scale}」の値がすべて selectable = false で、調査票で選べる値がありません。少なくとも1つは選べるようにしてください。"),
     "duplicate-choice": (ERROR, "選択肢「{scale}」の値「{value}」が重複しています。1つにしてください。"),
-    "bad-choice": (ERROR, "選択肢「{scale}」の値「{value}」は使えません（空、カンマを含む、または255文字超）。値を修正してください。"),
+    "bad-choice": (ERROR, "選択肢「{scale}」の値「{value}」は使えません（{reason}）。値を修正してください。"),
     "bad-sheet-name": (ERROR, "シート名「{value}」は Excel で使えません（{reason}）。31文字以内で [ ] : * ? / \\ を含まない名前にしてください。"),
     "list-too-long": (NOTICE, "選択肢「{scale}」は Excel の直接指定の上限（255文字）を超えるため、非表示の一覧シートを参照するドロップダウンにします。"),
     "message-too-long": (WARNING, "選択肢「{scale}」の定義は入力時メッセージの上限（255文字）に収まらないため、メッセージでは「記入要領」シートを案内します。"),

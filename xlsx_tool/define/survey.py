@@ -380,8 +380,11 @@ class _Builder:
                 if "value" not in item:
                     continue  # the schema has said so
                 value = str(item["value"]).strip()
-                if not value or "," in value or len(value) > 255 or value.startswith(("=", "+", "-", "@")):
-                    self.problem("bad-choice", scale=key, value=value)
+                if not value:
+                    continue  # the schema has said so
+                reason = choice_problem(value)
+                if reason:
+                    self.problem("bad-choice", scale=key, value=value, reason=reason)
                     continue
                 if choice_key(value) in seen:
                     self.problem("duplicate-choice", scale=key, value=value)
@@ -470,6 +473,17 @@ class _Builder:
             seen.add(choice_key(gid))
             groups.append(Group(gid, self.text(item, "name")))
         return tuple(groups)
+
+
+def choice_problem(value: str) -> str | None:
+    """A choice goes into a dropdown list written inline, comma-separated, at most 255 long."""
+    if "," in value:
+        return "カンマを含みます"
+    if len(value) > 255:
+        return f"{len(value)}文字で長すぎます（255文字以内）"
+    if value.startswith(("=", "+", "-", "@")):
+        return "先頭が = + - @ です（Excel が数式とみなします）"
+    return None
 
 
 def field_name_problem(name: str) -> str | None:
