@@ -389,3 +389,16 @@ def test_a_scale_without_values_does_not_hide_the_scales_after_it(tmp_path):
 
 def test_a_choice_of_exactly_255_characters_is_accepted():
     assert S.choice_problem("長" * 255) is None and S.choice_problem("長" * 256) == "256文字で長すぎます（255文字以内）"
+
+
+def test_every_bad_choice_of_a_scale_is_reported_not_only_the_first(tmp_path):
+    def values(listed: str):
+        return lambda t: RATING_SCALE.sub(f'[scales."評価"]\nvalues = [{listed}]\n', t)
+
+    assert codes(tmp_path / "a", values('"A", "A", "=b"')) == ["duplicate-choice", "bad-choice"]
+    assert codes(tmp_path / "b", values('"=a", "+b"')) == ["bad-choice", "bad-choice", "empty-scale"]  # none is left
+
+
+def test_a_choice_without_a_definition_has_none(tmp_path):
+    survey = built(tmp_path, "2020")
+    assert [v.definition for v in survey.scales["方向性"].values] == [""] * 6
