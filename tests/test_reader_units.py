@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from xlsx_tool.forms.layout import column_letters
 from xlsx_tool.intake import reader as R
 from xlsx_tool.intake.reader import RawCell, RawWorkbook, SharedStrings
 
@@ -217,9 +218,9 @@ def test_every_kind_of_cell_in_one_row_with_empty_cells_between():
     xml, expected = "", {}
     for i, (one, cell) in enumerate(ONE_CELL):
         column = R.column_index("B") + 2 * i
-        letters = _letters(column)
+        letters = column_letters(column)
         xml += NOTHING[i % len(NOTHING)].replace('r="A1"', f'r="{letters}1"')
-        xml += one.replace('r="A1"', f'r="{_letters(column + 1)}1"')
+        xml += one.replace('r="A1"', f'r="{column_letters(column + 1)}1"')
         expected[(1, column + 1)] = cell
     assert cells(xml) == expected
 
@@ -234,14 +235,6 @@ def test_a_sheet_with_cells_in_another_form_is_read_whole_by_the_general_parser(
     if "9" in odd:
         expected[(1, 3)] = RawCell(9.0, "n", False, "")
     assert R.sheet_cells(b"<worksheet><sheetData>" + xml + b"</sheetData></worksheet>", [], []) == expected
-
-
-def _letters(column: int) -> str:
-    text = ""
-    while column:
-        column, rest = divmod(column - 1, 26)
-        text = chr(65 + rest) + text
-    return text
 
 
 NOTHING = ['<c r="A1"/>', '<c r="A1" s="1"/>', '<c r="A1"></c>', '<c r="A1"><v></v></c>',

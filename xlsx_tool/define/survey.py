@@ -377,11 +377,9 @@ class _Builder:
                     item = {"value": item}
                 if not isinstance(item, dict):
                     continue
-                if "value" not in item:
-                    continue  # the schema has said so
-                value = str(item["value"]).strip()
+                value = str(item.get("value", "")).strip()
                 if not value:
-                    continue  # the schema has said so
+                    continue  # missing or empty: the schema has said so
                 reason = choice_problem(value)
                 if reason:
                     self.problem("bad-choice", scale=key, value=value, reason=reason)
@@ -475,14 +473,18 @@ class _Builder:
         return tuple(groups)
 
 
+_FORMULA_START = ("=", "+", "-", "@")  # what Excel takes as the start of a formula
+_FORMULA_REASON = "先頭が = + - @ です（Excel が数式とみなします）"
+
+
 def choice_problem(value: str) -> str | None:
     """A choice goes into a dropdown list written inline, comma-separated, at most 255 long."""
     if "," in value:
         return "カンマを含みます"
     if len(value) > 255:
         return f"{len(value)}文字で長すぎます（255文字以内）"
-    if value.startswith(("=", "+", "-", "@")):
-        return "先頭が = + - @ です（Excel が数式とみなします）"
+    if value.startswith(_FORMULA_START):
+        return _FORMULA_REASON
     return None
 
 
@@ -492,8 +494,8 @@ def field_name_problem(name: str) -> str | None:
         return f"{len(name)}文字で長すぎます（40文字以内）"
     if any(ord(ch) < 32 for ch in name):
         return "改行などの制御文字を含みます"
-    if name.startswith(("=", "+", "-", "@")):
-        return "先頭が = + - @ です（Excel が数式とみなします）"
+    if name.startswith(_FORMULA_START):
+        return _FORMULA_REASON
     return None
 
 
