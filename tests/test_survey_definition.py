@@ -397,6 +397,8 @@ def test_every_bad_choice_of_a_scale_is_reported_not_only_the_first(tmp_path):
 
     assert codes(tmp_path / "a", values('"A", "A", "=b"')) == ["duplicate-choice", "bad-choice"]
     assert codes(tmp_path / "b", values('"=a", "+b"')) == ["bad-choice", "bad-choice", "empty-scale"]  # none is left
+    # A choice without a value is no value at all: not one called "None", which would leave the scale a choice.
+    assert codes(tmp_path / "c", values('{ definition = "x" }')) == ["missing-key", "empty-scale"]
 
 
 def test_a_choice_without_a_definition_has_none(tmp_path):
