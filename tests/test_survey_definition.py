@@ -173,6 +173,18 @@ RATING_SCALE = re.compile(r'\[scales\."評価"\]\nvalues = \[.*?\]\n', re.S)  # 
     pytest.param(lambda t: t.replace('name = "実績値"', 'name = "=SUM"'), ["bad-field-name"], id="field-name-formula"),
     pytest.param(lambda t: t.replace('type = "number"\n', 'type = "number"\nminimum = 10\nmaximum = 1\n'), ["bad-range"], id="range-upside-down"),
     pytest.param(lambda t: t.replace('id = "Ⅱ"', 'id = "Ⅰ"'), ["duplicate-group"], id="group-twice"),
+    # A field refused, or all of them, is one mistake: the names in [survey] pointing at it are not a second.
+    pytest.param(lambda t: t.split("[[fields]]")[0], ["missing-key"], id="fields-missing"),
+    pytest.param(lambda t: "fields = []\n" + t.split("[[fields]]")[0], ["bad-value"], id="fields-empty"),
+    pytest.param(lambda t: 'fields = "評価"\n' + t.split("[[fields]]")[0], ["bad-value"], id="fields-not-tables"),
+    pytest.param(lambda t: "fields = [1, 2]\n" + t.split("[[fields]]")[0], ["bad-value"], id="fields-not-all-tables"),
+    pytest.param(lambda t: t.replace('type = "choice"', 'type = "choise"'), ["bad-value"], id="rating-field-of-unknown-type"),
+    pytest.param(lambda t: t.replace('name = "評価"\ntype', 'name = "施策名"\ntype').replace(
+        'rating_field = "評価"', 'rating_field = "施策名"'), ["reserved-field"], id="rating-field-reserved"),
+    pytest.param(lambda t: t.replace('name = "評価"\ntype', 'name = "=評価"\ntype').replace(
+        'rating_field = "評価"', 'rating_field = "=評価"'), ["bad-field-name"], id="rating-field-badly-named"),
+    pytest.param(lambda t: t.replace('name = "実績値"', 'name = "@実績値"').replace(
+        "[survey]\n", '[survey]\nachievement_field = "@実績値"\n'), ["bad-field-name"], id="achievement-field-badly-named"),
 ])
 def test_each_definition_mistake(tmp_path, edit, expected):
     assert codes(tmp_path, edit) == expected
@@ -209,6 +221,14 @@ MESSAGES = {
     'field-name-formula': ['項目名「=SUM」は使えません（先頭が = + - @ です（Excel が数式とみなします））。'],
     'range-upside-down': ['項目「実績値」の minimum（10）が maximum（1）より大きくなっています。'],
     'group-twice': ['groups の id「Ⅰ」が重複しています。1つにしてください。'],
+    'fields-missing': ['必須の項目「fields」がありません。追記してください。'],
+    'fields-empty': ['「fields」の値「[]」は使えません。[[fields]] を1つ以上書いてください。'],
+    'fields-not-tables': ['「fields」の値「評価」は使えません。[[表]] の並びで指定してください。'],
+    'fields-not-all-tables': ['「fields」の値「[1, 2]」は使えません。[[表]] の並びで指定してください。'],
+    'rating-field-of-unknown-type': ['「fields[1].type」の値「choise」は使えません。次のいずれか：choice / number / text / dateで指定してください。'],
+    'rating-field-reserved': ['項目名「施策名」は調査票の固定列と同じ名前です。別の名前にしてください。'],
+    'rating-field-badly-named': ['項目名「=評価」は使えません（先頭が = + - @ です（Excel が数式とみなします））。'],
+    'achievement-field-badly-named': ['項目名「@実績値」は使えません（先頭が = + - @ です（Excel が数式とみなします））。'],
     'scales-not-a-table': ['「scales」の値「評価」は使えません。[表]で指定してください。'],
     'scale-not-a-table': ['「scales.評価」の値「達成」は使えません。[scales."名前"] の表にしてください。'],
     'choice-a-number': ['「scales."評価".values[1]」の値「1」は使えません。"値" または { value = "値", definition = "内容" } にしてください。'],
@@ -385,6 +405,28 @@ def test_a_scale_without_values_does_not_hide_the_scales_after_it(tmp_path):
         return RATING_SCALE.sub('[scales."評価"]\nvalues = []\n', t)
 
     assert codes(tmp_path, edit, "2020") == ["bad-value"]
+
+
+def test_a_scale_with_nothing_selectable_does_not_hide_the_scales_after_it(tmp_path):
+    def edit(t: str) -> str:  # 評価 comes before 方向性 in the 2020 template
+        return RATING_SCALE.sub('[scales."評価"]\nvalues = [{ value = "A", selectable = false }]\n', t)
+
+    assert codes(tmp_path, edit, "2020") == ["no-selectable-choice"]
+
+
+def test_a_dropdown_list_and_message_of_exactly_255_characters_fit_excel(tmp_path):
+    # Excel's limits: a validation list written inline ≤ 255 characters with its commas, and an
+    # input message ≤ 255. Two values of 127 make both exactly 255 ("," and a line break between).
+    def scale(first: int):
+        return lambda t: RATING_SCALE.sub(f'[scales."評価"]\nvalues = ["{"A" * first}", "{"B" * 127}"]\n', t)
+
+    fits = built(tmp_path / "a", "2025", scale(127)).scales["評価"]
+    assert len(",".join(fits.selectable)) == len(S.definitions_message(fits)) == 255
+    _, problems = definition(tmp_path / "a", "2025", scale(127))
+    assert [p.code for p in problems if p.code in ("list-too-long", "message-too-long")] == []
+    _, problems = definition(tmp_path / "b", "2025", scale(128))
+    assert [p.code for p in problems if p.code in ("list-too-long", "message-too-long")] == [
+        "list-too-long", "message-too-long"]
 
 
 def test_a_choice_of_exactly_255_characters_is_accepted():

@@ -68,7 +68,7 @@ SCHEMA: dict[str, Key] = _t(
     report=Key("table", keys=_t(style=Key("choice", choices=("2025", "2020")))),
     groups=Key("tables", keys=_t(id=Key("str", required=True, nonempty=True), name=Key("str"))),
     scales=Key("map", required=True, keys=_t(values=Key("values", required=True))),
-    fields=Key("tables", required=True, keys=_t(
+    fields=Key("tables", required=True, nonempty=True, keys=_t(
         name=Key("str", required=True, nonempty=True),
         type=Key("choice", choices=("choice", "number", "text", "date")),
         scale=Key("str", nonempty=True), required=Key("bool"),
@@ -164,6 +164,8 @@ def _value(value: Any, k: Key, path: str, file: str, found: list[Problem]) -> No
     if kind == "tables":
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
             return bad()
+        if k.nonempty and not value:
+            return bad(f"[[{path}]] を1つ以上書いてください。")
         for i, item in enumerate(value, 1):
             _table(item, k.keys, f"{path}[{i}].", file, found)
         return None

@@ -263,6 +263,11 @@ class _Builder:
     def problem(self, code: str, **kw) -> None:
         self.found.append(P.make(code, file=self.file, **kw))
 
+    def refuse(self, field: str, code: str, **kw) -> None:
+        """A declared field dropped with its own sentence: names pointing at it are not reported again."""
+        self.problem(code, field=field, **kw)
+        self.refused_fields.add(field)
+
     @staticmethod
     def table(parent: dict, key: str) -> dict:
         value = parent.get(key)
@@ -281,19 +286,13 @@ class _Builder:
         scales = self.scales(d.get("scales"), year)
         fields = self.fields(d.get("fields"), scales)
         groups = self.groups(d.get("groups"))
-        names = {f.name: f for f in fields}
         rating_field = self.text(s, "rating_field", "評価")
-        if rating_field not in self.refused_fields and (
-                rating_field not in names or names[rating_field].type != "choice"):
-            self.problem("bad-rating-field", value=rating_field)
         direction_field = self.text(s, "direction_field") or None
-        if direction_field is not None and direction_field not in self.refused_fields and (
-                direction_field not in names or names[direction_field].type != "choice"):
-            self.problem("bad-direction-field", value=direction_field)
         achievement_field = self.text(s, "achievement_field") or None
-        if achievement_field is not None and achievement_field not in names:
-            self.problem("bad-value", key="survey.achievement_field", value=achievement_field,
-                         hint="fields にある項目名を指定してください。")
+        # With no field left, each was refused with its own sentence (or the schema refused
+        # [[fields]]): a name pointing at one is not a second mistake.
+        if fields:
+            self.field_references(fields, rating_field, direction_field, achievement_field)
         form, outputs = self.table(d, "form"), self.table(d, "outputs")
         input_sheet = self.text(form, "input_sheet", "調査票")
         instructions_sheet = self.text(form, "instructions_sheet", "記入要領")
@@ -328,6 +327,17 @@ class _Builder:
             prefill_previous=form.get("prefill_previous") is True, mail=mail,
         )
         return survey, self.found
+
+    def field_references(self, fields: tuple[Field, ...], rating: str, direction: str | None,
+                         achievement: str | None) -> None:
+        names = {f.name: f for f in fields}
+        for code, name in (("bad-rating-field", rating), ("bad-direction-field", direction)):
+            if name is not None and name not in self.refused_fields and (
+                    name not in names or names[name].type != "choice"):
+                self.problem(code, value=name)
+        if achievement is not None and achievement not in self.refused_fields and achievement not in names:
+            self.problem("bad-value", key="survey.achievement_field", value=achievement,
+                         hint="fields にある項目名を指定してください。")
 
     def distinct_files(self, *names: str) -> None:
         reserved = {DEFINITION_FILE.casefold(), LEDGER_FILE.casefold()}
@@ -405,10 +415,8 @@ class _Builder:
         return scales
 
     def fields(self, raw: object, scales: dict[str, Scale]) -> tuple[Field, ...]:
-        if not isinstance(raw, list) or not raw:
-            if raw is not None:
-                self.problem("missing-key", key="[[fields]]")
-            return ()
+        if not isinstance(raw, list):
+            return ()  # the schema has said so
         fields, seen = [], set()
         reserved = {COL_NUMBER, COL_NAME, COL_DEPARTMENT, *OPTIONAL_COLUMNS, *MASTER_COLUMNS,
                     "記入者", "内線", "指標・目標値", "前年度の評価・方向性"}
@@ -420,16 +428,17 @@ class _Builder:
                 continue  # the schema has said so
             kind = item.get("type", "text")
             if kind not in FIELD_TYPES:
+                self.refused_fields.add(name)  # the schema has said so
                 continue
             if choice_key(name) in seen:
                 self.problem("duplicate-field", field=name)
                 continue
             if name in reserved or choice_key(name) in {choice_key(r) for r in reserved}:
-                self.problem("reserved-field", field=name)
+                self.refuse(name, "reserved-field")
                 continue
             reason = field_name_problem(name)
             if reason:
-                self.problem("bad-field-name", field=name, reason=reason)
+                self.refuse(name, "bad-field-name", reason=reason)
                 continue
             seen.add(choice_key(name))
             scale = self.text(item, "scale") or (name if kind == "choice" else None)
