@@ -169,6 +169,7 @@ RATING_SCALE = re.compile(r'\[scales\."評価"\]\nvalues = \[.*?\]\n', re.S)  # 
     pytest.param(lambda t: t.replace('name = "実績値"', 'name = "評価"'), ["duplicate-field"], id="field-twice"),
     pytest.param(lambda t: t.replace('name = "実績値"', 'name = "施策名"'), ["reserved-field"], id="field-named-as-a-master-column"),
     pytest.param(lambda t: t.replace('name = "実績値"', 'name = "記入者"'), ["reserved-field"], id="field-named-as-the-respondent"),
+    pytest.param(lambda t: t.replace('name = "実績値"', 'name = "施策 名"'), ["reserved-field"], id="field-named-as-a-column-spaced"),
     pytest.param(lambda t: t.replace('name = "実績値"', 'name = "' + "長" * 41 + '"'), ["bad-field-name"], id="field-name-too-long"),
     pytest.param(lambda t: t.replace('name = "実績値"', 'name = "=SUM"'), ["bad-field-name"], id="field-name-formula"),
     pytest.param(lambda t: t.replace('type = "number"\n', 'type = "number"\nminimum = 10\nmaximum = 1\n'), ["bad-range"], id="range-upside-down"),
@@ -217,6 +218,7 @@ MESSAGES = {
     'field-twice': ['項目名「評価」が重複しています。別の名前にしてください。'],
     'field-named-as-a-master-column': ['項目名「施策名」は調査票の固定列と同じ名前です。別の名前にしてください。'],
     'field-named-as-the-respondent': ['項目名「記入者」は調査票の固定列と同じ名前です。別の名前にしてください。'],
+    'field-named-as-a-column-spaced': ['項目名「施策 名」は調査票の固定列と同じ名前です。別の名前にしてください。'],
     'field-name-too-long': ['項目名「長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長…」は使えません（41文字で長すぎます（40文字以内））。'],
     'field-name-formula': ['項目名「=SUM」は使えません（先頭が = + - @ です（Excel が数式とみなします））。'],
     'range-upside-down': ['項目「実績値」の minimum（10）が maximum（1）より大きくなっています。'],
@@ -405,6 +407,25 @@ def test_a_scale_without_values_does_not_hide_the_scales_after_it(tmp_path):
         return RATING_SCALE.sub('[scales."評価"]\nvalues = []\n', t)
 
     assert codes(tmp_path, edit, "2020") == ["bad-value"]
+
+
+def test_every_refused_field_is_reported_not_only_the_first(tmp_path):
+    bad_fields = "".join(f"[[fields]]\n{body}\n\n" for body in (
+        'type = "text"',  # no name
+        'name = "種別"\ntype = "list"',  # no such type
+        'name = "所見"',
+        'name = "所見"',  # twice
+        'name = "所管課"',  # a column of the form
+        'name = "=合計"',  # a formula
+        'name = "区分"\ntype = "choice"',  # no scale of that name
+        'name = "@備考"',  # a formula again, last
+    ))
+
+    def edit(t: str) -> str:
+        return t.replace("[[fields]]", bad_fields + "[[fields]]", 1)
+
+    assert codes(tmp_path, edit) == ["missing-key", "bad-value", "duplicate-field", "reserved-field", "bad-field-name",
+                                     "unknown-scale", "bad-field-name"]
 
 
 def test_a_scale_with_nothing_selectable_does_not_hide_the_scales_after_it(tmp_path):
