@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
@@ -324,6 +326,25 @@ def test_groups_from_the_master_follow_their_numbers_not_the_row_order(tmp_path)
 def codes(folder):
     _loaded, problems = load(folder)
     return [(p.code, p.file) for p in problems if p.severity != "notice"]
+
+
+@pytest.mark.parametrize("error", [PermissionError, FileNotFoundError], ids=["held-by-another-program", "gone-meanwhile"])
+def test_a_definition_that_cannot_be_read_says_so_not_that_a_key_is_missing(tmp_path, monkeypatch, error):
+    # Windows refuses a file another program holds (a sharing violation, PermissionError); a file can
+    # also go between the check that it exists and the reading. Neither is a key missing in it.
+    folder = make_survey(tmp_path / "s", "2025", H25, [[1, "A", "Ⅰ", "課A", ""]])
+    toml = folder / "survey.toml"
+    read_bytes = Path.read_bytes
+
+    def refuse(self: Path) -> bytes:
+        if self == toml:
+            raise error(13, "refused", str(self))
+        return read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    _loaded, problems = load(folder)
+    assert [(p.code, p.file, p.message) for p in problems] == [("toml-unreadable", "survey.toml",
+        "ファイルを読み取れません。別のプログラムで開いていないか、アクセス権を確認してください。")]
 
 
 def test_files_that_cannot_be_read_are_named_with_what_to_do(tmp_path):

@@ -154,6 +154,8 @@ RATING_SCALE = re.compile(r'\[scales\."評価"\]\nvalues = \[.*?\]\n', re.S)  # 
     pytest.param(lambda t: t.replace('{ value = "達成+",', '{ value = "未達成",'), ["duplicate-choice"], id="choice-twice-exactly"),
     pytest.param(lambda t: 'scales = "評価"\n' + RATING_SCALE.sub("", t), ["bad-value"], id="scales-not-a-table"),
     pytest.param(lambda t: RATING_SCALE.sub('[scales]\n"評価" = "達成"\n', t), ["bad-value"], id="scale-not-a-table"),
+    pytest.param(lambda t: 'survey = "ICT推進・活用計画"\n' + re.sub(r"\[survey\]\n.*?\n(?=\[)", "", t, flags=re.S), ["bad-value"],
+                 id="survey-not-a-table"),
     pytest.param(lambda t: t.replace('{ value = "達成+",', '1, { value = "達成+",'), ["bad-value"], id="choice-a-number"),
     pytest.param(lambda t: t.replace('{ value = "達成+",', '{ definition = "x" }, { value = "達成+",'), ["missing-key"],
                  id="choice-without-value"),
@@ -233,6 +235,7 @@ MESSAGES = {
     'achievement-field-badly-named': ['項目名「@実績値」は使えません（先頭が = + - @ です（Excel が数式とみなします））。'],
     'scales-not-a-table': ['「scales」の値「評価」は使えません。[表]で指定してください。'],
     'scale-not-a-table': ['「scales.評価」の値「達成」は使えません。[scales."名前"] の表にしてください。'],
+    'survey-not-a-table': ['「survey」の値「ICT推進・活用計画」は使えません。[表]で指定してください。'],
     'choice-a-number': ['「scales."評価".values[1]」の値「1」は使えません。"値" または { value = "値", definition = "内容" } にしてください。'],
     'choice-without-value': ['必須の項目「scales."評価".values[1].value」がありません。追記してください。'],
 }
@@ -426,6 +429,17 @@ def test_every_refused_field_is_reported_not_only_the_first(tmp_path):
 
     assert codes(tmp_path, edit) == ["missing-key", "bad-value", "duplicate-field", "reserved-field", "bad-field-name",
                                      "unknown-scale", "bad-field-name"]
+
+
+def test_every_refused_group_is_reported_not_only_the_first(tmp_path):
+    bad_groups = "".join(f"[[groups]]\n{body}\n\n" for body in (
+        'name = "番号なし"', 'id = "Ⅷ"', 'id = "Ⅷ"', 'id = "Ⅸ"', 'id = "Ⅸ"'))
+    assert codes(tmp_path / "a", lambda t: t.replace("[[groups]]", bad_groups + "[[groups]]", 1)) == [
+        "missing-key", "duplicate-group", "duplicate-group"]
+
+    def inline(t: str) -> str:  # an entry that is not a table does not hide the ones after it
+        return 'groups = ["Ⅰ", { id = "Ⅷ" }, { id = "Ⅷ" }]\n' + re.sub(r"\[\[groups\]\]\n.*?\n\n(?=\[)", "", t, flags=re.S)
+    assert codes(tmp_path / "b", inline) == ["bad-value", "duplicate-group"]
 
 
 def test_a_scale_with_nothing_selectable_does_not_hide_the_scales_after_it(tmp_path):

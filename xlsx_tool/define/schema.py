@@ -217,7 +217,7 @@ def placeholders(data: dict[str, Any], file: str) -> list[Problem]:
     found: list[Problem] = []
     survey = data.get("survey") if isinstance(data.get("survey"), dict) else {}
     for key in ("deadline", "contact", "return_to", "resubmit_deadline"):
-        value = survey.get(key) if isinstance(survey, dict) else None
+        value = survey.get(key)
         if isinstance(value, str) and PLACEHOLDER.search(value):
             _problem(found, file, "placeholder-left", key=f"survey.{key}", value=_show(value))
     return found

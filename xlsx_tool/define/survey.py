@@ -211,8 +211,6 @@ class Survey:
 def read_toml(path: Path) -> tuple[dict | None, list[Problem]]:
     try:
         text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        return None, [P.make("missing-key", file=path.name, key=DEFINITION_FILE)]
     except UnicodeDecodeError:
         return None, [P.make("toml-encoding", file=path.name)]
     except OSError:
