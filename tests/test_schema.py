@@ -166,3 +166,12 @@ def test_placeholders_of_a_broken_definition_are_not_a_crash():
 ])
 def test_a_value_is_shown_as_toml_writes_it_and_cut_at_40_characters(value, shown):
     assert schema._show(value) == shown
+
+
+def test_each_finding_names_the_file_and_none_hides_the_next_in_its_table():
+    def edit(data):
+        data["survey"] = {"titel": "x", "zzzzzz": 1, **data["survey"], "master": "../施策マスタ.csv"}
+    problems = schema.check(edited(edit), "survey.toml")
+    assert [(p.code, p.file, p.message.split("」")[0]) for p in problems] == [
+        ("unknown-key", "survey.toml", "項目「survey.titel"), ("unknown-key", "survey.toml", "項目「survey.zzzzzz"),
+        ("unsafe-path", "survey.toml", "「survey.master")]
