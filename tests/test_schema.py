@@ -175,3 +175,17 @@ def test_each_finding_names_the_file_and_none_hides_the_next_in_its_table():
     assert [(p.code, p.file, p.message.split("」")[0]) for p in problems] == [
         ("unknown-key", "survey.toml", "項目「survey.titel"), ("unknown-key", "survey.toml", "項目「survey.zzzzzz"),
         ("unsafe-path", "survey.toml", "「survey.master")]
+
+
+def test_each_finding_in_nested_tables_names_the_file_and_none_hides_the_next():
+    def edit(data):
+        data["fields"][0]["requried"] = True
+        data["scales"] = {"甲": "x", "乙": 3, "評価": {"values": [1, 2, {"valeu": "A"}, {"value": 4}]}}
+    problems = schema.check(edited(edit), "survey.toml")
+    assert [(p.code, p.file, p.message.split("」")[0]) for p in problems] == [
+        ("bad-value", "survey.toml", "「scales.甲"), ("bad-value", "survey.toml", "「scales.乙"),
+        ("bad-value", "survey.toml", '「scales."評価".values[1]'), ("bad-value", "survey.toml", '「scales."評価".values[2]'),
+        ("unknown-key", "survey.toml", '項目「scales."評価".values[3].valeu'),
+        ("missing-key", "survey.toml", '必須の項目「scales."評価".values[3].value'),
+        ("bad-value", "survey.toml", '「scales."評価".values[4].value'),
+        ("unknown-key", "survey.toml", "項目「fields[1].requried")]
