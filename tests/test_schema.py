@@ -170,11 +170,12 @@ def test_a_value_is_shown_as_toml_writes_it_and_cut_at_40_characters(value, show
 
 def test_each_finding_names_the_file_and_none_hides_the_next_in_its_table():
     def edit(data):
-        data["survey"] = {"titel": "x", "zzzzzz": 1, **data["survey"], "master": "../施策マスタ.csv"}
+        data["survey"] = {"titel": "x", "zzzzzz": 1, **data["survey"], "master": "../施策マスタ.csv",
+                          "departments": "所管課一覧.txt"}
     problems = schema.check(edited(edit), "survey.toml")
     assert [(p.code, p.file, p.message.split("」")[0]) for p in problems] == [
         ("unknown-key", "survey.toml", "項目「survey.titel"), ("unknown-key", "survey.toml", "項目「survey.zzzzzz"),
-        ("unsafe-path", "survey.toml", "「survey.master")]
+        ("unsafe-path", "survey.toml", "「survey.master"), ("bad-value", "survey.toml", "「survey.departments")]
 
 
 def test_each_finding_in_nested_tables_names_the_file_and_none_hides_the_next():

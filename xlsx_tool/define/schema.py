@@ -196,8 +196,8 @@ def _value(value: Any, k: Key, path: str, file: str, found: list[Problem]) -> No
 def _file(value: str, k: Key, path: str, file: str, found: list[Problem]) -> None:
     """A file name inside the survey folder: no folders, Windows-valid, the right kind."""
     name = value.strip()
-    # The pattern holds / and \ (a folder), and ".", ".." end with a dot as Windows refuses.
-    if not name or _WINDOWS_BAD.search(name) or name.endswith((".", " ")):
+    # The pattern holds / and \ (a folder); ".", ".." end with a dot, which Windows refuses.
+    if not name or _WINDOWS_BAD.search(name) or name.endswith("."):
         _problem(found, file, "unsafe-path", key=path, value=_show(value))
         return
     if k.suffixes and not name.lower().endswith(k.suffixes):
