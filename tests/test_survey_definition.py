@@ -127,6 +127,8 @@ def test_mail_settings(tmp_path):
     assert (plain.smtp_port, plain.timeout, plain.messages) == (0, 30.0, {})
 
 
+# Headers of the form's own columns that are not master columns: a field may not take one.
+COMBINED_HEADERS = {"extension": "内線", "indicator-target": "指標・目標値", "previous-rating-direction": "前年度の評価・方向性"}
 RATING_SCALE = re.compile(r'\[scales\."評価"\]\nvalues = \[.*?\]\n', re.S)  # the 2025 template's one scale
 
 
@@ -172,6 +174,8 @@ RATING_SCALE = re.compile(r'\[scales\."評価"\]\nvalues = \[.*?\]\n', re.S)  # 
     pytest.param(lambda t: t.replace('name = "実績値"', 'name = "施策名"'), ["reserved-field"], id="field-named-as-a-master-column"),
     pytest.param(lambda t: t.replace('name = "実績値"', 'name = "記入者"'), ["reserved-field"], id="field-named-as-the-respondent"),
     pytest.param(lambda t: t.replace('name = "実績値"', 'name = "施策 名"'), ["reserved-field"], id="field-named-as-a-column-spaced"),
+    *(pytest.param(lambda t, n=name: t.replace('name = "実績値"', f'name = "{n}"'), ["reserved-field"], id=f"field-named-{id_}")
+      for id_, name in COMBINED_HEADERS.items()),
     pytest.param(lambda t: t.replace('name = "実績値"', 'name = "' + "長" * 41 + '"'), ["bad-field-name"], id="field-name-too-long"),
     pytest.param(lambda t: t.replace('name = "実績値"', 'name = "=SUM"'), ["bad-field-name"], id="field-name-formula"),
     pytest.param(lambda t: t.replace('type = "number"\n', 'type = "number"\nminimum = 10\nmaximum = 1\n'), ["bad-range"], id="range-upside-down"),
@@ -181,6 +185,8 @@ RATING_SCALE = re.compile(r'\[scales\."評価"\]\nvalues = \[.*?\]\n', re.S)  # 
     pytest.param(lambda t: "fields = []\n" + t.split("[[fields]]")[0], ["bad-value"], id="fields-empty"),
     pytest.param(lambda t: 'fields = "評価"\n' + t.split("[[fields]]")[0], ["bad-value"], id="fields-not-tables"),
     pytest.param(lambda t: "fields = [1, 2]\n" + t.split("[[fields]]")[0], ["bad-value"], id="fields-not-all-tables"),
+    pytest.param(lambda t: 'fields = [1, { name = "評価", type = "choice" }, { name = "甲" }, { name = "甲" }]\n'
+                 + t.split("[[fields]]")[0], ["bad-value", "duplicate-field"], id="fields-partly-tables"),
     pytest.param(lambda t: t.replace('type = "choice"', 'type = "choise"'), ["bad-value"], id="rating-field-of-unknown-type"),
     pytest.param(lambda t: t.replace('name = "評価"\ntype', 'name = "施策名"\ntype').replace(
         'rating_field = "評価"', 'rating_field = "施策名"'), ["reserved-field"], id="rating-field-reserved"),
@@ -221,6 +227,8 @@ MESSAGES = {
     'field-named-as-a-master-column': ['項目名「施策名」は調査票の固定列と同じ名前です。別の名前にしてください。'],
     'field-named-as-the-respondent': ['項目名「記入者」は調査票の固定列と同じ名前です。別の名前にしてください。'],
     'field-named-as-a-column-spaced': ['項目名「施策 名」は調査票の固定列と同じ名前です。別の名前にしてください。'],
+    **{f"field-named-{id_}": [f"項目名「{name}」は調査票の固定列と同じ名前です。別の名前にしてください。"]
+       for id_, name in COMBINED_HEADERS.items()},
     'field-name-too-long': ['項目名「長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長長…」は使えません（41文字で長すぎます（40文字以内））。'],
     'field-name-formula': ['項目名「=SUM」は使えません（先頭が = + - @ です（Excel が数式とみなします））。'],
     'range-upside-down': ['項目「実績値」の minimum（10）が maximum（1）より大きくなっています。'],
@@ -229,6 +237,8 @@ MESSAGES = {
     'fields-empty': ['「fields」の値「[]」は使えません。[[fields]] を1つ以上書いてください。'],
     'fields-not-tables': ['「fields」の値「評価」は使えません。[[表]] の並びで指定してください。'],
     'fields-not-all-tables': ['「fields」の値「[1, 2]」は使えません。[[表]] の並びで指定してください。'],
+    'fields-partly-tables': ["「fields」の値「[1, {'name': '評価', 'type': 'choice'}, {…」は使えません。[[表]] の並びで指定してください。",
+                             '項目名「甲」が重複しています。別の名前にしてください。'],
     'rating-field-of-unknown-type': ['「fields[1].type」の値「choise」は使えません。次のいずれか：choice / number / text / dateで指定してください。'],
     'rating-field-reserved': ['項目名「施策名」は調査票の固定列と同じ名前です。別の名前にしてください。'],
     'rating-field-badly-named': ['項目名「=評価」は使えません（先頭が = + - @ です（Excel が数式とみなします））。'],
@@ -256,7 +266,7 @@ def test_a_placeholder_left_is_reported_but_the_survey_is_built(tmp_path):
     survey, problems = definition(tmp_path, "2025", lambda t: t.replace('deadline = "令和4年5月13日（金）"',
                                                                          'deadline = "（提出期限を記入）"'))
     assert survey is not None and survey.deadline == "（提出期限を記入）"
-    assert [p.code for p in problems] == ["placeholder-left"]
+    assert [(p.code, p.file) for p in problems] == [("placeholder-left", "survey.toml")]
 
 
 def test_no_fields_at_all(tmp_path):

@@ -237,11 +237,10 @@ def load_definition(folder: Path) -> tuple[Survey | None, list[Problem]]:
         raise SurveyError(
             f"{folder} に {DEFINITION_FILE} がありません。調査フォルダを指定するか、"
             f"xlsx-tool init で作成してください。")
-    data, found = read_toml(path)
+    data, unreadable = read_toml(path)
     if data is None:
-        return None, found
-    found += schema.check(data, path.name)
-    found += schema.placeholders(data, path.name)
+        return None, unreadable
+    found = schema.check(data, path.name) + schema.placeholders(data, path.name)
     return _Builder(data, path.name, found).build(folder)
 
 
