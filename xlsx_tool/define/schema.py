@@ -215,7 +215,9 @@ def _show(value: Any) -> str:
 def placeholders(data: dict[str, Any], file: str) -> list[Problem]:
     """The templates' 「（…を記入）」 left in a value that forms or mails show."""
     found: list[Problem] = []
-    survey = data.get("survey") if isinstance(data.get("survey"), dict) else {}
+    survey = data.get("survey")
+    if not isinstance(survey, dict):
+        return found  # the schema has said so
     for key in ("deadline", "contact", "return_to", "resubmit_deadline"):
         value = survey.get(key)
         if isinstance(value, str) and PLACEHOLDER.search(value):
