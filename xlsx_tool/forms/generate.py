@@ -70,13 +70,13 @@ def _init_worker(blob: bytes) -> None:
     _worker_loaded = pickle.loads(blob)
 
 
-def _form(loaded: Loaded, job: Job) -> tuple[str, bytes, str]:
+def _form(loaded: Loaded, job: Job) -> tuple[bytes, str]:
     department, _path, version, answers = job
     data = form_bytes(loaded, department, answers or None, version=version)
-    return department, data, hashlib.sha256(data).hexdigest()
+    return data, hashlib.sha256(data).hexdigest()
 
 
-def _build_form(job: Job) -> tuple[str, bytes, str]:
+def _build_form(job: Job) -> tuple[bytes, str]:
     assert _worker_loaded is not None
     return _form(_worker_loaded, job)
 
@@ -181,14 +181,13 @@ def _write_all(loaded: Loaded, jobs: list[Job], progress: Callable[[str], None] 
     done: list[tuple[str, str]] = []
     if len(jobs) < PARALLEL_FROM or workers < 2:
         for job in jobs:
-            department, data, sha = _form(loaded, job)
+            data, sha = _form(loaded, job)
             atomic_write(job[1], data)
-            done.append((department, sha))
+            done.append((job[0], sha))
             if progress:
-                progress(department)
+                progress(job[0])
         return done
     blob = pickle.dumps(loaded, protocol=pickle.HIGHEST_PROTOCOL)
-    paths = {job[0]: job[1] for job in jobs}
     pending: deque[tuple[str, str, Future[None]]] = deque()
 
     def finish(department: str, sha: str, written: Future[None]) -> None:
@@ -200,8 +199,9 @@ def _write_all(loaded: Loaded, jobs: list[Job], progress: Callable[[str], None] 
     ctx = mp.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(blob,)) as pool, \
             ThreadPoolExecutor(WRITERS, thread_name_prefix="xlsx-tool-write") as disk:
-        for department, data, sha in pool.map(_build_form, jobs, chunksize=16):
-            pending.append((department, sha, disk.submit(atomic_write, paths[department], data)))
+        for (department, path, _v, _a), (data, sha) in zip(jobs, pool.map(_build_form, jobs, chunksize=16),
+                                                           strict=True):  # map keeps the order of jobs
+            pending.append((department, sha, disk.submit(atomic_write, path, data)))
             while pending and pending[0][2].done():
                 finish(*pending.popleft())
         while pending:
