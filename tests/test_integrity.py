@@ -38,10 +38,12 @@ def status_of(data: dict, department: str) -> dict:
 
 
 def answers_on_record(env: Env) -> dict:
+    from xlsx_tool.define.master import load
     from xlsx_tool.ledger import open_ledger
 
+    loaded, _problems = load(env.folder)  # the master as it is now
     with open_ledger(env.folder / S.LEDGER_FILE) as ledger:
-        return ledger.snapshot().answers
+        return ledger.current_answers(loaded).answers
 
 
 def expected(env: Env, department: str = TARGET) -> dict[str, dict[str, object]]:
@@ -196,17 +198,53 @@ def test_summarize_refuses_answers_checked_against_another_master(survey_env: En
     assert res.exit_code == 2
     assert "施策マスタが変更されています" in res.output and "collect" in res.output
     assert not (env.output / "集計結果.xlsx").exists()
-    # collect again: no answer is paired with a number it was not given for
+    # collect again: each answer follows its measure to the measure's new number, said out loud;
+    # none is paired with a number it was not given for
     code, data = collect_json(env)
     got = answers_on_record(env)
-    assert "1" not in got and "2" not in got
-    by_code = {(p["department"], p["code"], p["measure"]) for p in data["problems"]}
-    assert (TARGET, "measure-removed-after-form", "1") in by_code
-    assert (TARGET, "measure-added-after-form", "2") in by_code
-    assert ("人事課", "measure-removed-after-form", "2") in by_code
-    assert not any(p["code"] == "measure-other-department" for p in data["problems"])
-    res = runner.invoke(cli, ["summarize", str(env.folder)])
-    assert res.exit_code == 1 and "[未回答] 施策番号 1" in res.output and "[未回答] 施策番号 2" in res.output
+    answers = expected(env, TARGET)["1"], expected(env, "人事課")["2"]
+    assert got["2"] == answers[0] and got["1"] == answers[1]
+    renumbered = {(p["department"], p["measure"]): p for p in data["problems"] if p["code"] == "measure-renumbered"}
+    assert set(renumbered) == {(TARGET, "2"), ("人事課", "1")}
+    assert "施策番号が「1」から「2」に変わりました" in renumbered[TARGET, "2"]["message"]
+    assert not any(p["code"] in ("measure-other-department", "measure-missing", "measure-added")
+                   for p in data["problems"])
+    assert code == 0 and all(d["status"] == "submitted" for d in data["departments"])
+    res = runner.invoke(cli, ["summarize", str(env.folder), "--json"])
+    assert res.exit_code == 0, res.output
+
+
+def test_numbers_swapped_within_a_department_keep_each_answer_with_its_measure(survey_env: Env):
+    # ICT推進課 has measures 1 and 5 (on its form); the master swaps their numbers mid-survey
+    env = survey_env
+    env.put_valid()
+    mine = env.base.measures[TARGET]
+    a, b = mine[0], mine[1]
+    before = expected(env, TARGET)
+    swap_numbers(env, a, b)
+    code, data = collect_json(env)
+    got = answers_on_record(env)
+    assert got[b] == before[a] and got[a] == before[b]
+    assert {p["measure"] for p in data["problems"] if p["code"] == "measure-renumbered"} == {a, b}
+    assert code == 0
+
+
+def test_a_number_cell_edited_on_a_current_form_refuses_that_row(survey_env: Env):
+    # a clerk unprotects the sheet and types another of the form's numbers over a row's number
+    env = survey_env
+    env.put_valid(exclude={TARGET})
+    mine = env.base.measures[TARGET]
+
+    def edit(wb, ws, columns, rows):
+        ws[f"{columns['施策番号']}{rows[mine[0]]}"] = int(mine[1])
+
+    env.edited("改ざん.xlsx", edit)
+    code, data = collect_json(env)
+    (p,) = [p for p in data["problems"] if p["code"] == "row-number-changed"]
+    assert p["measure"] == mine[1] and p["severity"] == "error" and f"施策番号「{mine[0]}」" in p["message"]
+    assert status_of(data, TARGET)["status"] == "needs_fix" and code == 1
+    got = answers_on_record(env)
+    assert mine[0] not in got and mine[1] not in got  # neither measure gets an answer it may not own
 
 
 def test_a_renamed_measure_is_read_with_both_names_said_the_right_way_round(survey_env: Env):
@@ -220,8 +258,9 @@ def test_a_renamed_measure_is_read_with_both_names_said_the_right_way_round(surv
     rows[1][1] = "Web会議・オンライン会議の推進"
     write_master(env.folder, rows[0], rows[1:])
     code, data = collect_json(env)
-    (p,) = [p for p in data["problems"] if p["code"] == "master-changed-value"]
-    assert f"調査票では「{old_name}」、現在は「Web会議・オンライン会議の推進」" in p["message"]
+    (p,) = [p for p in data["problems"] if p["code"] == "measure-renamed-after-form"]
+    assert f"「{old_name}」から「Web会議・オンライン会議の推進」に変わっています" in p["message"]
+    assert p["severity"] == "warning" and p["measure"] == "1"
     assert status_of(data, TARGET)["status"] == "submitted" and code == 0
     assert answers_on_record(env)["1"] == expected(env)["1"]
 

@@ -76,7 +76,7 @@ def on_record(env):
     from xlsx_tool.ledger import open_ledger
 
     with open_ledger(env.folder / S.LEDGER_FILE) as book:
-        return book.snapshot().answers
+        return book.current_answers(env.loaded).answers
 
 
 def test_column_inserted_in_libreoffice_is_read_by_header(collected):

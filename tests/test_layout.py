@@ -324,7 +324,7 @@ def test_the_record_rows_and_properties(s2025):
                         ("department", "ICT推進課", ""), ("form_version", "v1", ""), ("sheet", "調査票", ""),
                         ("header_row", "5", "")]
     assert rows[7] == ("column", "施策番号", "1") and rows[7 + len(cols) - 1][2] == str(len(cols))
-    assert rows[7 + len(cols)] == ("measure", ms[0].number, "6")
+    assert rows[7 + len(cols)] == ("measure", ms[0].number, "6", ms[0].name)  # the name it shows, as evidence
     assert L.record_properties(s2025.survey, "ICT推進課", "v1") == {
         "xlsx_tool_survey": "ict2025-jisseki", "xlsx_tool_year": "2021", "xlsx_tool_department": "ICT推進課",
         "xlsx_tool_version": "v1", "xlsx_tool_sheet": "調査票"}

@@ -461,14 +461,15 @@ def test_department_text_stays_text(small):
 
 @pytest.fixture
 def incomplete(small, tmp_path):
-    """A copy of the small survey with 情報課's returned file removed and collect re-run."""
+    """A copy of the small survey with 情報課's returned file removed and let go (collect
+    --forget-missing: a file that only left 2_回収 would still count)."""
     source, _path = small
     folder = tmp_path / "incomplete"
     shutil.copytree(source, folder)
     removed = [p for p in (folder / S.RETURNS_DIR).iterdir() if "情報課" in p.name]
     assert len(removed) == 1
     removed[0].unlink()
-    result = runner().invoke(cli, ["collect", str(folder)])
+    result = runner().invoke(cli, ["collect", str(folder), "--forget-missing"])
     assert result.exit_code == 1, result.output  # a department has not submitted
     return folder
 

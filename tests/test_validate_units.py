@@ -113,11 +113,31 @@ def test_identification(loaded):
         sub = check(loaded, raw)
         assert [p.code for p in sub.problems] == ["other-year"] and shown in sub.problems[0].message
         assert "令和3年度" in sub.problems[0].message
-    raw = form(loaded)
-    raw.cells[ID_SHEET][(4, 2)] = text("存在しない課")
+    raw = form(loaded, record=False, properties=True)
+    raw.custom[f"{L.PROPERTY_PREFIX}department"] = "存在しない課"  # and nothing tells its measures
     sub = check(loaded, raw)
     assert [p.code for p in sub.problems] == ["unknown-department"] and not sub.identified
     assert sub.problems[0].message == "所管課「存在しない課」は施策マスタにありません。配布した調査票か確認してください。"
+
+
+def test_a_renamed_department_is_found_by_its_measures(loaded):
+    # 組織改正: the form names a department the master no longer has; its measures are all 情報政策課's now
+    raw = form(loaded, answers=good_answers(loaded))
+    raw.cells[ID_SHEET][(4, 2)] = text("旧情報システム課")
+    sub = check(loaded, raw)
+    assert (sub.identified, sub.department) == (True, DEPT)
+    (p,) = sub.problems
+    assert (p.code, p.severity, p.department) == ("department-renamed", "warning", DEPT)
+    assert "「旧情報システム課」" in p.message and f"「{DEPT}」の提出として読み取りました" in p.message
+    assert sub.answers["1"]["評価"] == "A"
+    # a form whose measures now belong to two departments is nobody's
+    raw = form(loaded, answers=good_answers(loaded))
+    raw.cells[ID_SHEET][(4, 2)] = text("旧情報システム課")
+    at = next(r for (r, c), cell in raw.cells[ID_SHEET].items() if c == 1 and cell.value == "measure")
+    raw.cells[ID_SHEET][(at, 2)] = text("4")  # measure 4 is 区民課's
+    sub = check(loaded, raw)
+    assert [p.code for p in sub.problems] == ["department-split"] and not sub.identified
+    assert "「区民課」" in sub.problems[0].message and f"「{DEPT}」" in sub.problems[0].message
 
 
 def test_identified_by_the_document_properties_alone(loaded):
@@ -202,9 +222,9 @@ def test_rows_that_do_not_belong(loaded):
     raw.cells[loaded.survey.input_sheet][(24, 1)] = RawCell("#N/A", "e")
     sub = check(loaded, raw)
     assert codes(sub) == [("measure-added", "A22", "（空欄）"), ("measure-added", "A24", "（空欄）"),
-                          ("duplicate-row", "A25", "1"), ("measure-other-department", "A20", "4"),
-                          ("measure-added", "A21", "99")]
-    assert "区民課" in sub.problems[3].message
+                          ("measure-other-department", "A20", "4"), ("measure-added", "A21", "99"),
+                          ("duplicate-row", "A25", "1")]
+    assert "区民課" in sub.problems[2].message
     assert sub.answers["1"]["評価"] == "A"  # the first row counts
     assert sub.invalid == {"1"}  # a duplicate row is an error of that measure
 
@@ -246,10 +266,20 @@ def test_fixed_cells_edited(loaded):
     widths = form(loaded, answers=answers)
     widths.cells[loaded.survey.input_sheet][(8, 3)] = text("旧ｼｽﾃﾑの廃止")  # half-width kana: the same text
     assert check(loaded, widths).problems == []
+    # an old form: its record says which name it showed, so an edit is still told from a master change
     stale = form(loaded, answers=answers, version="0" * 16)
     stale.cells[loaded.survey.input_sheet][(6, 3)] = text("別の施策名")
-    assert [p.code for p in check(loaded, stale).problems] == ["old-form", "master-changed-value"]
-    assert check(loaded, stale).invalid == set()  # the form is old; the department did nothing wrong
+    assert codes(check(loaded, stale)) == [("old-form", "", ""), ("fixed-changed", "C6", "1")]
+    assert check(loaded, stale).invalid == set()
+    # an old form whose record holds no names (release 0.1.0): the master's change is named, both ways round
+    unnamed = form(loaded, answers=answers, version="0" * 16)
+    for key in [k for k in unnamed.cells[ID_SHEET] if k[1] == 4]:
+        del unnamed.cells[ID_SHEET][key]
+    unnamed.cells[loaded.survey.input_sheet][(6, 3)] = text("別の施策名")
+    sub = check(loaded, unnamed)
+    assert codes(sub) == [("old-form", "", ""), ("measure-renamed-after-form", "A6", "1")]
+    assert "「別の施策名」から「庁内ネットワークの再構築」に変わっています" in sub.problems[1].message
+    assert sub.invalid == set()  # the form is old; the department did nothing wrong
 
 
 def test_an_ended_measure_keeps_its_values(loaded):
@@ -444,7 +474,7 @@ def test_the_ledger_record_round_trips(loaded):
     assert (row["outcome"], row["department"], row["errors"]) == ("identified", DEPT, sub.errors)
     import json
 
-    back = Submission.from_record(json.loads(row["result"]), "別名.xlsx", b"x", "h", 10, "m")
+    back = Submission.from_stored(json.loads(row["result"]), "別名.xlsx", b"x", "h", 10, "m")
     assert (back.answers, back.typed, back.invalid, back.respondent, back.department) == (
         sub.answers, sub.typed, sub.invalid, sub.respondent, sub.department)
     assert [(p.code, p.file) for p in back.problems] == [(p.code, "別名.xlsx") for p in sub.problems]
@@ -458,7 +488,7 @@ def test_the_ledger_record_round_trips(loaded):
 
 def test_a_stored_result_without_some_keys_reads_as_empty_not_as_an_error():
     # rows written before a key existed: the ledger keeps them, and collect must still use them
-    back = Submission.from_record({}, "古い.xlsx", b"p", "h", 1, "m")
+    back = Submission.from_stored({}, "古い.xlsx", b"p", "h", 1, "m")
     assert (back.saved_at, back.department, back.form_version, back.identified) == ("", "", "", False)
     assert (back.answers, back.typed, back.invalid, back.problems, back.respondent) == ({}, {}, set(), [], {})
     assert back.record()["outcome"] == "unknown"
@@ -525,10 +555,10 @@ def test_messages_of_edited_fixed_and_ended_cells(loaded):
                                 "変更はできないため、配布時の値で集計します。"),
         ("ended-changed", "F8", "終了した施策の「評価」が変更されています。「終了」として集計します。")]
     stale = form(loaded, answers=good_answers(loaded), version="0" * 16)
-    stale.cells[loaded.survey.input_sheet][(6, 3)] = text("別の施策名")
+    stale.cells[loaded.survey.input_sheet][(6, 4)] = text("別の指標")
     [_old, changed] = check(loaded, stale).problems
-    assert (changed.code, changed.cell, changed.measure) == ("master-changed-value", "C6", "1")
-    assert "調査票では「別の施策名」、現在は「庁内ネットワークの再構築」" in changed.message
+    assert (changed.code, changed.cell, changed.measure) == ("master-changed-value", "D6", "1")
+    assert "調査票では「別の指標」、現在は「" in changed.message
 
 
 def test_messages_of_error_and_formula_cells(loaded):
@@ -607,7 +637,7 @@ def test_every_problem_of_a_reworked_form_says_where(loaded):
     raw = form(loaded, answers=good_answers(loaded), extra_rows=[(22, {1: text("98"), 6: text("A")}),
                                                                    (23, {1: text("1"), 6: text("B")})])
     got = [(p.code, p.sheet, p.cell, p.measure) for p in check(loaded, raw).problems]
-    assert got == [("duplicate-row", "調査票", "A23", "1"), ("measure-added", "調査票", "A22", "98")]
+    assert got == [("measure-added", "調査票", "A22", "98"), ("duplicate-row", "調査票", "A23", "1")]
 
 
 def test_without_a_file_time_the_submission_has_none(loaded):

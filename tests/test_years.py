@@ -208,7 +208,13 @@ def test_incomplete_previous_year_stops_init_unless_allowed(years, tmp_path):
     shutil.copytree(y1, partial)
     gone = next((partial / "2_回収").glob("*区民課*"))
     gone.unlink()
-    runner.invoke(cli, ["collect", str(partial)])
+    # a file that left 2_回収 still counts (the ledger keeps its answers), and is named
+    kept = runner.invoke(cli, ["collect", str(partial)])
+    assert "2_回収 にありません" in kept.output and "--forget-missing" in kept.output
+    assert runner.invoke(cli, ["init", str(tmp_path / "保持"), "--from", str(partial)]).exit_code == 0
+    # until the section lets it go
+    forgot = runner.invoke(cli, ["collect", str(partial), "--forget-missing"])
+    assert f"[取り下げ] 2_回収/{gone.name}" in forgot.output and forgot.exit_code == 1
     res = runner.invoke(cli, ["init", str(tmp_path / "翌年"), "--from", str(partial)])
     assert res.exit_code == 2 and "評価のない施策が" in res.output and "--allow-incomplete" in res.output
     assert "施策番号 3" in res.output or "施策番号「3」" in res.output

@@ -252,13 +252,15 @@ def _collect_report(loaded: Any, result: Any) -> None:
         echo_problems(shown)
     for rep in result.replacements:
         click.echo(f"[差し替え] {rep.department}: {rep.old_file} → {rep.new_file}"
-                   f"（{len(rep.changes)} 件の回答が変更）")
+                   f"（{len(rep.changes)} 件の回答が変更。{rep.reason}）")
         for c in rep.changes[:5]:
             click.echo(f"    施策番号 {c.measure} {c.field}: {_shown(c.old)} → {_shown(c.new)}")
         if len(rep.changes) > 5:
             click.echo(f"    ほか {len(rep.changes) - 5} 件（回収状況.xlsx の「差し替え」シート）")
     for k in result.skipped:
         click.echo(f"[読み飛ばし] {k['file']}: {k['reason']}")
+    for path in result.withdrawn:
+        click.echo(f"[取り下げ] {path}: 2_回収 にないため、以後の集計に使いません（台帳には記録が残ります）。")
     click.echo("")
     unreadable = sum(not s.identified for s in result.submissions)
     notices = sum(p.severity == NOTICE for p in result.problems)
@@ -279,17 +281,22 @@ def _shown(value: object) -> str:
 @click.argument("folder", type=EXISTING_FOLDER, metavar="調査フォルダ")
 @click.option("--json", "as_json", is_flag=True, help="結果を JSON で標準出力に出します。")
 @click.option("--deadline", metavar="期限", help="修正依頼の調査票に書く再提出期限（例: 令和4年5月20日（金））。")
-def collect(folder: Path, as_json: bool, deadline: str | None) -> None:
+@click.option("--recheck", is_flag=True, help="台帳に記録済みのファイルも、すべて読み取り直して点検し直します。")
+@click.option("--forget-missing", is_flag=True,
+              help="2_回収 からなくなったファイルを、以後の集計に使いません（台帳には記録が残ります）。")
+def collect(folder: Path, as_json: bool, deadline: str | None, recheck: bool, forget_missing: bool) -> None:
     """2_回収 の調査票をすべて読み取り、所管課ごとの提出状況と問題を示します。
 
     \b
     回収状況.xlsx と、問題のある課への修正依頼の調査票を 3_集計 に作ります。
-    終了コード: 0 全課が提出済、1 要修正または未提出の課がある、2 実行できない。
+    終了コード: 0 全課が提出済で読み取れないファイルもない、1 要修正・未提出の課、
+    または読み取れない・判別できないファイルがある、2 実行できない。
     """
     from xlsx_tool import pipeline
 
     with _Progress("回収ファイルを読み取り中") as bar:
-        loaded, result = pipeline.collect(folder, None if as_json else bar.update, deadline)
+        loaded, result = pipeline.collect(folder, None if as_json else bar.update, deadline,
+                                          recheck=recheck, forget_missing=forget_missing)
     if as_json:
         emit_json(result.as_json())
     else:

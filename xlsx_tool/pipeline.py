@@ -66,12 +66,14 @@ def generate(folder: Path, force: bool = False, progress: Callable[[str], None] 
 
 
 def collect(folder: Path, progress: Callable[[int, int], None] | None = None,
-            resubmit_deadline: str | None = None, workers: int | None = None):
+            resubmit_deadline: str | None = None, workers: int | None = None,
+            recheck: bool = False, forget_missing: bool = False):
     from xlsx_tool.collect.run import collect as run_collect
 
     with Pool(workers) as pool:
         loaded = load_checked(folder, pool)
-        return loaded, run_collect(loaded, pool, progress, resubmit_deadline=resubmit_deadline)
+        return loaded, run_collect(loaded, pool, progress, resubmit_deadline=resubmit_deadline,
+                                   recheck=recheck, forget_missing=forget_missing)
 
 
 def summarize(folder: Path, allow_missing: bool = False, loaded: Loaded | None = None):

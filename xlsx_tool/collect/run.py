@@ -17,11 +17,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xlsx_tool import problems as P
-from xlsx_tool.collect.decide import CollectResult, decide
-from xlsx_tool.collect.validate import Submission, check_submission
+from xlsx_tool.collect.decide import CollectResult, Evidence, decide
+from xlsx_tool.collect.validate import (
+    CHECKER_VERSION,
+    Names,
+    Submission,
+    Versions,
+    check_submission,
+)
 from xlsx_tool.define import survey as S
 from xlsx_tool.define.master import Loaded
-from xlsx_tool.intake.preflight import MAX_FILE_BYTES
+from xlsx_tool.intake.preflight import MAX_FILE_BYTES, OLE_MAGIC, ZIP_MAGIC
 from xlsx_tool.intake.reader import read_workbook
 from xlsx_tool.intake.sandbox import Pool
 from xlsx_tool.ledger import open_ledger
@@ -55,21 +61,40 @@ def _display_part(path: str) -> str:
 
 
 def skip_reason(name: str, suffix: str) -> str | None:
-    """Files that are not submissions: Excel lock files, temp files, other documents."""
+    """Files that are not submissions by their name: Excel lock files and temp files. Any
+    other file is judged by its content (content_reason)."""
     if name.startswith("~$"):
         return "lock-file"
     lower = name.lower()
     if name.startswith((".", "~")) or lower.endswith((".tmp", "~", ".bak")) or lower in TEMP_NAMES:
         return "temp-file"
-    if suffix.lower() not in SPREADSHEET_SUFFIXES:
-        return "not-spreadsheet"
     return None
+
+
+def content_reason(path: Path, suffix: str) -> str | None:
+    """A file not named as a spreadsheet is read when its first bytes are those of a zip
+    package or an OLE container: mail programs save an attachment as ATT00001.bin or noname,
+    and a workbook is one whatever its name."""
+    if suffix.lower() in SPREADSHEET_SUFFIXES:
+        return None
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        return "entry-unreadable"
+    return None if head.startswith(ZIP_MAGIC) or head.startswith(OLE_MAGIC) else "not-spreadsheet"
+
+
+# What the reader says of a file not named as a spreadsheet that means "another kind of document",
+# not "a broken workbook": such a file is passed over, not reported as a problem.
+OTHER_DOCUMENT = {"not-a-workbook", "zip-archive"}
 
 
 @dataclass
 class Entry:
     path: Path
     rel: str  # as shown
+    by_content: bool = False  # not named as a spreadsheet; read because of what it holds
 
 
 def scan_returns(folder: Path, returns: Path) -> tuple[list[Entry], list[dict[str, str]]]:
@@ -134,11 +159,11 @@ def scan_returns(folder: Path, returns: Path) -> tuple[list[Entry], list[dict[st
             if not stat.S_ISREG(st.st_mode):
                 skip(path, "special-file")
                 continue
-            reason = skip_reason(e.name, path.suffix)
+            reason = skip_reason(e.name, path.suffix) or content_reason(path, path.suffix)
             if reason:
                 skip(path, reason)
             else:
-                files.append(Entry(path, rel(path)))
+                files.append(Entry(path, rel(path), path.suffix.lower() not in SPREADSHEET_SUFFIXES))
         stack.extend(reversed(subdirs))
     files.sort(key=lambda f: f.rel)
     return files, skipped
@@ -154,13 +179,13 @@ def _mtime(path: Path) -> str:
 class CollectTask:
     """Read and check one returned file, in a worker."""
 
-    def __init__(self, loaded: Loaded, versions: dict[str, dict[str, list[str]]], names: dict[str, str]):
-        self.loaded, self.versions, self.names = loaded, versions, names
+    def __init__(self, loaded: Loaded, versions: Versions, names: dict[str, str], shown: Names | None = None):
+        self.loaded, self.versions, self.names, self.shown = loaded, versions, names, shown or {}
 
     def run(self, path: Path) -> Submission:
         raw = read_workbook(path, (self.loaded.survey.input_sheet,))
         file = self.names.get(str(path), display(str(path)))
-        return check_submission(self.loaded, raw, file, _mtime(path), self.versions)
+        return check_submission(self.loaded, raw, file, _mtime(path), self.versions, self.shown)
 
     def failed(self, path: Path, code: str, detail: str) -> Submission:
         sub = Submission(file=self.names.get(str(path), display(str(path))), mtime=_mtime(path))
@@ -185,34 +210,47 @@ def _digest(path: Path) -> tuple[str, int]:
 
 def collect(loaded: Loaded, pool: Pool | None = None, progress: Callable[[int, int], None] | None = None,
             write_outputs: bool = True, workers: int | None = None,
-            resubmit_deadline: str | None = None) -> CollectResult:
+            resubmit_deadline: str | None = None, recheck: bool = False,
+            forget_missing: bool = False) -> CollectResult:
+    """Read every file in 2_回収 (or take its check from the ledger), decide each department's
+    answer, record it all, and write the status workbook and the correction copies.
+
+    `recheck`: check every file again, whatever the ledger holds. `forget_missing`: let go of
+    the files the ledger knows that are no longer in 2_回収 (they stay on record).
+    """
     survey = loaded.survey
     folder = survey.folder
     entries, skipped = scan_returns(folder, survey.path(S.RETURNS_DIR))
     names = {str(e.path): e.rel for e in entries}
-    key = loaded.check_key
+    by_content = {e.rel for e in entries if e.by_content}
+    fingerprint = loaded.fingerprint
     submissions: list[Submission] = []
     with open_ledger(survey.path(S.LEDGER_FILE)) as ledger:
-        versions = {d: ledger.versions(d) for d in loaded.asked} if entries else {}
+        sent = ledger.all_versions()
+        versions: Versions = {d: {v: ms for v, (ms, _n) in vs.items()} for d, vs in sent.items()}
+        shown: Names = {d: {v: n for v, (_ms, n) in vs.items()} for d, vs in sent.items()}
+        first = ledger.first_collects()
+        number = ledger.collect_number + 1
         to_read: list[Path] = []
         for e in entries:
             sha, size = _digest(e.path)
-            stored = ledger.cached(sha, key) if sha else None
+            stored = None if recheck or not sha else ledger.cached(
+                sha, fingerprint, CHECKER_VERSION, e.rel, os.fsencode(e.path), size, _mtime(e.path))
             if stored is not None:
-                submissions.append(Submission.from_record(stored, e.rel, os.fsencode(e.path), sha, size,
-                                                          _mtime(e.path)))
+                submissions.append(stored)
             else:
                 to_read.append(e.path)
         done = len(submissions)
         if progress and entries:
             progress(done, len(entries))
         if to_read:
-            task = CollectTask(loaded, versions, names)
+            task = CollectTask(loaded, versions, names, shown)
             own = pool is None
             active = pool or Pool(workers)
             try:
                 for path, sub in active.run(to_read, task):
                     sub.path_bytes = os.fsencode(path)
+                    sub.first_collect = first.get(sub.sha256) or number
                     submissions.append(sub)
                     done += 1
                     if progress:
@@ -220,12 +258,15 @@ def collect(loaded: Loaded, pool: Pool | None = None, progress: Callable[[int, i
             finally:
                 if own:
                     active.close()
+        submissions = _other_documents(submissions, by_content, skipped)
         submissions.sort(key=lambda s: s.file)
-        earlier = ledger.earlier()
-        result = decide(loaded, submissions, skipped, earlier)
-        sha_by_file = {s.file: s.sha256 for s in submissions}
-        current = {d.department: (sha_by_file.get(d.file), d.status) for d in result.departments}
-        ledger.record_collect((s.record() for s in submissions), current, key)
+        withdrawn = ledger.withdraw_missing(s.sha256 for s in submissions) if forget_missing else []
+        evidence = Evidence(ledger.on_record(), ledger.stored, {d: list(vs) for d, vs in versions.items()},
+                            fingerprint, CHECKER_VERSION, number)
+        result = decide(loaded, submissions, skipped, evidence)
+        result.withdrawn = withdrawn
+        current = {d.department: (d.sha256 or None, d.status) for d in result.departments}
+        ledger.record_collect(submissions, current, fingerprint, CHECKER_VERSION)
         history = ledger.history() if write_outputs else []
     if write_outputs:
         from xlsx_tool.collect.corrections import write_corrections
@@ -237,6 +278,19 @@ def collect(loaded: Loaded, pool: Pool | None = None, progress: Callable[[int, i
         atomic_write(path, status_workbook(loaded, result, history))
         result.outputs.insert(0, path)
     return result
+
+
+def _other_documents(submissions: list[Submission], by_content: set[str],
+                     skipped: list[dict[str, str]]) -> list[Submission]:
+    """A file read for its content that turned out to be another kind of document (a Word file
+    saved as ATT00002.bin) is passed over with what it is, not reported as a bad submission."""
+    kept = []
+    for s in submissions:
+        if s.file in by_content and not s.identified and s.problems and s.problems[0].code in OTHER_DOCUMENT:
+            skipped.append({"file": s.file, "code": "other-document", "reason": P.MESSAGES["other-document"][1]})
+            continue
+        kept.append(s)
+    return kept
 
 
 __all__ = ["CollectResult", "collect", "read_workbook", "scan_returns"]

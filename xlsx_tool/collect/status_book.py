@@ -33,8 +33,8 @@ from xlsx_tool.xlsxout import (
     write_value,
 )
 
-ORDER = {NEEDS_FIX: 0, MISSING: 1, SUBMITTED: 2}
-COLOURS = {SUBMITTED: "#C6EFCE", NEEDS_FIX: "#FFEB9C", MISSING: "#FFC7CE"}
+ORDER: dict[str, int] = {NEEDS_FIX: 0, MISSING: 1, SUBMITTED: 2}
+COLOURS: dict[str, str] = {SUBMITTED: "#C6EFCE", NEEDS_FIX: "#FFEB9C", MISSING: "#FFC7CE"}
 DATE_FORMAT = "yyyy/m/d h:mm"
 
 
@@ -43,7 +43,7 @@ def local_time(text: str) -> dt.datetime | None:
     if not text:
         return None
     value = parse_time(text)
-    if value.year < 1900:
+    if value is None or value.year < 1900:
         return None
     return value.astimezone().replace(tzinfo=None)
 

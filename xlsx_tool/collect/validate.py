@@ -9,6 +9,12 @@ refused rather than read into the wrong fields.
 This module is the one place that decides validity: a file answers only for its own
 department's measures, and `Submission.invalid` lists those of its measures that carry an
 error. The ledger stores that decision; nothing downstream decides it again.
+
+A row is matched by 施策番号 and checked against the rest of the evidence: the 施策名 the row
+shows, the name the form showed when it was made (its identification record, or the ledger's
+record of the version), and the master now. When they disagree the row is a named problem,
+or, where a renumbered master explains it, the answer follows its measure with a warning:
+an answer never moves to another measure silently.
 """
 
 from __future__ import annotations
@@ -16,89 +22,31 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from dataclasses import dataclass, field
-from typing import Any
 
-from xlsx_tool import problems as P
 from xlsx_tool.define import survey as S
 from xlsx_tool.define.master import Loaded, Measure, ended_values, is_ended
 from xlsx_tool.forms import layout as L
 from xlsx_tool.forms.writer import REASON_HEADER
 from xlsx_tool.intake.reader import RawCell, RawWorkbook
-from xlsx_tool.problems import Problem
-from xlsx_tool.textnorm import measure_key, squash
+from xlsx_tool.ledger import Submission
+from xlsx_tool.textnorm import choice_key, measure_key, squash
 from xlsx_tool.wareki import fiscal_year_label
 
+# Which checker checked a stored result: bump it whenever a rule of this module (or of the reader
+# it relies on) changes, and every file still in 2_回収 is checked again by the next collect.
+CHECKER_VERSION = "3"
 
-@dataclass
-class Submission:
-    """One returned file, identified (or not), with what it answered and what is wrong."""
-
-    file: str  # relative to the survey folder, as shown (undecodable bytes replaced)
-    path_bytes: bytes = b""  # the name exactly as the file system has it
-    sha256: str = ""
-    size: int = 0
-    mtime: str = ""
-    saved_at: str = ""
-    department: str = ""
-    form_version: str = ""
-    identified: bool = False
-    answers: dict[str, dict[str, object]] = field(default_factory=dict)  # own measure -> field -> value
-    typed: dict[str, dict[str, object]] = field(default_factory=dict)  # as typed, for corrections
-    invalid: set[str] = field(default_factory=set)  # own measures that carry an error
-    problems: list[Problem] = field(default_factory=list)
-    respondent: dict[str, str] = field(default_factory=dict)  # 記入者, 内線
-
-    @property
-    def errors(self) -> int:
-        return sum(p.is_error for p in self.problems)
-
-    @property
-    def warnings(self) -> int:
-        return sum(p.severity == P.WARNING for p in self.problems)
-
-    def add(self, code: str, **kw: Any) -> None:
-        kw.setdefault("department", self.department)
-        self.problems.append(P.make(code, file=self.file, **kw))
-
-    # --- the ledger's view ------------------------------------------------------------------
-    def record(self) -> dict[str, Any]:
-        """A ledger row (ledger.Ledger.record_collect)."""
-        import json
-
-        outcome = "identified" if self.identified else (self.problems[0].code if self.problems else "unknown")
-        result = {"department": self.department, "form_version": self.form_version,
-                  "identified": self.identified, "answers": self.answers, "typed": self.typed,
-                  "invalid": sorted(self.invalid), "respondent": self.respondent,
-                  "saved_at": self.saved_at, "problems": [p.as_dict() for p in self.problems]}
-        return {"sha256": self.sha256, "path": self.file, "path_bytes": self.path_bytes,
-                "size": self.size, "mtime": self.mtime, "saved_at": self.saved_at,
-                "department": self.department or None, "form_version": self.form_version,
-                "outcome": outcome, "errors": self.errors, "warnings": self.warnings,
-                "result": json.dumps(result, ensure_ascii=False, default=str)}
-
-    @classmethod
-    def from_record(cls, result: dict[str, Any], file: str, path_bytes: bytes, sha256: str,
-                    size: int, mtime: str) -> Submission:
-        """A file already checked against the same definition and master, as the ledger has it."""
-        problems = []
-        for p in result.get("problems", []):
-            p = {**p, "file": file}
-            problems.append(Problem(**p))
-        return cls(file=file, path_bytes=path_bytes, sha256=sha256, size=size, mtime=mtime,
-                   saved_at=result.get("saved_at", ""), department=result.get("department", ""),
-                   form_version=result.get("form_version", ""), identified=result.get("identified", False),
-                   answers=result.get("answers", {}), typed=result.get("typed", {}),
-                   invalid=set(result.get("invalid", [])), problems=problems,
-                   respondent=result.get("respondent", {}))
+Versions = dict[str, dict[str, list[str]]]  # department -> form version -> its measures
+Names = dict[str, dict[str, dict[str, str]]]  # department -> form version -> measure -> name shown
 
 
 def check_submission(loaded: Loaded, raw: RawWorkbook, file: str, mtime: str = "",
-                     versions: dict[str, dict[str, list[str]]] | None = None) -> Submission:
-    """Identify and validate one read file. `versions`: department -> form version -> its
-    measures, from the ledger's distributions: a file identified by its document properties
-    alone still tells a deleted row from a measure its form never had."""
-    sub = Submission(file=file, sha256=raw.sha256, size=raw.size, mtime=mtime, saved_at=raw.modified)
+                     versions: Versions | None = None, names: Names | None = None) -> Submission:
+    """Identify and validate one read file. `versions` and `names`: what the ledger recorded of
+    each form version sent (its measures, the names it showed): a file identified by its
+    document properties alone still tells a deleted row from a measure its form never had."""
+    sub = Submission(file=file, sha256=raw.sha256, size=raw.size, mtime=mtime, saved_at=raw.modified,
+                     application=raw.application, zip_time=raw.zip_time)
     if raw.failure:
         extra = {"seconds": raw.detail} if raw.failure == "reader-timeout" else {"detail": raw.detail}
         sub.add(raw.failure, **extra)
@@ -113,13 +61,17 @@ def check_submission(loaded: Loaded, raw: RawWorkbook, file: str, mtime: str = "
         return sub
     if record.fiscal_year != str(survey.fiscal_year):
         year = record.fiscal_year
-        shown = fiscal_year_label(int(year)) if year.isdigit() and 1900 < int(year) < 2300 else f"「{year}」年度"
-        sub.add("other-year", value=shown, expected=survey.year_label)
+        label = fiscal_year_label(int(year)) if year.isdigit() and 1900 < int(year) < 2300 else f"「{year}」年度"
+        sub.add("other-year", value=label, expected=survey.year_label)
         return sub
+    versions, names = versions or {}, names or {}
+    on_form = record.measures or versions.get(record.department, {}).get(record.version)
+    shown = {**names.get(record.department, {}).get(record.version, {}), **record.names}
     department = record.department
     if department not in loaded.departments:
-        sub.add("unknown-department", value=department)
-        return sub
+        department = _successor(loaded, sub, record.department, on_form)
+        if not department:
+            return sub
     sub.department = department
     sub.identified = True
     sub.form_version = record.version
@@ -129,24 +81,71 @@ def check_submission(loaded: Loaded, raw: RawWorkbook, file: str, mtime: str = "
     stale = bool(record.version) and record.version != current
     if stale:
         sub.add("old-form")
-    on_form = record.measures or (versions or {}).get(department, {}).get(record.version)
     sheet = record.sheet if record.sheet in raw.cells else survey.input_sheet
     if sheet not in raw.cells:
         sub.add("missing-sheet", sheet=survey.input_sheet)
         sub.invalid = {m.number for m in measures}
         return sub
-    _FormCheck(loaded, sub, raw, sheet, record, stale, on_form).run(measures)
+    _FormCheck(loaded, sub, raw, sheet, record, stale, on_form, shown).run(measures)
     return sub
+
+
+def _successor(loaded: Loaded, sub: Submission, named: str, on_form: tuple[str, ...] | list[str] | None) -> str:
+    """The department a form of a department the master no longer has answers for.
+
+    A department renamed (組織改正 on 1 April) keeps its measures: when every measure of the
+    form that the master still has belongs to one department, the form is that department's,
+    with a warning that says so. Otherwise the form is refused, naming where its measures are.
+    """
+    owners = list(dict.fromkeys(loaded.by_number[n].department for n in on_form or () if n in loaded.by_number))
+    if len(owners) == 1:
+        sub.add("department-renamed", value=named, current=owners[0], department=owners[0])
+        return owners[0]
+    if owners:
+        sub.add("department-split", value=named, current="」「".join(owners[:5]))
+    else:
+        sub.add("unknown-department", value=named)
+    return ""
+
+
+def _same_name(a: str, b: str) -> bool:
+    return choice_key(a) == choice_key(b)
 
 
 class _FormCheck:
     def __init__(self, loaded: Loaded, sub: Submission, raw: RawWorkbook, sheet: str,
-                 record: L.FormRecord, stale: bool, on_form: tuple[str, ...] | list[str] | None):
+                 record: L.FormRecord, stale: bool, on_form: tuple[str, ...] | list[str] | None,
+                 shown: dict[str, str]):
         self.loaded, self.survey, self.sub, self.raw = loaded, loaded.survey, sub, raw
         self.sheet, self.cells, self.record = sheet, raw.cells[sheet], record
         self.cols = L.columns(loaded)
         self.stale = stale
-        self.on_form = set(on_form) if on_form else None
+        self.shown = shown  # measure -> the name the form showed when it was made
+        self.on_form_made = tuple(on_form) if on_form else None
+        self.on_form: set[str] | None = None
+        self.moved: dict[str, str] = {}
+        self.refused: set[str] = set()  # measures whose row was refused: not "missing" as well
+
+    def renumbered(self, numbers: list[str], visible: dict[str, str]) -> dict[str, str]:
+        """Measures of the form the master has renumbered since: old number -> new number.
+
+        The evidence is the name the form showed (its record; for a form whose record holds no
+        names, the name its row shows): when the master now gives exactly that name another
+        number, and the old number's name is no longer it.
+        """
+        by_name: dict[str, list[str]] = {}
+        for m in self.loaded.master.measures:
+            by_name.setdefault(choice_key(m.name), []).append(m.number)
+        moved = {}
+        for number in numbers:
+            name = self.shown.get(number) or visible.get(number)
+            now = self.loaded.by_number.get(number)
+            if not name or (now is not None and _same_name(now.name, name)):
+                continue
+            found = by_name.get(choice_key(name), [])
+            if len(found) == 1 and found[0] != number:
+                moved[number] = found[0]
+        return moved
 
     def run(self, measures: tuple[Measure, ...]) -> None:
         sub, sheet = self.sub, self.sheet
@@ -175,8 +174,9 @@ class _FormCheck:
         for header in located.missing_fixed:
             sub.add("fixed-column-missing", sheet=sheet, value=header)  # fixed headers are one line
         number_col = located.columns[S.COL_NUMBER]
+        name_col = located.columns.get(S.COL_NAME)
         input_cols = [located.columns[c.key] for c in self.cols if c.input]
-        found: dict[str, list[int]] = {}
+        rows: list[tuple[str, int, str | None]] = []  # (施策番号, row, the 施策名 it shows)
         # Only rows that hold cells: one stray cell in row 1,048,576 must not mean a million rows.
         for row in sorted({r for r, _c in self.cells if r > located.header_row}):
             cell = self.cells.get((row, number_col))
@@ -185,40 +185,92 @@ class _FormCheck:
                 if any(_filled(self.cells.get((row, c))) for c in input_cols):
                     sub.add("measure-added", sheet=sheet, cell=L.cell_ref(row, number_col), measure="（空欄）")
                 continue
-            found.setdefault(number, []).append(row)
-        everyone = self.loaded.by_number
-        for number, rows in found.items():
-            ref = L.cell_ref(rows[0], number_col)
-            if number not in mine:
-                owner = everyone.get(number)
-                if self.on_form is not None and number in self.on_form:
-                    # on the form as made, taken away by a later master: not the department's doing
-                    sub.add("measure-removed-after-form", sheet=sheet, cell=ref, measure=number,
-                            value=f"（現在は {owner.department} の施策）" if owner else "")
-                elif owner:
-                    sub.add("measure-other-department", sheet=sheet, cell=ref, measure=number,
-                            value=owner.department)
-                else:
-                    sub.add("measure-added", sheet=sheet, cell=ref, measure=number)
-                continue
-            if len(rows) > 1:
-                sub.add("duplicate-row", sheet=sheet, cell=L.cell_ref(rows[1], number_col), measure=number)
-            self.check_row(mine[number], rows[0])
+            name_cell = self.cells.get((row, name_col)) if name_col else None
+            rows.append((number, row, _text(name_cell.value) if name_cell and name_cell.kind != "e" else None))
+        if self.stale:
+            visible = {n: text for n, _r, text in rows if text}
+            self.moved = self.renumbered(list(dict.fromkeys([*(self.on_form_made or ()), *visible])), visible)
+        if self.on_form_made is not None:
+            self.on_form = {self.moved.get(n, n) for n in self.on_form_made}
+        found: dict[str, list[int]] = {}  # the measure each row answers -> its rows
+        for number, row, name in rows:
+            target = self.match(number, row, name, mine)
+            if target:
+                found.setdefault(target, []).append(row)
+        for number, at in found.items():
+            if len(at) > 1:
+                sub.add("duplicate-row", sheet=sheet, cell=L.cell_ref(at[1], number_col), measure=number)
+            self.check_row(mine[number], at[0])
         for number, m in mine.items():
-            if number in found or is_ended(self.survey, m):
+            if number in found or is_ended(self.survey, m) or number in self.refused:
                 continue  # an ended measure counts as 終了 whatever came back
             if self.on_form is not None and number not in self.on_form:
                 sub.add("measure-added-after-form", sheet=sheet, measure=number)
             else:
                 sub.add("measure-missing", sheet=sheet, measure=number)
         # The one decision: which of this department's measures carry an error.
-        sub.invalid = {p.measure for p in sub.problems if p.is_error and p.measure in mine}
+        sub.invalid = {p.measure for p in sub.problems if p.is_error and p.measure in mine} | (self.refused & set(mine))
+
+    def match(self, number: str, row: int, name: str | None, mine: dict[str, Measure]) -> str:
+        """The measure a row answers, or "" (with the reason) when it answers none of the
+        department's: the row's 施策番号, checked against the name it shows and the form's
+        record, followed through a renumbered master."""
+        sub, sheet = self.sub, self.sheet
+        ref = L.cell_ref(row, self.located.columns[S.COL_NUMBER])
+        shown = self.shown.get(number)
+        if name is not None and shown is not None and not _same_name(name, shown):
+            other = next((n for n, text in self.shown.items() if n != number and _same_name(name, text)), None)
+            if other is not None:  # the number cell or the name cell was changed by hand
+                self.refused |= {self.moved.get(number, number), self.moved.get(other, other)}
+                sub.add("row-number-changed", sheet=sheet, cell=ref, measure=number, value=name, other=other)
+                return ""
+            if self.stale and number in mine | self.moved.keys():  # (a current form: check_row says so)
+                sub.add("fixed-changed", sheet=sheet, cell=L.cell_ref(row, self.located.columns[S.COL_NAME]),
+                        measure=self.moved.get(number, number), field=S.COL_NAME, expected=shown, value=name)
+        if number in self.moved:
+            new = self.moved[number]
+            owner = self.loaded.by_number[new]
+            if new in mine:
+                sub.add("measure-renumbered", sheet=sheet, cell=ref, measure=new, value=number,
+                        current=new, name=owner.name)
+                return new
+            sub.add("measure-removed-after-form", sheet=sheet, cell=ref, measure=number,
+                    value=f"（現在は施策番号 {new}、{owner.department} の施策）")
+            return ""
+        if number not in mine:
+            holder = self.loaded.by_number.get(number)
+            if self.on_form is not None and number in self.on_form:
+                # on the form as made, taken away by a later master: not the department's doing
+                sub.add("measure-removed-after-form", sheet=sheet, cell=ref, measure=number,
+                        value=f"（現在は {holder.department} の施策）" if holder else "")
+            elif holder:
+                sub.add("measure-other-department", sheet=sheet, cell=ref, measure=number, value=holder.department)
+            else:
+                sub.add("measure-added", sheet=sheet, cell=ref, measure=number)
+            return ""
+        now = mine[number].name
+        before = shown if shown is not None else name
+        if self.stale and before and not _same_name(before, now):
+            if self.named(before) > 1:  # it may be any of those measures: no answer is guessed
+                self.refused.add(number)
+                sub.add("measure-ambiguous-after-form", sheet=sheet, cell=ref, measure=number, value=before,
+                        current=now)
+                return ""
+            sub.add("measure-renamed-after-form", sheet=sheet, cell=ref, measure=number, value=before, current=now)
+        return number
+
+    def named(self, name: str) -> int:
+        """How many measures of the master now have this name."""
+        key = choice_key(name)
+        return sum(choice_key(m.name) == key for m in self.loaded.master.measures)
 
     def check_row(self, m: Measure, row: int) -> None:
         sub, survey, located = self.sub, self.survey, self.located
         for c in self.cols:
             if c.input or c.key == S.COL_NUMBER or c.key not in located.columns:
                 continue
+            if c.key == S.COL_NAME and self.stale:
+                continue  # match() has weighed the name against the form and the master
             col = located.columns[c.key]
             cell = self.cells.get((row, col))
             expected = L.fixed_value(c, m)

@@ -13,6 +13,7 @@ import dataclasses
 import io
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -76,6 +77,13 @@ def ended_values(survey: Survey) -> dict[str, str]:
     if survey.direction_field:
         values[survey.direction_field] = S.COMPLETED
     return values
+
+
+def final_values(survey: Survey, m: Measure, given: Mapping[str, object]) -> dict[str, object]:
+    """A measure's answers as they count: an ended measure is 終了 (direction 完了) whatever
+    came back. The one place the rule is applied to answers (tally, the ledger's current
+    answers, init --from)."""
+    return {**given, **ended_values(survey)} if is_ended(survey, m) else dict(given)
 
 
 @dataclass(frozen=True)
@@ -146,7 +154,13 @@ class Loaded:
 
     @cached_property
     def fingerprint(self) -> str:
-        """What answers are checked against: the definition and every measure of the master."""
+        """What answers are checked against: the definition and every measure of the master.
+
+        Not which release checked them (collect/validate.CHECKER_VERSION says that): an upgrade
+        with nothing else changed keeps every year's answers current. The parts are named one
+        by one and have not changed since release 0.1.0, whose ledgers store the same value
+        (followed by ":0.1.0").
+        """
         import hashlib
         import json
 
@@ -155,13 +169,6 @@ class Loaded:
                      m.previous_rating, m.previous_direction, m.extra) for m in self.master.measures]
         blob = json.dumps([self.survey.fingerprint(), measures], ensure_ascii=False, default=str)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
-
-    @property
-    def check_key(self) -> str:
-        """What a checked answer depends on: the definition, the master and this tool's checker."""
-        from xlsx_tool import __version__
-
-        return f"{self.fingerprint}:{__version__}"
 
 
 # --- reading the table ----------------------------------------------------------------------
@@ -375,17 +382,18 @@ def split_group(text: str) -> Group:
     return Group(text.strip(), "")
 
 
-def group_order(group_id: str) -> tuple[int, float, str]:
-    """Sort key of a group id: ①② and ⅠⅡ and 1 2 by their number; other labels after."""
+def group_order(group_id: str) -> tuple[int, float]:
+    """Sort key of a group id: ①② and ⅠⅡ and 1 2 by their number; other labels after, all
+    equal (a stable sort keeps them in the master's order)."""
     text = squash(group_id)
     if text.isdigit():
-        return (0, float(text), "")
+        return (0, float(text))
     if len(group_id) == 1:
         try:
-            return (0, unicodedata.numeric(group_id), "")
+            return (0, unicodedata.numeric(group_id))
         except (TypeError, ValueError):
             pass
-    return (1, 0.0, text)
+    return (1, 0.0)
 
 
 def resolve_groups(survey: Survey, master: Master) -> tuple[Survey, Master, list[Problem]]:
@@ -400,6 +408,8 @@ def resolve_groups(survey: Survey, master: Master) -> tuple[Survey, Master, list
                 g = split_group(m.group)
                 if g.id not in seen or (g.name and not seen[g.id].name):  # a later row may name it
                     seen[g.id] = g
+        # numbered groups (①②, ⅠⅡ, 1 2) by their number, then the others in the order the master
+        # first names them: the plan's order, not the character codes'
         groups = tuple(sorted(seen.values(), key=lambda g: group_order(g.id)))
         survey = dataclasses.replace(survey, groups=groups)
         for g in groups:

@@ -6,6 +6,7 @@ and the list of every Problem found, so `check` can show them all at once.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -200,12 +201,37 @@ class Survey:
         return next((g for g in self.groups if g.id == group_id), None)
 
     def fingerprint(self) -> str:
-        """What a form and its answers depend on besides the measures: fields and scales."""
+        """What a form and its answers depend on besides the measures: fields and scales.
+
+        Built from named attributes, not from the dataclasses' dicts: a release that adds an
+        attribute must not change the fingerprint of a survey that does not use it, or every
+        form distributed before the upgrade would look out of date and every earlier year's
+        answers stale (fingerprint_parts).
+        """
         blob = json.dumps(
-            [self.id, self.fiscal_year, self.input_sheet, [f.__dict__ for f in self.fields],
-             {k: [v.__dict__ for v in s.values] for k, s in self.scales.items()}],
+            [self.id, self.fiscal_year, self.input_sheet, [fingerprint_parts(f) for f in self.fields],
+             {k: [fingerprint_parts(v) for v in s.values] for k, s in self.scales.items()}],
             ensure_ascii=False, sort_keys=True)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+# The attributes each fingerprint has always held (release 0.1.0). An attribute added since
+# joins the fingerprint only where it differs from its default, so a survey that does not use
+# it keeps the fingerprint it had.
+_FINGERPRINTED = {
+    "Field": ("name", "type", "required", "scale", "max_length", "minimum", "maximum", "help",
+              "width", "percent"),
+    "ScaleValue": ("value", "definition", "ranked", "selectable"),
+}
+
+
+def fingerprint_parts(item: Field | ScaleValue) -> dict[str, object]:
+    kept = _FINGERPRINTED[type(item).__name__]
+    parts = {k: getattr(item, k) for k in kept}
+    for f in dataclasses.fields(item):
+        if f.name not in kept and getattr(item, f.name) != f.default:
+            parts[f.name] = getattr(item, f.name)
+    return parts
 
 
 def read_toml(path: Path) -> tuple[dict | None, list[Problem]]:

@@ -20,10 +20,10 @@ from pathlib import Path
 from xlsx_tool import problems as P
 from xlsx_tool.define import survey as S
 from xlsx_tool.define.folder import remove_made
-from xlsx_tool.define.master import Loaded, Measure, ended_values, is_ended, load
+from xlsx_tool.define.master import Loaded, Measure, is_ended, load
 from xlsx_tool.errors import SurveyError, ToolError
 from xlsx_tool.intake.sandbox import Pool
-from xlsx_tool.ledger import Snapshot, exists, open_ledger
+from xlsx_tool.ledger import CurrentAnswers, current_answers
 from xlsx_tool.problems import Problem
 from xlsx_tool.textnorm import clip
 from xlsx_tool.wareki import fiscal_year_label
@@ -75,25 +75,19 @@ class Carried:
 
 # --- last year, as recorded -------------------------------------------------------------------
 
-def snapshot_of(loaded: Loaded) -> Snapshot | None:
-    """The year's final answers, or None when they were never collected or belong to another master."""
-    path = loaded.survey.path(S.LEDGER_FILE)
-    if not exists(path):
-        return None
-    with open_ledger(path) as ledger:
-        snap = ledger.snapshot()
-    return snap if snap.fingerprint == loaded.check_key else None
+def answers_of(loaded: Loaded) -> CurrentAnswers | None:
+    """A year's final answers, or None when they were never collected or belong to another
+    master. Read only: another year's ledger is never written (nor migrated on disk)."""
+    answers = current_answers(loaded, readonly=True)
+    return answers if answers.current else None
 
 
-def final_answers(loaded: Loaded, snap: Snapshot) -> tuple[dict[str, FinalAnswer], list[Measure]]:
+def final_answers(loaded: Loaded, answers: CurrentAnswers) -> tuple[dict[str, FinalAnswer], list[Measure]]:
     """Each measure's final rating and direction; and the measures without one."""
     survey = loaded.survey
-    ended = ended_values(survey)
     found, missing = {}, []
     for m in loaded.master.measures:
-        given = dict(snap.answers.get(m.number, {}))
-        if is_ended(survey, m):
-            given.update(ended)
+        given = answers.answers.get(m.number, {})
         rating = given.get(survey.rating_field)
         direction = given.get(survey.direction_field) if survey.direction_field else ""
         if rating is None or (survey.direction_field and direction is None):
@@ -130,7 +124,7 @@ def init_from(new: Path, old: Path, fiscal_year: int | None = None, allow_incomp
     if loaded is None or any(p.is_error for p in problems):
         raise CarryError(f"前年度の調査フォルダ {old} の調査定義または施策マスタにエラーがあります。"
                          f"xlsx-tool check {old} で確認してください。", [p for p in problems if p.is_error])
-    snap = snapshot_of(loaded)
+    snap = answers_of(loaded)
     if snap is None:
         raise CarryError(f"前年度の調査フォルダ {old} に、現在の施策マスタで回収した結果がありません。"
                          f"xlsx-tool collect {old} を実行してから引き継いでください。")
@@ -260,7 +254,7 @@ def previous_texts(loaded: Loaded, pool: Pool | None = None) -> dict[str, dict[s
     previous, _reason = load_previous(loaded.survey, pool)
     if previous is None:
         return {}
-    snap = snapshot_of(previous)
+    snap = answers_of(previous)
     if snap is None:
         return {}
     texts = {f.name for f in loaded.survey.fields if f.type == "text"}

@@ -179,18 +179,20 @@ class FormRecord:
     header_row: int | None = None  # 1-based, a hint
     columns: dict[str, int] = field(default_factory=dict)  # key -> 1-based column, a hint
     measures: tuple[str, ...] | None = None  # the measures the form was made with
+    names: dict[str, str] = field(default_factory=dict)  # measure -> the name the form showed
     from_properties: bool = False
 
 
 def record_rows(survey: Survey, department: str, version: str, cols: tuple[Column, ...],
-                measures: tuple[Measure, ...]) -> list[tuple[str, str, str]]:
-    """The rows of the hidden identification sheet: (kind, key, value)."""
-    rows = [("mark", ID_MARK, ID_FORMAT), ("survey", survey.id, ""),
+                measures: tuple[Measure, ...]) -> list[tuple[str, ...]]:
+    """The rows of the hidden identification sheet: (kind, key, value); a measure's row also
+    holds the name the form shows, so a returned row is checked against it (collect)."""
+    rows: list[tuple[str, ...]] = [("mark", ID_MARK, ID_FORMAT), ("survey", survey.id, ""),
             ("fiscal_year", str(survey.fiscal_year), ""), ("department", department, ""),
             ("form_version", version, ""), ("sheet", survey.input_sheet, ""),
             ("header_row", str(HEADER_ROW + 1), "")]
     rows += [("column", c.key, str(i + 1)) for i, c in enumerate(cols)]
-    rows += [("measure", m.number, str(FIRST_ROW + 1 + i)) for i, m in enumerate(measures)]
+    rows += [("measure", m.number, str(FIRST_ROW + 1 + i), m.name) for i, m in enumerate(measures)]
     return rows
 
 
@@ -226,11 +228,12 @@ def read_record(raw: RawWorkbook) -> FormRecord | None:
     cells = raw.cells.get(ID_SHEET, {})
     rows: dict[int, dict[int, object]] = {}
     for (r, c), cell in cells.items():
-        if c in (1, 2, 3):  # kind, key, value
+        if c in (1, 2, 3, 4):  # kind, key, value (, a measure's name)
             rows.setdefault(r, {})[c] = cell.value
     found: dict[str, str] = {}
     cols: dict[str, int] = {}
     measures: list[str] = []
+    names: dict[str, str] = {}
     for r in sorted(rows):
         kind, key, value = (_text(rows[r].get(c)) for c in (1, 2, 3))
         if kind == "column":
@@ -239,6 +242,9 @@ def read_record(raw: RawWorkbook) -> FormRecord | None:
                 cols[key] = number
         elif kind == "measure":
             measures.append(key)
+            name = rows[r].get(4)
+            if isinstance(name, str):
+                names[key] = name
         elif kind and kind not in found:  # the first of each kind, the mark too
             found[kind] = key
     if found.get("mark") == ID_MARK and found.get("survey"):
@@ -246,7 +252,7 @@ def read_record(raw: RawWorkbook) -> FormRecord | None:
         return FormRecord(found["survey"], found.get("fiscal_year", ""), found.get("department", ""),
                           found.get("form_version", ""), found.get("sheet", ""),
                           int(header) if header.isdigit() and 1 <= int(header) <= 1000 else None,
-                          cols, tuple(measures))
+                          cols, tuple(measures), names)
     props = raw.custom
     if props.get(f"{PROPERTY_PREFIX}survey"):
         return FormRecord(props[f"{PROPERTY_PREFIX}survey"], props.get(f"{PROPERTY_PREFIX}year", ""),

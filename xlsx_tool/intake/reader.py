@@ -16,12 +16,14 @@ openpyxl. Runs inside a worker process (see sandbox.py); returns plain data.
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import hashlib
 import io
 import posixpath
 import re
 import zipfile
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -57,6 +59,8 @@ class RawWorkbook:
     cells: dict[str, Cells] = field(default_factory=dict)  # sheet name -> cells
     custom: dict[str, str] = field(default_factory=dict)  # custom document properties
     modified: str = ""  # docProps/core.xml dcterms:modified, as written
+    application: str = ""  # docProps/app.xml <Application>: the program that saved it
+    zip_time: str = ""  # the newest zip entry time (local time, no zone; Excel writes 1980)
     date1904: bool = False
 
     def first_sheet(self) -> str | None:
@@ -114,10 +118,24 @@ def read_bytes(data: bytes, result: RawWorkbook, want: tuple[str, ...] = ()) -> 
         raise Refused("xlsb")  # say what it is before any size limit speaks
     entries = F.check_entries(zf)
     F.odf_verdict(zf, entries)
+    result.zip_time = _zip_time(entries.values())
     package = _Package(zf, entries)
     package.scan_all()
     main = package.main_part()
     _Workbook(package, main, result).read(want)
+
+
+def _zip_time(infos: Iterable[zipfile.ZipInfo]) -> str:
+    """The newest entry time: a zip stores local time without a zone. Excel writes 1980-01-01
+    for every entry; LibreOffice the time of the save, which tells how to read its
+    dcterms:modified (collect/decide.py)."""
+    newest = max((i.date_time for i in infos if i.date_time[0] > 1980), default=None)
+    if newest is None:
+        return ""
+    try:
+        return dt.datetime(*newest).isoformat()
+    except ValueError:
+        return ""
 
 
 # --- the package ------------------------------------------------------------------------
@@ -586,6 +604,7 @@ _SHEET = _tag(b"sheet", body=False)
 _PROPERTY = _tag(b"property")
 _INNER = re.compile(rb">([^<]*)<")
 _MODIFIED = re.compile(rb"<" + _NS + rb"modified\b[^>]*>([^<]*)<")
+_APPLICATION = re.compile(rb"<" + _NS + rb"Application\b[^>]*>([^<]*)<")
 
 
 class _Workbook:
@@ -646,4 +665,9 @@ class _Workbook:
             when = _MODIFIED.search(p.part(core))
             if when:
                 result.modified = xml_text(when.group(1)).strip()
+        app = p.find(found.get("extended-properties", "docProps/app.xml"))
+        if app:
+            name = _APPLICATION.search(p.part(app))
+            if name:
+                result.application = xml_text(name.group(1)).strip()[:100]
 

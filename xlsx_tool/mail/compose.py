@@ -16,11 +16,10 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
 
-from xlsx_tool import problems as P
 from xlsx_tool.define import survey as S
 from xlsx_tool.define.master import Loaded
 from xlsx_tool.errors import ToolError
-from xlsx_tool.ledger import Snapshot, exists, open_ledger
+from xlsx_tool.ledger import AnswersState, current_answers, open_ledger
 
 DISTRIBUTE, REMIND, CORRECT = "distribute", "remind", "correct"
 KINDS = (DISTRIBUTE, REMIND, CORRECT)
@@ -95,14 +94,6 @@ class Plan:
     messages: list[Message] = field(default_factory=list)
 
 
-def _snapshot(loaded: Loaded) -> Snapshot:
-    path = loaded.survey.path(S.LEDGER_FILE)
-    if not exists(path):
-        return Snapshot()
-    with open_ledger(path) as ledger:
-        return ledger.snapshot()
-
-
 def plan(loaded: Loaded, kind: str) -> Plan:
     """The messages `kind` calls for, one per department that needs it."""
     survey = loaded.survey
@@ -121,11 +112,11 @@ def plan(loaded: Loaded, kind: str) -> Plan:
             path = survey.path(S.FORMS_DIR, rec["file"])
             out.messages.append(_message(loaded, d, kind, path, rec["version"], {}))
         return out
-    snap = _snapshot(loaded)
-    if not snap.status:
+    snap = current_answers(loaded)
+    if snap.state == AnswersState.NEVER or not snap.status:
         raise ToolError(f"まだ回収（collect）の結果がありません。xlsx-tool collect {survey.folder} を実行してから"
                         "督促・修正依頼のメールを作ってください。")
-    if snap.fingerprint != loaded.check_key:
+    if not snap.current:
         raise ToolError("最後の回収（collect）の後に調査定義または施策マスタが変更されています。"
                         f"xlsx-tool collect {survey.folder} を実行してからメールを作ってください。")
     from xlsx_tool.collect.corrections import CORRECTIONS_DIR, correction_name
@@ -134,7 +125,7 @@ def plan(loaded: Loaded, kind: str) -> Plan:
     names = file_names(survey, loaded.master.departments)
     with open_ledger(survey.path(S.LEDGER_FILE)) as ledger:
         forms = ledger.distributions()
-        problems = _problems_by_department(ledger, loaded)
+    problems = {d: [p.as_dict() for p in found if p.is_error] for d, found in snap.problems.items()}
     out = Plan(kind)
     for d in loaded.master.departments:
         status = snap.status.get(d, "missing")
@@ -159,20 +150,6 @@ def plan(loaded: Loaded, kind: str) -> Plan:
             key = f"{status}:{snap.collect_number}"
         out.messages.append(_message(loaded, d, kind, attachment if attachment.is_file() else None, key, extra))
     return out
-
-
-def _problems_by_department(ledger, loaded: Loaded) -> dict[str, list[dict]]:
-    found: dict[str, list[dict]] = {}
-    snapshot = dict(ledger.conn.execute("SELECT department, sha256 FROM snapshot"))
-    for d, sha in snapshot.items():
-        if not sha:
-            continue
-        row = ledger.conn.execute("SELECT result FROM received WHERE sha256=?", (sha,)).fetchone()
-        if row and row[0]:
-            import json
-
-            found[d] = [p for p in json.loads(row[0]).get("problems", []) if p.get("severity") == P.ERROR]
-    return found
 
 
 def _corrections(problems: list[dict], limit: int = 15) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 from xlsx_tool import problems as P
 from xlsx_tool.define.master import Loaded
-from xlsx_tool.define.years import load_previous, snapshot_of
+from xlsx_tool.define.years import answers_of, load_previous
 from xlsx_tool.intake.sandbox import Pool
 from xlsx_tool.problems import Problem
 from xlsx_tool.summarize.tally import UNANSWERED, Tally, tally
@@ -52,7 +52,7 @@ def history(loaded: Loaded, this_year: Tally, pool: Pool | None = None) -> tuple
         if folder in seen:
             break
         seen.add(folder)
-        snap = snapshot_of(previous)
+        snap = answers_of(previous)
         if snap is None:
             notes.append(P.make("history-missing", file=str(folder),
                                 detail=f"{previous.survey.year_label}の回収結果が台帳にありません"))

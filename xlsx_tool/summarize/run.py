@@ -1,4 +1,4 @@
-"""summarize: the ledger's snapshot of the last collect -> tallies -> 集計結果.xlsx."""
+"""summarize: the ledger's current answers -> tallies -> 集計結果.xlsx."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from xlsx_tool.define import survey as S
 from xlsx_tool.define.master import Loaded
 from xlsx_tool.errors import ToolError
 from xlsx_tool.intake.sandbox import Pool
-from xlsx_tool.ledger import Snapshot, exists, open_ledger
+from xlsx_tool.ledger import AnswersState, CurrentAnswers
+from xlsx_tool.ledger import current_answers as ledger_answers
 from xlsx_tool.problems import Problem
 from xlsx_tool.summarize.history import YearCounts
 from xlsx_tool.summarize.tally import Tally, tally
@@ -38,19 +39,15 @@ class SummaryResult:
         return self.path is None
 
 
-def current_snapshot(loaded: Loaded) -> Snapshot:
+def current_answers(loaded: Loaded) -> CurrentAnswers:
     """The last collect's answers, refused when the definition or master changed since."""
-    path = loaded.survey.path(S.LEDGER_FILE)
-    if not exists(path):
-        return Snapshot()
-    with open_ledger(path) as ledger:
-        snap = ledger.snapshot()
-    if snap.fingerprint and snap.fingerprint != loaded.check_key:
+    answers = ledger_answers(loaded)
+    if answers.state == AnswersState.STALE:
         raise StaleAnswers(
             "回収（collect）の後に調査定義（survey.toml）または施策マスタが変更されています。"
             f"回答を新しい施策マスタで確認し直すため、xlsx-tool collect {loaded.survey.folder} を"
             "実行してから集計してください（xlsx-tool run なら続けて行います）。")
-    return snap
+    return answers
 
 
 def summarize(loaded: Loaded, allow_missing: bool = False, pool: Pool | None = None) -> SummaryResult:
@@ -58,8 +55,8 @@ def summarize(loaded: Loaded, allow_missing: bool = False, pool: Pool | None = N
     from xlsx_tool.summarize.workbook import summary_workbook
 
     survey = loaded.survey
-    snap = current_snapshot(loaded)
-    t = tally(survey, loaded.master, snap.answers, snap.invalid)
+    answers = current_answers(loaded)
+    t = tally(survey, loaded.master, answers.answers, answers.invalid)
     years, notes = history(loaded, t, pool)
     if t.missing and not allow_missing:
         return SummaryResult(t, None, years, notes)

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
-from xlsx_tool.define.master import Master, Measure, ended_values, is_ended
+from xlsx_tool.define.master import Master, Measure, final_values, is_ended
 from xlsx_tool.define.survey import Survey
 
 UNANSWERED = "未回答"
@@ -132,12 +132,9 @@ def tally(survey: Survey, master: Master, answers: Mapping[str, Mapping[str, obj
     scale = survey.rating_scale
     values = list(scale.names)
     lines, missing = [], []
-    fixed = ended_values(survey)
     for m in master.measures:
-        given = answers.get(m.number, {})
-        if is_ended(survey, m):
-            # Not asked again: rated 終了 with direction 完了 whatever came back, still counted.
-            given = {**given, **fixed}
+        # an ended measure is not asked again: 終了 (direction 完了) whatever came back, still counted
+        given = final_values(survey, m, answers.get(m.number, {}))
         rating = given.get(survey.rating_field)
         if rating not in values or (m.number in invalid and not is_ended(survey, m)):
             rating = UNANSWERED
