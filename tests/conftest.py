@@ -221,6 +221,21 @@ def survey_env(example_base: Base, tmp_path: Path) -> Env:
     return Env(example_base, folder)
 
 
+@pytest.fixture
+def in_tokyo(monkeypatch):
+    """This computer's local time is Japan's, as the section's PC is (and LibreOffice started by the
+    test inherits it)."""
+    import time
+
+    if not hasattr(time, "tzset"):
+        pytest.skip("time.tzset is POSIX only: the local zone cannot be set for this test on Windows")
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
 def touch_back(path: Path, seconds: float) -> None:
     """Move a file's mtime `seconds` into the past (negative: into the future)."""
     st = path.stat()

@@ -310,20 +310,6 @@ def test_result_json_lists_the_outputs_as_paths(loaded, tmp_path):
 
 # --- which save time can be trusted ------------------------------------------------------------
 
-@pytest.fixture
-def in_tokyo(monkeypatch):
-    """This computer's local time is Japan's (the section's PC), as it is in the office."""
-    import time
-
-    if not hasattr(time, "tzset"):
-        pytest.skip("time.tzset is POSIX only: the local zone cannot be set for this test on Windows")
-    monkeypatch.setenv("TZ", "Asia/Tokyo")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
 def test_a_libreoffice_save_is_local_time_marked_utc(loaded, in_tokyo):
     # Saved in LibreOffice at 10:00 in Tokyo: it writes 10:00Z (and its zip entries 01:00, in
     # UTC: measured with LibreOffice 7.4); corrected in Excel at 10:30 the same morning: Excel

@@ -178,8 +178,10 @@ def init(folder: Path | None, template: str, previous: Path | None, year: int | 
         return
     made = F.init_survey(folder, template, year)
     click.echo(f"調査フォルダを作成しました: {folder}")
-    for path in made:
+    for path in made.made:
         click.echo(f"  {path.relative_to(folder)}")
+    for path in made.kept:
+        click.echo(f"  {path.relative_to(folder)}（用意されていたものをそのまま使います。上書きしていません）")
     click.echo("次に、施策マスタに施策を入力し（記入例の行は削除）、survey.toml の提出期限・問合せ先を"
                f"書き換えてから xlsx-tool check {folder} を実行してください。")
 

@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import re
 import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from xlsx_tool.bundled import bundled
@@ -39,11 +40,32 @@ def default_fiscal_year(today: dt.date | None = None) -> int:
     return fiscal_year_of(today or dt.date.today()) - 1
 
 
-def init_survey(folder: Path, template: str, fiscal_year: int | None = None) -> list[Path]:
+@dataclass
+class Made:
+    """What init wrote, and what it found prepared and left as it was."""
+
+    made: list[Path] = field(default_factory=list)
+    kept: list[Path] = field(default_factory=list)  # the section's own files, used, never overwritten
+
+
+def prepared(folder: Path, name: str) -> Path | None:
+    """A file the section prepared before init: the template's name, or the same name as .xlsx,
+    .xlsm or .csv (施策マスタ.csv where the template says 施策マスタ.xlsx)."""
+    stem = Path(name).stem
+    for candidate in (name, *(stem + s for s in (".xlsx", ".xlsm", ".csv"))):
+        path = folder / candidate
+        if path.is_file():
+            return path
+    return None
+
+
+def init_survey(folder: Path, template: str, fiscal_year: int | None = None) -> Made:
     """Write survey.toml, an empty master, the department list and the three numbered folders.
 
-    Returns what was made. On any failure everything made so far is removed again, so a
-    failed init never leaves a survey.toml that blocks its own retry.
+    A master or department list the section has already put in the folder is kept as it is
+    and named in survey.toml (never overwritten by an empty template). On any failure
+    everything made so far is removed again, so a failed init never leaves a survey.toml that
+    blocks its own retry.
     """
     if (folder / S.DEFINITION_FILE).exists():
         raise SurveyError(f"{folder} には既に {S.DEFINITION_FILE} があります。別のフォルダを指定してください。")
@@ -57,7 +79,8 @@ def init_survey(folder: Path, template: str, fiscal_year: int | None = None) -> 
     scales = data.get("scales", {})
     rating = [v["value"] if isinstance(v, dict) else v for v in scales.get("評価", {}).get("values", [])]
     direction = [v["value"] if isinstance(v, dict) else v for v in scales.get("方向性", {}).get("values", [])]
-    made: list[Path] = []
+    out = Made()
+    made = out.made
     try:
         existed = folder.exists()
         ensure_folder(folder)
@@ -67,20 +90,36 @@ def init_survey(folder: Path, template: str, fiscal_year: int | None = None) -> 
             if not (folder / name).exists():
                 ensure_folder(folder / name)
                 made.append(folder / name)
-        master = folder / survey_table.get("master", "施策マスタ.xlsx")
-        atomic_write(master, empty_master(label, groups, rating, direction))
-        made.append(master)
+        master_name = survey_table.get("master", "施策マスタ.xlsx")
+        own = prepared(folder, master_name)
+        if own is not None:
+            out.kept.append(own)
+            text = point_file(text, "master", own.name)
+        else:
+            atomic_write(folder / master_name, empty_master(label, groups, rating, direction))
+            made.append(folder / master_name)
         listing = survey_table.get("departments")
         if listing:
-            atomic_write(folder / listing, empty_department_list())
-            made.append(folder / listing)
+            own = prepared(folder, listing)
+            if own is not None:
+                out.kept.append(own)
+                text = point_file(text, "departments", own.name)
+            else:
+                atomic_write(folder / listing, empty_department_list())
+                made.append(folder / listing)
         definition = folder / S.DEFINITION_FILE
         atomic_write(definition, text.encode("utf-8"))  # last: its presence means "made"
         made.append(definition)
     except BaseException:
         remove_made(made)
         raise
-    return [folder / S.DEFINITION_FILE, *[p for p in made if p != folder and p.name != S.DEFINITION_FILE]]
+    out.made = [folder / S.DEFINITION_FILE, *[p for p in made if p != folder and p.name != S.DEFINITION_FILE]]
+    return out
+
+
+def point_file(text: str, key: str, name: str) -> str:
+    """survey.toml's `key = "…"` naming the file the section prepared."""
+    return re.sub(rf'(?m)^{key}\s*=\s*"[^"]*"', lambda _m: f'{key} = "{name}"', text, count=1)
 
 
 def remove_made(made: list[Path]) -> None:

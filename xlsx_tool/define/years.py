@@ -19,17 +19,18 @@ from pathlib import Path
 
 from xlsx_tool import problems as P
 from xlsx_tool.define import survey as S
-from xlsx_tool.define.folder import remove_made
+from xlsx_tool.define.folder import point_file, prepared, remove_made
 from xlsx_tool.define.master import Loaded, Measure, is_ended, load
 from xlsx_tool.errors import SurveyError, ToolError
 from xlsx_tool.intake.sandbox import Pool
 from xlsx_tool.ledger import CurrentAnswers, current_answers
 from xlsx_tool.problems import Problem
-from xlsx_tool.textnorm import clip
+from xlsx_tool.textnorm import clip, measure_key
 from xlsx_tool.wareki import fiscal_year_label
 from xlsx_tool.xlsxout import atomic_write, close_to_bytes, ensure_folder, new_workbook, write_text
 
 PLACEHOLDER_DEADLINE = "（提出期限を記入）"
+CARRIED_MARK = "（前年度評価入り）"  # a prepared master with last year's ratings filled in
 
 
 class CarryError(ToolError):
@@ -55,6 +56,8 @@ class Carried:
     ended: list[str] = field(default_factory=list)  # measures that become 終了
     without_previous: list[str] = field(default_factory=list)  # --allow-incomplete
     files: list[Path] = field(default_factory=list)
+    kept: list[Path] = field(default_factory=list)  # files the section had prepared: used, untouched
+    new_measures: list[str] = field(default_factory=list)  # in a prepared master, not in last year's
 
     def report(self) -> list[str]:
         lines = [f"{fiscal_year_label(self.fiscal_year)}の調査フォルダを作成しました: {self.folder}"
@@ -66,6 +69,14 @@ class Carried:
         if self.without_previous:
             lines.append(f"前年度に回答のなかった {len(self.without_previous)} 施策は前年度評価が空欄です"
                          f"（施策番号 {'、'.join(self.without_previous)}）。")
+        for path in self.kept:
+            lines.append(f"用意されていた {path.name} はそのまま残しました（上書きしていません）。")
+        if self.kept and any(p.name.endswith(f"{CARRIED_MARK}{p.suffix}") for p in self.files):
+            lines.append(f"施策マスタは、用意されていたものに前年度の評価・方向性を加えた "
+                         f"「…{CARRIED_MARK}」を survey.toml で使います。")
+        if self.new_measures:
+            lines.append(f"前年度にない {len(self.new_measures)} 施策は前年度評価が空欄です"
+                         f"（施策番号 {'、'.join(self.new_measures)}。番号を変えた施策なら 前年度施策番号 の列に前年度の番号を）。")
         lines.append("survey.toml の提出期限（deadline）を書き換え、施策マスタの変更があれば反映してから "
                      f"xlsx-tool check {self.folder} を実行してください。")
         for path in self.files:
@@ -146,18 +157,32 @@ def init_from(new: Path, old: Path, fiscal_year: int | None = None, allow_incomp
         for name in (S.FORMS_DIR, S.RETURNS_DIR, S.OUTPUT_DIR):
             ensure_folder(new / name)
             made.append(new / name)
-        master_path = new / loaded.survey.master_file
-        atomic_write(master_path, carried_master(loaded, answers))
+        text = carried_definition((old / S.DEFINITION_FILE).read_text(encoding="utf-8-sig"), year,
+                                  _relative(old, new))
+        own = prepared(new, loaded.survey.master_file)
+        if own is None:
+            master_path = new / loaded.survey.master_file
+            atomic_write(master_path, carried_master(loaded, answers))
+        else:
+            # next year's master, prepared by the section: kept as it is; a copy with last
+            # year's ratings filled in is the survey's master
+            master_path = new / f"{own.stem}{CARRIED_MARK}{own.suffix}"
+            atomic_write(master_path, carried_into(own, loaded, answers, pool, carried))
+            carried.kept.append(own)
+            text = point_file(text, "master", master_path.name)
         made.append(master_path)
         if loaded.survey.departments_file:
+            own = prepared(new, loaded.survey.departments_file)
             source = old / loaded.survey.departments_file
-            if source.is_file():
+            if own is not None:
+                carried.kept.append(own)
+                text = point_file(text, "departments", own.name)
+            elif source.is_file():
                 target = new / loaded.survey.departments_file
                 shutil.copyfile(source, target)
                 made.append(target)
         definition = new / S.DEFINITION_FILE
-        text = (old / S.DEFINITION_FILE).read_text(encoding="utf-8-sig")
-        atomic_write(definition, carried_definition(text, year, _relative(old, new)).encode("utf-8"))
+        atomic_write(definition, text.encode("utf-8"))
         made.append(definition)
     except BaseException:
         remove_made(made)
@@ -198,7 +223,53 @@ def carried_master(loaded: Loaded, answers: dict[str, FinalAnswer]) -> bytes:
     wanted = [S.COL_PREV_RATING] + ([S.COL_PREV_DIRECTION] if survey.direction_field else []) + [S.COL_PREVIOUS_NUMBER]
     columns += [c for c in wanted if c not in columns]
     rows = [[_cell(loaded, m, c, answers.get(m.number)) for c in columns] for m in master.measures]
-    if master.file.lower().endswith(".csv"):
+    return write_table(columns, rows, master.file.lower().endswith(".csv"))
+
+
+def carried_into(path: Path, loaded: Loaded, answers: dict[str, FinalAnswer], pool: Pool | None,
+                 carried: Carried) -> bytes:
+    """The section's own master for next year, with last year's 前年度評価/前年度方向性 filled in
+    by 前年度施策番号 (else 施策番号); every other cell as it is, the file itself untouched."""
+    from xlsx_tool.define.master import TableError, _cell_text, read_table
+
+    try:
+        table = read_table(path, pool)
+    except TableError as exc:
+        code, kw = exc.args
+        raise CarryError(f"用意されていた施策マスタ {path.name} を読み込めません。",
+                         [P.make(code, file=path.name, **kw)]) from exc
+    while table and not any(_cell_text(v) for v in table[0]):
+        table.pop(0)
+    if not table:
+        raise CarryError(f"用意されていた施策マスタ {path.name} に見出し行がありません。見出し行と施策を入力するか、"
+                         "ファイルを移してから再実行してください。")
+    header = [_cell_text(v) for v in table[0]]
+    survey = loaded.survey
+    wanted = [S.COL_PREV_RATING] + ([S.COL_PREV_DIRECTION] if survey.direction_field else [])
+    columns = header + [c for c in wanted if c not in header]
+    at = {c: i for i, c in reversed(list(enumerate(columns)))}
+    if S.COL_NUMBER not in at:
+        raise CarryError(f"用意されていた施策マスタ {path.name} に「{S.COL_NUMBER}」の列がありません。")
+    rows = []
+    for raw in table[1:]:
+        row = [_cell_text(v) for v in raw] + [""] * (len(columns) - len(raw))
+        if not any(row):
+            continue
+        link = measure_key(row[at[S.COL_PREVIOUS_NUMBER]]) if S.COL_PREVIOUS_NUMBER in at else ""
+        last = answers.get(link or measure_key(row[at[S.COL_NUMBER]]))
+        if last is not None:
+            row[at[S.COL_PREV_RATING]] = last.rating
+            if survey.direction_field:
+                row[at[S.COL_PREV_DIRECTION]] = last.direction
+        elif row[at[S.COL_NUMBER]]:
+            carried.new_measures.append(measure_key(row[at[S.COL_NUMBER]]))
+        rows.append(row)
+    return write_table(columns, rows, path.suffix.lower() == ".csv")
+
+
+def write_table(columns: list[str], rows: list[list[str]], as_csv: bool) -> bytes:
+    """A master as CSV (UTF-8 with BOM, which Excel opens) or as a workbook."""
+    if as_csv:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(columns)
