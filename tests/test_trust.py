@@ -312,3 +312,20 @@ def test_init_from_last_year_into_a_prepared_folder_fills_a_copy_of_its_master(t
     assert got["30"]["前年度評価"] == "達成+" and got["1"]["前年度評価"] == "達成+" and got["99"]["前年度評価"] == ""
     assert "施策番号 99" in res.output
     assert 'master = "施策マスタ（前年度評価入り）.csv"' in (nxt / "survey.toml").read_text(encoding="utf-8")
+
+
+def test_an_earlier_year_that_cannot_be_counted_is_said_why_and_the_summary_goes_on(tmp_path: Path):
+    for year in ("令和3年度", "令和4年度"):
+        shutil.copytree(RELEASE_010 / year, tmp_path / year)
+    y1, y2 = tmp_path / "令和3年度", tmp_path / "令和4年度"
+    master = y1 / "施策マスタ.csv"
+    master.write_text(master.read_text(encoding="utf-8-sig").replace("Web会議の推進", "Web会議の活用"),
+                      encoding="utf-8-sig")  # last year's master edited after its collect
+    res = runner.invoke(cli, ["summarize", str(y2), "--json"])
+    assert res.exit_code == 0
+    assert [h["label"] for h in json.loads(res.stdout)["history"]] == ["令和4年度"]
+    assert "令和3年度の施策マスタまたは調査定義が、その年度の回収の後に変更されています" in res.stderr
+    with sqlite3.connect(y1 / S.LEDGER_FILE) as conn:  # a ledger a newer release wrote
+        conn.execute("UPDATE meta SET value='99' WHERE key='schema'")
+    res = runner.invoke(cli, ["summarize", str(y2)])
+    assert res.exit_code == 0 and "令和3年度の台帳を読めません" in res.stderr and "より新しい版" in res.stderr

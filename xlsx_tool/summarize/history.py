@@ -12,8 +12,10 @@ from typing import Any
 
 from xlsx_tool import problems as P
 from xlsx_tool.define.master import Loaded
-from xlsx_tool.define.years import answers_of, load_previous
+from xlsx_tool.define.years import load_previous
+from xlsx_tool.errors import ToolError
 from xlsx_tool.intake.sandbox import Pool
+from xlsx_tool.ledger import AnswersState, current_answers
 from xlsx_tool.problems import Problem
 from xlsx_tool.summarize.tally import UNANSWERED, Tally, tally
 
@@ -52,11 +54,19 @@ def history(loaded: Loaded, this_year: Tally, pool: Pool | None = None) -> tuple
         if folder in seen:
             break
         seen.add(folder)
-        snap = answers_of(previous)
-        if snap is None:
-            notes.append(P.make("history-missing", file=str(folder),
-                                detail=f"{previous.survey.year_label}の回収結果が台帳にありません"))
+        label = previous.survey.year_label
+        try:
+            snap = current_answers(previous, readonly=True)
+        except ToolError as exc:  # another year's ledger held, broken or too new: said, not fatal
+            notes.append(P.make("history-missing", file=str(folder), detail=f"{label}の台帳を読めません（{exc}）"))
         else:
-            years.append(counts(previous, tally(previous.survey, previous.master, snap.answers, snap.invalid)))
+            if snap.current:
+                years.append(counts(previous, tally(previous.survey, previous.master, snap.answers, snap.invalid)))
+            elif snap.state == AnswersState.STALE:
+                notes.append(P.make("history-missing", file=str(folder), detail=(
+                    f"{label}の施策マスタまたは調査定義が、その年度の回収の後に変更されています"
+                    f"（その調査フォルダで collect を実行し直すと経年比較に載ります）")))
+            else:
+                notes.append(P.make("history-missing", file=str(folder), detail=f"{label}の回収結果が台帳にありません"))
         current = previous
     return sorted(years, key=lambda y: y.fiscal_year), notes
