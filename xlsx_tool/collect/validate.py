@@ -218,12 +218,13 @@ class _FormCheck:
         sub, sheet = self.sub, self.sheet
         ref = L.cell_ref(row, self.located.columns[S.COL_NUMBER])
         shown = self.shown.get(number)
-        if name is not None and shown is not None and not _same_name(name, shown):
+        if name is not None and (shown is None or not _same_name(name, shown)):
             other = next((n for n, text in self.shown.items() if n != number and _same_name(name, text)), None)
             if other is not None:  # the number cell or the name cell was changed by hand
                 self.refused |= {self.moved.get(number, number), self.moved.get(other, other)}
                 sub.add("row-number-changed", sheet=sheet, cell=ref, measure=number, value=name, other=other)
                 return ""
+        if name is not None and shown is not None and not _same_name(name, shown):
             if self.stale and number in mine | self.moved.keys():  # (a current form: check_row says so)
                 sub.add("fixed-changed", sheet=sheet, cell=L.cell_ref(row, self.located.columns[S.COL_NAME]),
                         measure=self.moved.get(number, number), field=S.COL_NAME, expected=shown, value=name)
