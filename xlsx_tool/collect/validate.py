@@ -125,6 +125,7 @@ class _FormCheck:
         self.on_form: set[str] | None = None
         self.moved: dict[str, str] = {}
         self.refused: set[str] = set()  # measures whose row was refused: not "missing" as well
+        self.intact: set[str] = set()
 
     def renumbered(self, numbers: list[str], visible: dict[str, str]) -> dict[str, str]:
         """Measures of the form the master has renumbered since: old number -> new number.
@@ -192,6 +193,9 @@ class _FormCheck:
             self.moved = self.renumbered(list(dict.fromkeys([*(self.on_form_made or ()), *visible])), visible)
         if self.on_form_made is not None:
             self.on_form = {self.moved.get(n, n) for n in self.on_form_made}
+        # measures whose own row is there as the form showed it: a copy of such a row under
+        # another number is an added row, not the measure's answer moved
+        self.intact = {n for n, _r, text in rows if text and n in self.shown and _same_name(text, self.shown[n])}
         found: dict[str, list[int]] = {}  # the measure each row answers -> its rows
         for number, row, name in rows:
             target = self.match(number, row, name, mine)
@@ -220,7 +224,7 @@ class _FormCheck:
         shown = self.shown.get(number)
         if name is not None and (shown is None or not _same_name(name, shown)):
             other = next((n for n, text in self.shown.items() if n != number and _same_name(name, text)), None)
-            if other is not None:  # the number cell or the name cell was changed by hand
+            if other is not None and other not in self.intact:  # a number typed over that measure's own
                 self.refused |= {self.moved.get(number, number), self.moved.get(other, other)}
                 sub.add("row-number-changed", sheet=sheet, cell=ref, measure=number, value=name, other=other)
                 return ""
