@@ -27,6 +27,7 @@ from typing import Any
 
 from xlsx_tool import problems as P
 from xlsx_tool.define.master import Loaded
+from xlsx_tool.forms import layout as L
 from xlsx_tool.ledger import OnRecord, Submission, same_basis
 from xlsx_tool.problems import Problem
 from xlsx_tool.states import STATUS_LABEL, Status
@@ -208,7 +209,6 @@ class Evidence:
     fingerprint: str = ""
     checker: str = ""
     collect_number: int = 1  # the number this collect will have
-    now: dt.datetime | None = None
 
 
 @dataclass
@@ -279,8 +279,6 @@ def decide(loaded: Loaded, submissions: list[Submission], skipped: list[dict[str
             problems += s.problems
     departments, replacements = [], []
     asked = set(loaded.asked)
-    from xlsx_tool.forms import layout as L
-
     cols = L.columns(loaded)
     for d in loaded.master.departments:
         measures = loaded.measures_of(d)
