@@ -413,7 +413,7 @@ CASES = [
         "施策番号", "1", "2", as_text=True)), NEEDS_FIX,
         # the row still shows measure 1's name: a number typed over, not another department's row
         {0: {"row-number-changed"}},
-        where=at("row-number-changed", "A6", "2")),
+        where=at("row-number-changed", "A6", "1")),
     Case("other-survey", make_edit("other_survey.xlsx", id_edit("survey", "another-survey-r3")),
          MISSING, {0: {"other-survey"}}),
     Case("other-year", make_edit("other_year.xlsx", id_edit("fiscal_year", "2020")), MISSING,

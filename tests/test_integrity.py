@@ -241,10 +241,11 @@ def test_a_number_cell_edited_on_a_current_form_refuses_that_row(survey_env: Env
     env.edited("改ざん.xlsx", edit)
     code, data = collect_json(env)
     (p,) = [p for p in data["problems"] if p["code"] == "row-number-changed"]
-    assert p["measure"] == mine[1] and p["severity"] == "error" and f"施策番号「{mine[0]}」" in p["message"]
+    assert p["measure"] == mine[0] and p["severity"] == "error" and f"施策番号が「{mine[1]}」に書き換えられて" in p["message"]
     assert status_of(data, TARGET)["status"] == "needs_fix" and code == 1
     got = answers_on_record(env)
-    assert mine[0] not in got and mine[1] not in got  # neither measure gets an answer it may not own
+    assert mine[0] not in got  # its answers sit under another number: not taken for either
+    assert got[mine[1]] == expected(env)[mine[1]]  # the measure whose number was typed keeps its own row
 
 
 def test_a_renamed_measure_is_read_with_both_names_said_the_right_way_round(survey_env: Env):

@@ -134,7 +134,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "formula-value": (NOTICE, "「{field}」は数式のため、計算結果「{value}」を読み取りました。"),
     "measure-missing": (ERROR, "施策番号「{measure}」の行がありません。行を削除せず、配布した調査票に入力してください。"),
     "measure-added-after-form": (WARNING, "施策番号「{measure}」は調査票の作成後に施策マスタへ追加された施策のため、この調査票にはありません（提出者の不備ではありません）。この施策は未回答です。新しい調査票を送って回答を依頼してください。"),
-    "row-number-changed": (ERROR, "施策番号「{measure}」の行に、この調査票では施策番号「{other}」の施策名「{value}」が書かれています。施策番号か施策名が書き換えられているため、この行は読み取りませんでした。配布したときの施策番号と施策名に戻して再提出してください。"),
+    "row-number-changed": (ERROR, "施策名「{value}」（この調査票の施策番号「{other}」）の行の施策番号が「{typed}」に書き換えられているため、この行は読み取りませんでした。配布したときの施策番号に戻して再提出してください。"),
     "measure-renumbered": (WARNING, "この行の施策「{name}」は、調査票の作成後に施策マスタで施策番号が「{value}」から「{current}」に変わりました。施策番号「{current}」の回答として読み取りました。"),
     "measure-renamed-after-form": (WARNING, "施策番号「{measure}」の施策名が、調査票の作成後に施策マスタで「{value}」から「{current}」に変わっています。同じ施策の回答として集計します。別の施策に替えた場合は、新しい調査票（1_配布）で回答し直してもらってください。"),
     "measure-ambiguous-after-form": (WARNING, "施策番号「{measure}」は調査票の作成後に施策マスタで「{value}」から「{current}」に変わり、「{value}」という名前の施策は今は複数あるため、この行の回答がどの施策のものか決められません。この施策は未回答です。新しい調査票（1_配布）で回答を依頼してください（提出者の不備ではありません）。"),

@@ -225,8 +225,10 @@ class _FormCheck:
         if name is not None and (shown is None or not _same_name(name, shown)):
             other = next((n for n, text in self.shown.items() if n != number and _same_name(name, text)), None)
             if other is not None and other not in self.intact:  # a number typed over that measure's own
-                self.refused |= {self.moved.get(number, number), self.moved.get(other, other)}
-                sub.add("row-number-changed", sheet=sheet, cell=ref, measure=number, value=name, other=other)
+                owner = self.moved.get(other, other)
+                self.refused.add(owner)
+                sub.add("row-number-changed", sheet=sheet, cell=ref, measure=owner, value=name, other=other,
+                        typed=number)
                 return ""
         if name is not None and shown is not None and not _same_name(name, shown):
             if self.stale and number in mine | self.moved.keys():  # (a current form: check_row says so)
