@@ -532,7 +532,8 @@ def printed(demo, ref2020, tmp_path_factory):
     factor = pages(pdfs[0])[0].median_height() / 9.0
     return factor, {"2025": pages(pdfs[1]), "2020": pages(pdfs[2]),
                     "sheet2025": [p for p in pages(pdfs[3]) if "報告文案" in p.text],
-                    "sheet2020": [p for p in pages(pdfs[4]) if "報告文案" in p.text]}
+                    "sheet2020": [p for p in pages(pdfs[4]) if "報告文案" in p.text],
+                    "book2020": pages(pdfs[4])}
 
 
 def lines_of(page) -> list[str]:
@@ -577,3 +578,17 @@ def test_the_draft_sheet_has_no_heading_alone_at_a_page_foot(printed, demo, ref2
         last = norm(lines_of(p)[-1])
         assert not any(last and last in k for k in kept), (p.number, last)
     assert norm(read.headings[-1]) in norm("".join(p.text for p in ps))
+
+
+@pytest.mark.libreoffice
+def test_the_2020_workbook_prints_counts_in_the_reports_digit_width(printed):
+    """Counts stay numbers; [$-411][<10][DBNum3] shows one digit full width (「３施策」) and two digits
+    half width (「24施策」), as the 2020 report's text and tables write them (issue 24)."""
+    _factor, by_style = printed
+    ratings = next(p for p in by_style["book2020"] if "評価別集計表" in p.text and "評価の内容" in p.text)
+    text = norm(ratings.text)  # NFKC would hide the width: compare the printed text itself too
+    assert "０施策" in ratings.text and "３施策" in ratings.text and "24施策" in ratings.text, ratings.text
+    assert "3施策" not in ratings.text.replace("【終了】,3施策", "")  # the pie's labels are half width, as the report's
+    assert norm("A評価計画どおり進捗しており、目標としている成果が上がっている24施策") in text
+    directions = next(p for p in by_style["book2020"] if "方向性別集計表" in p.text and "内訳" in p.text)
+    assert "１施策" in directions.text and "36施策" in directions.text and "B:１" in directions.text
