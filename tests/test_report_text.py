@@ -146,3 +146,27 @@ def test_every_placeholder_is_marked_and_helped(tmp_path):
                     assert run.help, run
                     texts.append(run.text)
     assert texts == ["（理由を記入）", "（実施結果を記入）", "（計画期間を記入）", "（今後の予定を記入）"]
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    pytest.param(lambda t: t.replace("fiscal_year = 2021", "fiscal_year = 2021\nplan_start = 2024\nplan_end = 2022"),
+                 "survey.toml: 計画期間の plan_start（2024）が plan_end（2022）より後になっています。", id="period-reversed"),
+    pytest.param(lambda t: t.replace('summary = "集計結果.xlsx"', 'summary = "集計結果.xlsx"\nreport = "実績報告書.xlsx"'),
+                 "survey.toml: 「outputs.report」の値「実績報告書.xlsx」は使えません。拡張子を .docx にしてください。",
+                 id="report-not-docx"),
+    pytest.param(lambda t: t.replace('summary = "集計結果.xlsx"', 'summary = "集計結果.xlsx"\nreport = "集計結果.xlsx"'),
+                 "survey.toml: 「outputs.report」の値「集計結果.xlsx」は使えません。拡張子を .docx にしてください。",
+                 id="report-named-like-the-summary"),
+    pytest.param(lambda t: t.replace('style = "2020"', 'style = "2020"\ntemplate = "../ひな形.docx"'),
+                 "survey.toml: 「report.template」の「../ひな形.docx」は調査フォルダ内のファイル名として使えません。",
+                 id="template-outside-the-folder"),
+])
+def test_check_names_a_bad_report_setting(tmp_path, edit, message):
+    from click.testing import CliRunner
+
+    from xlsx_tool.cli import cli
+
+    folder = make_survey(tmp_path / "s", "2020", toml_edit=edit)
+    result = CliRunner().invoke(cli, ["check", str(folder)])
+    assert result.exit_code == 1
+    assert any(line.startswith(f"[エラー] {message}") for line in result.output.splitlines()), result.output
