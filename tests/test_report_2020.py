@@ -8,15 +8,13 @@ table of the report that follows from the numbers must be found in the report's 
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
-from pathlib import Path
 
 import openpyxl
 import pytest
 from click.testing import CliRunner
 
 from tests import reference2020 as R
+from tests.support.reference import REPORT_2020, norm, reference_path
 from tests.survey_helpers import forms_of
 from xlsx_tool.cli import cli
 from xlsx_tool.define.master import load
@@ -25,19 +23,9 @@ from xlsx_tool.demo import fill_form
 # Built on a whole yearly cycle in a module fixture (seconds under mutmut); see pyproject.toml.
 pytestmark = pytest.mark.cycle
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "004_bfa03a1c53336e68.txt"
-
-
-def norm(text: str) -> str:
-    """The PDF text's spacing and digit widths vary: compare without them."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
-
-
 @pytest.fixture(scope="module")
 def reference() -> str:
-    if not REFERENCE.is_file():
-        pytest.skip(f"reference report not found: {REFERENCE}")
-    return norm(REFERENCE.read_text(encoding="utf-8"))
+    return norm(reference_path(REPORT_2020).read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
@@ -105,12 +93,23 @@ def test_report_sentences_follow_the_reference(summary, reference):
     assert "(2) 区民サービスの向上（A評価：６施策, B評価：５施策【終了：２施策】）" in lines
 
 
-def test_change_skeletons(summary):
+def test_change_skeletons(summary, reference):
     _data, _book, lines = summary
-    assert "平成30年度B評価であった【No.4 新公会計システムの運用】は、（理由を記入）A評価に改善した。" in lines
+    assert "平成30年度B評価であった【No.４ 新公会計システムの運用】は、（理由を記入）A評価に改善した。" in lines
+    # group ⑤: C → B first, then the three B → A in one sentence, as the report writes them
     assert "平成30年度C評価であった【No.24 全庁的な情報リテラシーの向上】は、（理由を記入）B評価に改善した。" in lines
+    three = ("また、平成30年度B評価であった【No.27 EMSツールを活用した環境データの一元管理】、【No.40 RPAを活用した"
+             "業務効率化の推進】、【No.41 AIを活用したシステムの導入】は、（理由を記入）A評価に改善した。")
+    assert three in lines
+    assert lines.index(three) == lines.index("平成30年度C評価であった【No.24 全庁的な情報リテラシーの向上】は、"
+                                             "（理由を記入）B評価に改善した。") + 1
     assert "平成30年度A評価であった【No.35 板橋区教育ICT化推進計画の進捗管理】が、（理由を記入）B評価となった。" in lines
     assert not any("No.14" in line for line in lines)  # A → 終了 is not a change to explain
+    # what the skeletons keep of the report's sentences is the report's
+    for kept in ("平成30年度B評価であった【No.4", "平成30年度C評価であった【No", "A評価に改善した。",
+                 "また、【No27EMSツールを活用した環境データの一元管理】、【No40RPAを活用した業務効率化の推進】、"
+                 "【No41AIを活用したシステムの導入】は", "平成30年度A評価であった【No35板橋区教育ICT化推進計画の進捗管理】が"):
+        assert norm(kept) in reference, kept
 
 
 def test_tables_follow_the_reference(summary, reference):
@@ -124,12 +123,17 @@ def test_tables_follow_the_reference(summary, reference):
     assert ws.max_column == 3  # no 割合 and no helper column beside the table, as in the report
     ws = book["方向性別集計表"]
     assert ws["A1"].value == "令和元年度における方向性別集計表"
-    formats = {ws.cell(r, 1).value: (ws.cell(r, 2).value, ws.cell(r, 2).number_format) for r in range(4, 10)}
-    assert formats["計画どおり推進"] == (36, '0"施策\n(内訳 A:23 B:13)"')
-    assert formats["計画修正"] == (1, '0"施策\n(内訳 B:１)"')
-    assert formats["完了"] == (4, '0"施策\n(内訳 A:１ 終了:３)"')
-    for value, (count, fmt) in formats.items():
-        shown = f"{count}施策" + (re.search(r"\((内訳[^)]*)\)", fmt).group(0) if "内訳" in fmt else "")
+    assert [ws.cell(3, c).value for c in (1, 2, 3)] == ["施策の方向性", "該当施策", "内訳"]
+    # the count a number (a corrected count flows into every total), the 内訳 text beside it
+    cells = {ws.cell(r, 1).value: (ws.cell(r, 2).value, ws.cell(r, 2).number_format, ws.cell(r, 3).value)
+             for r in range(4, 10)}
+    digits = '[$-411][<10][DBNum3]0"施策";0"施策"'  # 「３施策」 and 「24施策」, as the report's text
+    assert cells["計画どおり推進"] == (36, digits, "A:23 B:13")
+    assert cells["計画修正"] == (1, digits, "B:１")
+    assert cells["完了"] == (4, digits, "A:１ 終了:３")
+    assert cells["事業拡大"] == (0, digits, None)
+    for value, (count, _fmt, breakdown) in cells.items():
+        shown = f"{count}施策" + (f"(内訳 {breakdown})" if breakdown else "")
         assert norm(f"{value}{shown}") in reference, value
     ws = book["基本目標別集計表"]
     body = [r for r in ws.iter_rows(min_row=4, max_row=10, values_only=True)]

@@ -14,7 +14,6 @@ import inspect
 import json
 import re
 import shutil
-import unicodedata
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
@@ -24,6 +23,7 @@ import pytest
 from click.testing import CliRunner
 from python_calamine import CalamineWorkbook
 
+from tests.support.reference import REPORT_2025, norm, reference_path
 from tests.survey_helpers import fill_placeholders
 from tests.survey_helpers import forms_of as generate
 from xlsx_tool.cli import cli
@@ -37,16 +37,11 @@ from xlsx_tool.summarize.run import summarize
 pytestmark = pytest.mark.cycle
 
 ROOT = Path(__file__).resolve().parents[1]
-REFERENCE = Path("/work/shared/reference/000_9b3ef0f0b9a2c4da.txt")
 SUMMARY = "集計結果.xlsx"
 RATINGS, GROUPS, MEASURES, REPORT = "評価別集計表", "基本方針別集計表", "全施策一覧", "報告文案"
 CHART_DATA = "_グラフ"
 NS = {"c": "http://schemas.openxmlformats.org/drawingml/2006/chart"}
 FORMULA_TEXT = '=HYPERLINK("http://example.com","x")'
-
-
-def norm(text: object) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text or "")))
 
 
 def runner() -> CliRunner:
@@ -133,9 +128,8 @@ def calamine_book(demo_book):
 
 @pytest.fixture(scope="module")
 def reference() -> list[str]:
-    if not REFERENCE.is_file():
-        pytest.skip(f"reference report not found: {REFERENCE}")
-    return [line.strip() for line in REFERENCE.read_text(encoding="utf-8").splitlines() if line.strip()]
+    text = reference_path(REPORT_2025).read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 @pytest.fixture(scope="module")
@@ -496,8 +490,12 @@ def test_summarize_allow_missing(incomplete):
     assert d["missing"] == [{"measure": "3", "name": "施策三", "department": "情報課", "reason": "unanswered"}]
     assert [g["ratings"].get("未回答") for g in d["groups"]] == [0, 0, 1, 0]
     book = openpyxl.load_workbook(d["output"])
-    texts = [r[0] for r in book[REPORT].iter_rows(values_only=True)]
-    assert "（回答のそろっていない 1 施策を「未回答」として含む暫定の集計です。）" in texts
+    cells = [r[0] for r in book[REPORT].iter_rows()]
+    note = next(c for c in cells if c.value and "暫定" in str(c.value))
+    # である調 like the report, and a placeholder (highlighted) for the clerk, not report text
+    assert note.value == "（暫定の集計：回答のそろっていない1施策を「未回答」として含む。回収を終えて集計し直すこと）"
+    assert note.fill.fgColor.rgb == "FFFFF2CC"
+    assert "施策番号 3 施策三（情報課）" in note.comment.text
     rows = [list(r) for r in book[RATINGS].iter_rows(values_only=True)]
     head = find_row(rows, "施策の評価")
     assert [r[0] for r in rows[head + 1: head + 6]] == ["達成+", "達成", "未達成", "未回答", "計"]

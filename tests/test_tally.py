@@ -20,16 +20,18 @@ from tests.survey_helpers import fill_placeholders
 from xlsx_tool.define.master import load
 from xlsx_tool.demo import example_answers
 from xlsx_tool.summarize import report
+from xlsx_tool.summarize.report import Paragraph, Placeholder, Table
 from xlsx_tool.summarize.tally import (
     DECLINED,
     IMPROVED,
     UNANSWERED,
     UNRANKED,
+    Change,
     largest_remainder,
     tally,
     trend,
 )
-from xlsx_tool.summarize.wording import Wording
+from xlsx_tool.summarize.wording import Wording, plain
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "templates"
@@ -380,18 +382,41 @@ def test_conclusion_threshold(example, behind, state):
     numbers = [m.number for m in loaded.master.measures]
     changed = {n: {**answers[n], "評価": "未達成" if i < behind else "達成"} for i, n in enumerate(numbers)}
     t = tally(loaded.survey, loaded.master, changed)
-    assert Wording(loaded.survey).conclusion(t) == (
+    assert plain(Wording(loaded.survey).conclusion(t)) == (
         f"以上のことから、令和3年度末時点においてICT計画2025は{state}、期間満了までの"
         "各施策の着実な実現に向けて、引き続き進捗管理を行っていく。")
 
 
-def test_report_lines_mark_a_provisional_tally(example):
+def flat(rep):
+    """The report model as (style, text) lines: title / heading / subheading, then its blocks."""
+    out = []
+    for section in rep.sections:
+        if section.heading is not None:
+            out.append((("title", "heading", "subheading")[section.level], section.heading.text))
+        for b in section.blocks:
+            if isinstance(b, Paragraph):
+                out.append((b.style, b.text))
+            elif isinstance(b, Table):
+                out.append(("table", b.caption))
+            else:
+                out.append(("chart", b.title))
+    return out
+
+
+def report_lines(survey, master, t):
+    return flat(report.build(survey, master, t))
+
+
+def test_report_marks_a_provisional_tally_as_a_placeholder(example):
     loaded, answers = example
     partial = {n: a for n, a in answers.items() if n != "25"}
     t = tally(loaded.survey, loaded.master, partial)
-    lines = report.report_lines(loaded.survey, loaded.master, t)
-    assert ("body", "（回答のそろっていない 1 施策を「未回答」として含む暫定の集計です。）") in lines
-    complete = report.report_lines(loaded.survey, loaded.master, tally(loaded.survey, loaded.master, answers))
+    rep = report.build(loaded.survey, loaded.master, t)
+    note = "（暫定の集計：回答のそろっていない1施策を「未回答」として含む。回収を終えて集計し直すこと）"
+    assert ("body", note) in flat(rep)
+    found = next(p for p in rep.placeholders() if p.text == note)  # である調, highlighted, not report text
+    assert found.help == "[未回答] 施策番号 25 区民の声データの分析・活用（広聴広報課）"
+    complete = report_lines(loaded.survey, loaded.master, tally(loaded.survey, loaded.master, answers))
     assert not [text for _style, text in complete if "暫定" in text]
     assert t.count("未回答") == 1 and t.count("評価なし") == 0  # a value that is not a category counts 0
     assert Wording(loaded.survey).overall(t)[0].endswith("「未達成」が1施策、「未回答」が1施策であった。")
@@ -421,7 +446,11 @@ def test_2020_years_and_labels(s2020, t2020):
     assert [w.breakdown(d) for d in t2020.directions] == ["A:２ B:１", "A:１ その他:１", "AA:１", "C:１", "", "終了:２"]
     assert (w.rating_table_title, w.direction_table_title, w.group_table_title) == (
         "令和７年度における評価別集計表", "令和７年度における方向性別集計表", "基本目標別評価別件数（令和７年度）")
-    assert (w.count_format, w.group_count_format, w.percent_column, w.pie_title) == ('0"施策"', '0"件"', False, "事業数")
+    # one digit full width, as the text: [DBNum3] under the Japanese locale (LibreOffice needs [$-411])
+    assert (w.count_format, w.group_count_format, w.percent_column, w.pie_title) == (
+        '[$-411][<10][DBNum3]0"施策";0"施策"', '[$-411][<10][DBNum3]0"件";0"件"', False, "事業数")
+    assert [w.count(n) for n in (0, 3, 24)] == ["０施策", "３施策", "24施策"]
+    assert [w.group_count(n) for n in (4, 13)] == ["４件", "13件"]
 
 
 def test_2025_labels(s2025):
@@ -432,6 +461,7 @@ def test_2025_labels(s2025):
     assert [w.group_label(g) for g in t.groups] == ["Ⅰ", "Ⅱ", "Ⅲ", "Ⅳ"]
     assert (w.rating_table_title, w.group_table_title) == ("令和7年度実績集計表", "基本方針別評価別件数（令和7年度）")
     assert (w.count_format, w.group_count_format, w.percent_column) == ('0"施策"', '0"施策"', True)
+    assert [w.count(n) for n in (0, 3, 24)] == ["0施策", "3施策", "24施策"]
     assert w.pie_title == "令和7年度 評価別の施策数"
     assert w.pie_label("達成+", 5, 20) == "【達成+】, 5施策, 20%"
 
@@ -475,44 +505,95 @@ def test_2020_group_heading_without_answers_counts_ended_and_unanswered(s2020):
 
 @pytest.mark.parametrize(("plan_end", "end"), [
     pytest.param(None, "期間満了までの", id="no-plan-end"),
-    pytest.param(2023, "計画期間が満了する令和５年度までに", id="plan-end"),
+    pytest.param(2027, "計画期間が満了する令和９年度までに", id="plan-end"),
 ])
 def test_2020_conclusion(s2020, t2020, plan_end, end):
     import dataclasses
 
     survey = dataclasses.replace(s2020.survey, plan_end=plan_end)
-    # C is the lowest ranked rating: 1 of 9 answered is more than a tenth behind
-    assert Wording(survey).conclusion(t2020) == (
+    # C (lowest) and その他 (計画中止など): 2 of 9 answered are more than a tenth behind
+    assert plain(Wording(survey).conclusion(t2020)) == (
         f"以上のことから、令和７年度末時点において、本推進計画は一部の施策に遅れが見られるものの取組を進めており、{end}"
         "各施策の着実な実現に向けて、引き続き進捗管理を行っていく。")
 
 
-def test_conclusion_with_nothing_answered_is_not_on_track(s2025):
-    t = tally(s2025.survey, s2025.master, {})
-    assert "一部の施策に遅れが見られるものの" in Wording(s2025.survey).conclusion(t)
+def test_2020_conclusion_after_the_plan_period_leaves_the_outlook_to_the_section(s2020, t2020):
+    import dataclasses
+
+    survey = dataclasses.replace(s2020.survey, plan_end=s2020.survey.fiscal_year)
+    runs = Wording(survey).conclusion(t2020)
+    assert "計画期間が満了する" not in plain(runs)
+    assert [r.text for r in runs if isinstance(r, Placeholder)] == ["（今後の方針を記入）"]
+
+
+@pytest.mark.parametrize("ratings", [
+    pytest.param({}, id="nothing-answered"),
+    pytest.param({"1": "未達成", "2": "未達成", "3": "未達成", "4": "未達成"}, id="all-behind"),
+    pytest.param({"1": "達成", "2": "未達成", "3": "未達成", "4": "未達成"}, id="most-behind"),
+])
+def test_conclusion_without_a_judgement_the_numbers_support_is_a_placeholder(s2025, ratings):
+    t = tally(s2025.survey, s2025.master, {n: {"評価": v} for n, v in ratings.items()})
+    runs = Wording(s2025.survey).conclusion(t)
+    assert "概ね計画どおり" not in plain(runs) and "一部の施策に遅れ" not in plain(runs)
+    judgement = next(r for r in runs if isinstance(r, Placeholder))
+    assert judgement.text == "（全体の評価を記入）" and "施策" in judgement.help
+
+
+def test_2020_mostly_stopped_is_not_on_track(s2020):
+    """その他 (計画中止、国の計画変更など) is not 計画どおり: 7 of 9 その他 support no judgement."""
+    t = tally(s2020.survey, s2020.master, {n: {"評価": "その他", "方向性": "中止（休止）"}
+                                          for n in ("1", "2", "3", "4", "5", "6", "9")})
+    assert isinstance(Wording(s2020.survey).judgement(t), Placeholder)
+
+
+def sentences(runs_list):
+    return [plain(r) for r in runs_list]
 
 
 def test_2020_change_sentences(s2020, t2020):
     w = Wording(s2020.survey)
-    assert w.change_sentences(list(t2020.changes), True) == [
-        "令和６年度B評価であった【No.1 施策1】は、（理由を記入）A評価に改善した。",
-        "令和６年度A評価であった【No.2 施策2】が、（理由を記入）C評価となった。",
-        "令和６年度C評価であった【No.9 施策9】は、（理由を記入）AA評価に改善した。"]
-    unranked_only = [c for c in t2020.changes if c.trend == UNRANKED]
-    assert w.change_sentences(unranked_only, True) == ["令和６年度と比較しても同様の評価であるため、順調に進捗していることが分かる。"]
-    assert w.change_sentences(unranked_only, False) == []
+    assert sentences(w.change_sentences(list(t2020.changes))) == [
+        "令和６年度B評価であった【No.１ 施策1】は、（理由を記入）A評価に改善した。",
+        "また、令和６年度A評価であった【No.２ 施策2】が、（理由を記入）C評価となった。",
+        "また、令和６年度その他であった【No.３ 施策3】が、（理由を記入）A評価となった。",
+        "また、令和６年度A評価であった【No.４ 施策4】が、（理由を記入）その他となった。",
+        "また、令和６年度C評価であった【No.９ 施策9】は、（理由を記入）AA評価に改善した。"]
+    # A → 終了 (完了 last year) is not a change to explain
+    assert w.change_sentences([c for c in t2020.changes if c.current == "終了"]) == []
+
+
+def test_changes_of_the_same_move_are_one_sentence_as_the_2020_report_writes_them(s2020):
+    """「また、【No27 …】、【No40 …】、【No41 …】は、…A評価に改善した。」 (reference report, group ⑤)."""
+    w = Wording(s2020.survey)
+    changes = [Change("24", "全庁的な情報リテラシーの向上", "⑤", "C", "B", IMPROVED),
+               Change("27", "EMSツール", "⑤", "B", "A", IMPROVED), Change("40", "RPA", "⑤", "B", "A", IMPROVED),
+               Change("41", "AI", "⑤", "B", "A", IMPROVED)]
+    seen = []
+    got = w.change_sentences(changes, lambda cs: seen.append([c.measure for c in cs]) or "help")
+    assert sentences(got) == [
+        "令和６年度C評価であった【No.24 全庁的な情報リテラシーの向上】は、（理由を記入）B評価に改善した。",
+        "また、令和６年度B評価であった【No.27 EMSツール】、【No.40 RPA】、【No.41 AI】は、（理由を記入）A評価に改善した。"]
+    assert seen == [["24"], ["27", "40", "41"]]  # each placeholder's help is about its own measures
+    assert [r for r in got[1] if isinstance(r, Placeholder)] == [Placeholder("（理由を記入）", "help")]
+
+
+def test_a_change_with_its_reason_is_written_in_the_reports_words(s2020):
+    """Issue 26 will bring the department's reason: 「…は、<reason>ことにより、A評価に改善した。」."""
+    w = Wording(s2020.survey)
+    got = w.change_sentences([Change("4", "新公会計システムの運用", "①", "B", "A", IMPROVED,
+                                     reason="新公会計システムにて財務諸表を作成及び公表をすることができた")])
+    assert sentences(got) == ["令和６年度B評価であった【No.４ 新公会計システムの運用】は、新公会計システムにて"
+                              "財務諸表を作成及び公表をすることができたことにより、A評価に改善した。"]
+    assert not [r for r in got[0] if isinstance(r, Placeholder)]
 
 
 def test_2025_change_sentences(s2025):
-    from xlsx_tool.summarize.tally import Change
-
+    """「令和6年度に「達成」であった…」: the rating quoted, not run into the year (issue 24)."""
     w = Wording(s2025.survey)
-    changes = [Change("2", "施策二", "Ⅰ", "達成", "達成+", IMPROVED), Change("3", "施策三", "Ⅱ", "達成", "未達成", DECLINED),
-               Change("4", "施策四", "Ⅲ", "達成", "その他", UNRANKED)]
-    assert w.change_sentences(changes, True) == [
-        "令和6年度達成であった【No.2 施策二】は、（理由を記入）達成+に改善した。",
-        "令和6年度達成であった【No.3 施策三】が、（理由を記入）未達成となった。"]
-    assert w.change_sentences(changes[2:], True) == []  # the 2025 report says nothing when nothing moved
+    changes = [Change("2", "施策二", "Ⅰ", "達成", "達成+", IMPROVED), Change("3", "施策三", "Ⅱ", "達成", "未達成", DECLINED)]
+    assert sentences(w.change_sentences(changes)) == [
+        "令和6年度に「達成」であった【No.2 施策二】は、（理由を記入）「達成+」に改善した。",
+        "また、令和6年度に「達成」であった【No.3 施策三】が、（理由を記入）「未達成」となった。"]
 
 
 # --------------------------------------------------------------------------- scales other than the templates'
@@ -557,7 +638,7 @@ def test_conclusion_with_other_scales(tmp_path, values, answers, on_track):
     s = with_scale(tmp_path, values)
     t = tally(s.survey, s.master, rated(*answers))
     state = "概ね計画どおり実施されており" if on_track else "一部の施策に遅れが見られるものの取組を進めており"
-    assert state in Wording(s.survey).conclusion(t)
+    assert state in plain(Wording(s.survey).conclusion(t))
 
 
 @pytest.mark.parametrize(("behind", "unanswered", "on_track"), [
@@ -572,7 +653,7 @@ def test_conclusion_threshold_counts_the_answered_only(example, behind, unanswer
     t = tally(loaded.survey, loaded.master, changed)
     assert t.total - len(t.missing) == 25 - unanswered
     state = "概ね計画どおり実施されており" if on_track else "一部の施策に遅れが見られるものの取組を進めており"
-    assert state in Wording(loaded.survey).conclusion(t)
+    assert state in plain(Wording(loaded.survey).conclusion(t))
 
 
 def test_2020_overall_without_definitions(s2020, t2020):
@@ -596,26 +677,28 @@ def test_2020_group_without_measures_has_no_counts(tmp_path):
 
 # --------------------------------------------------------------------------- the draft report's frame
 
-def lines_of(loaded_or_survey, master, t, style):
-    return [text for s, text in report.report_lines(loaded_or_survey, master, t) if s == style]
-
-
 def test_2020_report_frame(s2020, t2020):
-    lines = report.report_lines(s2020.survey, s2020.master, t2020)
+    lines = report_lines(s2020.survey, s2020.master, t2020)
     assert [text for style, text in lines if style in ("title", "heading")] == [
-        "「ICT推進計画2020」における令和７年度実績報告について", "１ 実績報告の趣旨", "２ 全体評価", "３ 各基本目標別の実施結果"]
+        "「ICT推進計画2020」における令和７年度実績報告について", "１ 実績報告の趣旨", "２ 全体評価",
+        "３ 各基本目標別の実施結果", "４ 今後の予定"]
     body = [text for style, text in lines if style == "body"]
     assert body[0] == ("「ICT推進計画2020」（以下、「推進計画」という。）では、推進施策の着実な進捗状況確認を行うため、"
-                       "各推進施策の取組状況について年１回調査を実施し、その結果を公開することとなっている。")
-    assert "集計結果：令和７年度における評価別集計表、令和７年度における方向性別集計表（各シート）" in body
+                       "各推進施策の取組状況について年１回調査を実施し、その結果をホームページ上で公開することとなっている。")
+    # the tables and the pie are blocks of the report, not a note to the clerk in its text
+    assert [(style, text) for style, text in lines if style in ("caption", "table", "chart")] == [
+        ("caption", "令和７年度における評価別集計表"), ("table", "令和７年度における評価別集計表"),
+        ("caption", "令和７年度における方向性別集計表"), ("table", "令和７年度における方向性別集計表"),
+        ("chart", "事業数"), ("table", "")]
+    assert not [text for _style, text in lines if "シート" in text]
 
 
-def test_2020_report_without_directions_names_one_sheet(s2020, t2020):
+def test_2020_report_without_directions_has_no_direction_table(s2020, t2020):
     import dataclasses
 
     t = dataclasses.replace(t2020, directions=())
-    body = lines_of(s2020.survey, s2020.master, t, "body")
-    assert "集計結果：令和７年度における評価別集計表（「評価別集計表」シート）" in body
+    assert [text for style, text in report_lines(s2020.survey, s2020.master, t) if style == "caption"] == [
+        "令和７年度における評価別集計表"]
 
 
 @pytest.mark.parametrize(("plan_short", "opening"), [
@@ -628,12 +711,14 @@ def test_2025_report_frame(s2025, plan_short, opening):
 
     survey = dataclasses.replace(s2025.survey, plan_short=plan_short)
     t = tally(survey, s2025.master, all_rated())
-    lines = report.report_lines(survey, s2025.master, t)
+    lines = report_lines(survey, s2025.master, t)
     assert [text for style, text in lines if style in ("title", "heading")] == [
-        "「ICT推進・活用計画2025」令和7年度実績報告について", "1 令和7年度実績報告概要", "2 基本方針に対する令和7年度実績"]
+        "「ICT推進・活用計画2025」令和7年度実績報告について", "1 令和7年度実績報告概要", "2 基本方針に対する令和7年度実績",
+        "3 今後の予定"]
+    assert ("subheading", "集計結果") in lines and ("caption", "令和7年度実績集計表") in lines
     body = [text for style, text in lines if style == "body"]
     assert body[0] == opening
-    assert "集計結果：令和7年度実績集計表（「評価別集計表」シート）" in body
+    assert not [text for _style, text in lines if "シート" in text]
 
 
 # --------------------------------------------------------------------------- 主な成果 and the group sections
@@ -685,24 +770,28 @@ def test_achievements_from_a_number_field_are_written_as_text(example):
 
 def test_each_group_section_lists_its_achievements_after_its_heading(example, example_tally):
     loaded, _ = example
-    lines = report.report_lines(loaded.survey, loaded.master, example_tally)
+    lines = report_lines(loaded.survey, loaded.master, example_tally)
     start = lines.index(("subheading", "(2) 基本方針Ⅱ：マイナンバーカードの普及・活用（達成+：1施策、達成：2施策、未達成：1施策）"))
     end = next(i for i in range(start + 1, len(lines)) if lines[i][0] == "subheading")
     section = lines[start + 1:end]
-    assert section[-3:] == [("body", "＜主な成果＞"), ("item", "・マイナンバーカードによる諸証明の交付率向上"),
-                            ("item", "・ぴったりサービスにおける検索可能な手続きの拡大")]
-    assert [style for style, _ in lines].count("subheading") == 4
+    assert section == [("body", "（取組の概要を記入）"), ("label", "＜主な成果＞"),
+                       ("item", "・マイナンバーカードによる諸証明の交付率向上"),
+                       ("item", "・ぴったりサービスにおける検索可能な手続きの拡大")]
+    assert [style for style, _ in lines].count("subheading") == 5  # 集計結果 and the four groups
 
 
 def test_a_group_without_achievements_has_no_achievement_heading(example):
     loaded, answers = example
     survey, master, t = _with_achievement_field(loaded, answers, None,
                                                 master_text=lambda x: "成果" if x.group == "Ⅰ" else "")
-    lines = report.report_lines(survey, master, t)
-    assert [text for _style, text in lines].count("＜主な成果＞") == 1
-    subheadings = [i for i, (style, _) in enumerate(lines) if style == "subheading"]
-    assert subheadings[0] < lines.index(("body", "＜主な成果＞")) < subheadings[1]
-    assert [text for style, text in lines if style == "item"] == ["・成果"] * 11
+    rep = report.build(survey, master, t)
+    lines = flat(rep)
+    # every group of the 2025 report has its ＜主な成果＞: where none is known, a placeholder
+    assert [text for _style, text in lines].count("＜主な成果＞") == 4
+    assert [text for style, text in lines if style == "item"] == ["・成果"] * 11 + ["・（主な成果を記入）"] * 3
+    empty = [p for p in rep.placeholders() if p.text == "（主な成果を記入）"]
+    # its help names the group's highest-rated measures (Ⅱ: No.13 達成+), with their 取組実績
+    assert empty[0].help.split("\n\n")[1].startswith("No.13 マイナンバーカードによる諸証明の交付率向上（戸籍住民課）【達成+】\n取組実績：")
 
 
 # --------------------------------------------------------------------------- summarize --json (DESIGN §7)
@@ -737,20 +826,26 @@ def _sections(lines):
     for style, text in lines:
         if style == "subheading":
             current = out.setdefault(text, [])
+        elif style in ("heading", "table"):
+            current = None
         elif current is not None:
             current.append((style, text))
     return out
 
 
 def test_2020_each_group_section_has_its_own_changes(s2020, t2020):
-    sections = list(_sections(report.report_lines(s2020.survey, s2020.master, t2020)).values())
+    sections = list(_sections(report_lines(s2020.survey, s2020.master, t2020)).values())
     assert len(sections) == len(t2020.groups) == 2
     assert sections[0] == [
-        ("body", "令和６年度B評価であった【No.1 施策1】は、（理由を記入）A評価に改善した。"),
-        ("body", "令和６年度A評価であった【No.2 施策2】が、（理由を記入）C評価となった。"),
-        ("body", "令和６年度C評価であった【No.9 施策9】は、（理由を記入）AA評価に改善した。")]
-    # group 2 changed only to or from unranked values: as good as the year before
-    assert sections[1] == [("body", "令和６年度と比較しても同様の評価であるため、順調に進捗していることが分かる。")]
+        ("body", "令和６年度B評価であった【No.１ 施策1】は、（理由を記入）A評価に改善した。"),
+        ("body", "また、令和６年度A評価であった【No.２ 施策2】が、（理由を記入）C評価となった。"),
+        ("body", "また、令和６年度C評価であった【No.９ 施策9】は、（理由を記入）AA評価に改善した。")]
+    # group 2: その他 → A and A → その他 are told (never 「同様の評価」, issue 22), and No.6 has no
+    # rating of last year to compare: its part is for the section to write
+    assert sections[1] == [
+        ("body", "令和６年度その他であった【No.３ 施策3】が、（理由を記入）A評価となった。"),
+        ("body", "また、令和６年度A評価であった【No.４ 施策4】が、（理由を記入）その他となった。"),
+        ("body", "（実施結果を記入）")]
 
 
 def test_2020_without_last_years_ratings_no_comparison_is_written(s2020, answers2020):
@@ -759,5 +854,9 @@ def test_2020_without_last_years_ratings_no_comparison_is_written(s2020, answers
     master = dataclasses.replace(s2020.master, measures=tuple(
         dataclasses.replace(m, previous_rating="", previous_direction="") for m in s2020.master.measures))
     t = tally(s2020.survey, master, answers2020)
-    sections = _sections(report.report_lines(s2020.survey, master, t))
-    assert list(sections.values()) == [[], []]
+    rep = report.build(s2020.survey, master, t)
+    sections = _sections(flat(rep))
+    assert list(sections.values()) == [[("body", "（実施結果を記入）")]] * 2
+    assert "同様" not in str(flat(rep))
+    helps = [p.help for p in rep.placeholders() if p.text == "（実施結果を記入）"]
+    assert helps[0].startswith("■ 前年度の評価がない施策（比較できません）\n\nNo.1 施策1（課A）【A評価】")

@@ -320,7 +320,8 @@ def _summary_report(folder: Path, loaded: Any, result: Any, as_json: bool) -> in
         return 1
     if not as_json:
         print_rating_table(loaded.survey, t)
-        click.echo(f"出力: {result.path}")
+        for path in result.outputs:
+            click.echo(f"出力: {path}")
     return 0
 
 
@@ -418,7 +419,7 @@ def demo(folder: Path) -> None:
     print_rating_table(result.loaded.survey, result.summary.tally)
     click.echo("")
     click.echo("出力:")
-    for path in [*c.outputs, result.summary.path]:
+    for path in [*c.outputs, *result.summary.outputs]:
         click.echo(f"  {path}")
     click.echo(f"調査票は {folder / '1_配布'}、回収したファイルは {folder / '2_回収'} にあります。")
 

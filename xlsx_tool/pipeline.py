@@ -40,13 +40,17 @@ def load_checked(folder: Path, pool: Pool | None = None) -> Loaded:
 
 
 def check(folder: Path) -> tuple[Loaded | None, list[Problem]]:
-    """Everything `check` reports: the definition, the master, the department list, last year."""
+    """Everything `check` reports: the definition, the master, the department list, last year,
+    and what the report document will make of them (its template, empty 主な成果)."""
     from xlsx_tool.define.years import check_against_previous
+    from xlsx_tool.summarize.document import template_problems
+    from xlsx_tool.summarize.report import check_report
 
     with Pool(1) as pool:
         loaded, problems = load(folder, pool)
         if loaded is not None:
-            problems = problems + check_against_previous(loaded, pool)
+            problems = problems + check_against_previous(loaded, pool) + template_problems(loaded.survey) \
+                + check_report(loaded)
     return loaded, problems
 
 

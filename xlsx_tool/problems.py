@@ -68,6 +68,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "previous-number-unknown": (ERROR, "前年度施策番号「{value}」は前年度（{year}）の施策マスタにありません。番号を確認してください。"),
     "measure-removed-since-previous": (WARNING, "前年度（{year}）の施策番号「{measure}」（{value}）が今年度の施策マスタにありません。廃止・統合した施策ならこのままで構いません（番号を変えた場合は 前年度施策番号 の列に前年度の番号を書いてください）。"),
     "history-missing": (NOTICE, "{detail}。経年比較には読めた年度だけを載せます。"),
+    # --- the report document (実績報告書.docx) ---
+    "bad-plan-period": (ERROR, "計画期間の plan_start（{low}）が plan_end（{high}）より後になっています。年度（西暦）を確認してください。"),
+    "report-template-missing": (WARNING, "報告書のひな形「{value}」が調査フォルダにありません。ファイル名を確認するか、survey.toml の [report] template の行を削除してください。見つかるまでは、ひな形なしの書式で報告書を作ります。"),
+    "report-template-unreadable": (WARNING, "報告書のひな形「{value}」を Word 文書として読み取れません（{detail}）。Word で開いて「Word 文書 (*.docx)」として保存し直してください。それまでは、ひな形なしの書式で報告書を作ります。"),
+    "achievements-empty": (NOTICE, "「{value}」の施策には「主な成果」がありません（施策マスタの「主な成果」列が空です）。報告書の＜主な成果＞は記入欄になります（評価の高い施策をコメントで示します）。"),
     # --- department list (所管課一覧) ---
     "departments-missing": (ERROR, "所管課一覧「{file}」が見つかりません。survey.toml の departments に正しいファイル名を指定してください（使わない場合は行を削除）。"),
     "departments-empty": (ERROR, "所管課一覧に行がありません。1行目に 所管課・担当者・内線・メール の見出し、2行目以降に各課を入力してください。"),

@@ -165,8 +165,12 @@ class Survey:
     instructions_sheet: str = "記入要領"
     status_file: str = "回収状況.xlsx"
     summary_file: str = "集計結果.xlsx"
+    report_file: str = "実績報告書.docx"
+    report_template: str = ""  # the section's styled Word file ([report] template), optional
+    report_period: str = ""  # what plan_start..plan_end is called (「前期実施計画」), after the plan's name
     achievement_field: str | None = None
     plan_short: str = ""
+    plan_start: int | None = None
     plan_end: int | None = None
     previous: str = ""  # last year's survey folder, relative to this one (init --from)
     report_style: str = "2025"
@@ -325,15 +329,19 @@ class _Builder:
         departments_file = self.text(s, "departments")
         status_file = self.text(outputs, "status", "回収状況.xlsx")
         summary_file = self.text(outputs, "summary", "集計結果.xlsx")
-        self.distinct_files(master_file, departments_file, status_file, summary_file)
         report = self.table(d, "report")
+        report_file = self.text(outputs, "report", "実績報告書.docx")
+        report_template = self.text(report, "template")
+        self.distinct_files(master_file, departments_file, status_file, summary_file, report_file, report_template)
         style = self.text(report, "style") or ("2020" if direction_field else "2025")
         mail = self.mail(self.table(d, "mail"))
+        plan_start, plan_end = s.get("plan_start"), s.get("plan_end")
+        if isinstance(plan_start, int) and isinstance(plan_end, int) and plan_start > plan_end:
+            self.problem("bad-plan-period", low=plan_start, high=plan_end)
         # A placeholder left in place stops generate, not the reading: check shows the rest too.
         if any(p.is_error and p.code != "placeholder-left" for p in self.found):
             return None, self.found
         title = self.text(s, "title")
-        plan_end = s.get("plan_end")
         survey = Survey(
             folder=folder, id=self.text(s, "id"), title=title,
             plan=self.text(s, "plan") or title, fiscal_year=year,
@@ -345,7 +353,10 @@ class _Builder:
             password=self.text(form, "password"), input_sheet=input_sheet,
             instructions_sheet=instructions_sheet, status_file=status_file, summary_file=summary_file,
             achievement_field=achievement_field, plan_short=self.text(s, "plan_short"),
+            plan_start=plan_start if isinstance(plan_start, int) else None,
             plan_end=plan_end if isinstance(plan_end, int) else None,
+            report_file=report_file, report_template=report_template,
+            report_period=self.text(report, "period"),
             previous=self.text(s, "previous"), report_style=style,
             prefill_previous=form.get("prefill_previous") is True, mail=mail,
         )

@@ -1,4 +1,5 @@
-"""summarize: the ledger's current answers -> tallies -> 集計結果.xlsx."""
+"""summarize: the ledger's current answers -> tallies -> the report model -> 集計結果.xlsx and
+実績報告書.docx (and `--json`), all from the one model."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from xlsx_tool.ledger import AnswersState, CurrentAnswers
 from xlsx_tool.ledger import current_answers as ledger_answers
 from xlsx_tool.problems import Problem
 from xlsx_tool.summarize.history import YearCounts
+from xlsx_tool.summarize.report import Report, build
 from xlsx_tool.summarize.tally import Tally, tally
 from xlsx_tool.xlsxout import atomic_write
 
@@ -27,12 +29,20 @@ class SummaryResult:
     path: Path | None  # None when refused because of missing answers
     history: list[YearCounts] = field(default_factory=list)
     notes: list[Problem] = field(default_factory=list)
+    report: Report | None = None
+    document: Path | None = None  # 実績報告書.docx
 
     def as_json(self, loaded: Loaded) -> dict:
         data = self.tally.as_json(loaded.survey)
         data["history"] = [y.as_json() for y in self.history]
         data["output"] = str(self.path) if self.path else None
+        data["document"] = str(self.document) if self.document else None
+        data["report"] = self.report.as_json() if self.report else []
         return data
+
+    @property
+    def outputs(self) -> list[Path]:
+        return [p for p in (self.path, self.document) if p]
 
     @property
     def refused(self) -> bool:
@@ -51,6 +61,7 @@ def current_answers(loaded: Loaded) -> CurrentAnswers:
 
 
 def summarize(loaded: Loaded, allow_missing: bool = False, pool: Pool | None = None) -> SummaryResult:
+    from xlsx_tool.summarize.document import report_document
     from xlsx_tool.summarize.history import history
     from xlsx_tool.summarize.workbook import summary_workbook
 
@@ -60,6 +71,10 @@ def summarize(loaded: Loaded, allow_missing: bool = False, pool: Pool | None = N
     years, notes = history(loaded, t, pool)
     if t.missing and not allow_missing:
         return SummaryResult(t, None, years, notes)
+    model = build(survey, loaded.master, t)
     path = survey.path(S.OUTPUT_DIR, survey.summary_file)
-    atomic_write(path, summary_workbook(survey, loaded.master, t, years))
-    return SummaryResult(t, path, years, notes)
+    atomic_write(path, summary_workbook(survey, loaded.master, t, years, model))
+    document, template_notes = report_document(survey, model)
+    doc_path = survey.path(S.OUTPUT_DIR, survey.report_file)
+    atomic_write(doc_path, document)
+    return SummaryResult(t, path, years, notes + template_notes, model, doc_path)

@@ -68,6 +68,7 @@ class Change:
     previous: str
     current: str
     trend: str
+    reason: str = ""  # why it changed, in the department's words (none yet: the report asks for it)
 
 
 @dataclass(frozen=True)

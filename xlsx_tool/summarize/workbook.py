@@ -18,10 +18,11 @@ from xlsx_tool.define import survey as S
 from xlsx_tool.define.master import Master
 from xlsx_tool.define.survey import Survey
 from xlsx_tool.summarize.history import YearCounts
-from xlsx_tool.summarize.report import report_lines
+from xlsx_tool.summarize.report import Chart, Paragraph, Report, Table, build
 from xlsx_tool.summarize.tally import TREND_LABEL, UNANSWERED, Tally
-from xlsx_tool.summarize.wording import Wording
+from xlsx_tool.summarize.wording import Placeholder, Wording
 from xlsx_tool.xlsxout import (
+    MIN_PRINT_SCALE,
     add_sheet,
     close_to_bytes,
     escape_header_text,
@@ -29,6 +30,7 @@ from xlsx_tool.xlsxout import (
     new_workbook,
     ok,
     shrink_widths,
+    text_height,
     width_budget,
     write_text,
     write_value,
@@ -56,10 +58,11 @@ def pie_label(value: str, count: int, percent: int) -> str:
     return Wording.pie_label(value, count, percent)
 
 
-def summary_workbook(survey: Survey, master: Master, t: Tally, history: Sequence[YearCounts] = ()) -> bytes:
+def summary_workbook(survey: Survey, master: Master, t: Tally, history: Sequence[YearCounts] = (),
+                     report: Report | None = None) -> bytes:
     buffer = io.BytesIO()
     wb = new_workbook(buffer)
-    w = _SummaryWriter(wb, survey, master, t)
+    w = _SummaryWriter(wb, survey, master, t, report or build(survey, master, t))
     w.ratings()
     if t.directions:
         w.directions()
@@ -104,8 +107,8 @@ def share_formula(col: str, first: int, last: int, row: int, total: str) -> str:
 
 
 class _SummaryWriter:
-    def __init__(self, wb: Any, survey: Survey, master: Master, t: Tally):
-        self.wb, self.survey, self.master, self.t = wb, survey, master, t
+    def __init__(self, wb: Any, survey: Survey, master: Master, t: Tally, report: Report):
+        self.wb, self.survey, self.master, self.t, self.model = wb, survey, master, t, report
         self.words = Wording(survey)
         base = {"border": 1, "valign": "vcenter", "border_color": "#808080"}
         f = wb.add_format
@@ -234,32 +237,33 @@ class _SummaryWriter:
         self.formula(ws, n + 1, 1, f"=SUM(B2:B{n + 1})", None, t.total)
         ws.hide()
 
-    # 方向性別集計表: 施策の方向性 | 該当施策, the 内訳 inside the count's cell as the report has it.
+    # 方向性別集計表: 施策の方向性 | 該当施策 | 内訳. The count is a number (a hand correction flows
+    # into 計); its 内訳 is text in the next cell, where it is seen and corrected too (inside the
+    # count's number format it was invisible in the formula bar and went stale with a correction).
     def directions(self) -> None:
         t, words = self.t, self.words
         ws = self.sheet(SHEET_DIRECTIONS)
-        ws.set_column(0, 0, 18)
-        ws.set_column(1, 1, 30)
+        widths = (18, 12, 26)
+        for c, width in enumerate(widths):
+            ws.set_column(c, c, width)
         self.text(ws, 0, 0, words.direction_table_title, self.f_title)
-        for c, h in enumerate(("施策の方向性", "該当施策")):
+        for c, h in enumerate(("施策の方向性", "該当施策", "内訳")):
             self.text(ws, 2, c, h, self.f_head)
         for i, d in enumerate(t.directions):
             r = 3 + i
             self.text(ws, r, 0, d.value, self.f_center)
+            write_value(ws, r, 1, d.count, self.f_count)
             breakdown = words.breakdown(d)
-            # The count stays a number; its format adds 「(内訳 A:23 B:13)」 on a second line.
-            code = f'0"施策\n(内訳 {breakdown})"' if d.count and breakdown else words.count_format
-            fmt = self.direction_formats.get(code)
-            if fmt is None:
-                fmt = self.direction_formats[code] = self.wb.add_format(
-                    {"border": 1, "border_color": "#808080", "num_format": code, "text_wrap": True,
-                     "valign": "vcenter", "align": "center"})
-            write_value(ws, r, 1, d.count, fmt)
-            fit_row(ws, r, [(f"{d.count}施策\n(内訳 {breakdown})" if d.count and breakdown else "", 30)], minimum=20)
+            if breakdown:
+                self.text(ws, r, 2, breakdown, self.f_text)
+            else:
+                ok(ws.write_blank(r, 2, None, self.f_text), f"{ws.name} {r + 1}行")
+            fit_row(ws, r, [(breakdown, widths[2])], minimum=20)
         if not words.old:
             r = 3 + len(t.directions)
             self.text(ws, r, 0, "計", self.f_total_label)
             self.formula(ws, r, 1, f"=SUM(B4:B{r})", self.f_total_count, sum(d.count for d in t.directions))
+            ok(ws.write_blank(r, 2, None, self.f_total_blank), f"{ws.name} {r + 1}行")
 
     # Group × rating, with row and column totals as formulas, the report's per-group lines and a bar.
     def groups(self) -> None:
@@ -427,20 +431,93 @@ class _SummaryWriter:
         ws.autofilter(0, 0, max(len(t.lines), 1), len(cols) - 1)
         del words
 
+    # 報告文案: the report model, one line per paragraph; placeholders in bold red on a yellow
+    # cell with their help as the cell's comment; tables and the chart as lines of their cells.
     def report(self) -> None:
         ws = self.sheet(SHEET_REPORT)
         width = 80
         ws.set_column(0, 0, width)
-        styles = {"title": self.f_doc_title, "heading": self.f_heading, "subheading": self.f_subheading,
-                  "item": self.f_body, "body": self.f_body}
-        sizes = {"title": 14.0, "heading": 12.0}
-        r = 0
-        for style, text in report_lines(self.survey, self.master, self.t):
-            if style in ("heading", "subheading"):
-                r += 1
-            self.text(ws, r, 0, text, styles[style])
-            fit_row(ws, r, [(text, width)], font=sizes.get(style, 10.0))
-            r += 1
+        f = self.wb.add_format
+        f_table = f({"text_wrap": True, "valign": "top", "border": 1, "border_color": "#A6A6A6", "font_size": 9})
+        f_table_head = f({"text_wrap": True, "valign": "top", "border": 1, "border_color": "#A6A6A6",
+                          "font_size": 9, "bold": True, "bg_color": "#DDEBF7"})
+        f_caption = f({"bold": True, "valign": "top", "text_wrap": True})
+        styles = {0: (self.f_doc_title, 14.0), 1: (self.f_heading, 12.0), 2: (self.f_subheading, 10.0)}
+        lines: list[tuple[Any, float, Paragraph | str, bool]] = []  # (format, font, content, keep with next)
+        for section in self.model.sections:
+            if section.heading is not None:
+                fmt, size = styles[section.level]
+                if lines:
+                    lines.append((None, 0.0, "", False))  # a blank row before a heading
+                lines.append((fmt, size, section.heading, True))
+            for block in section.blocks:
+                if isinstance(block, Paragraph):
+                    fmt = f_caption if block.style == "caption" else self.f_body
+                    lines.append((fmt, 10.0, block, block.style in ("caption", "label")))
+                elif isinstance(block, Table):
+                    rows = _table_lines(block)
+                    for j, row in enumerate(rows):  # a table is kept whole, like a heading with its line
+                        lines.append((f_table_head if j < len(block.header) else f_table, 9.0, row, j < len(rows) - 1))
+                elif isinstance(block, Chart):
+                    shown = "　".join(label for label in block.labels if label)
+                    lines.append((f_table, 9.0, f"円グラフ「{block.title}」：{shown}", False))
+        # Excel has no "keep with next": lines that must stay together (a heading and its first
+        # line, a table with its title) start a new page when they would not fit on this one.
+        scale = min(1.0, width_budget(False, 0.5, 0.5) * MIN_PRINT_SCALE / width)
+        capacity = PAGE_POINTS / scale
+        heights = [text_height(_text(c), width, size) if fmt is not None else 15.0 for fmt, size, c, _k in lines]
+        breaks, used = [], 0.0
+        for r, (fmt, _size, _content, _keep) in enumerate(lines):
+            if fmt is None and used == 0.0:
+                continue  # no blank row at the top of a page
+            chain = r
+            while chain + 1 < len(lines) and lines[chain][3]:
+                chain += 1
+            together = sum(heights[r:chain + 1]) if r == 0 or not lines[r - 1][3] else heights[r]
+            if used and used + min(together, capacity) > capacity:
+                breaks.append(r)
+                used = 0.0
+            used += heights[r]
+        for r, (fmt, size, content, _keep) in enumerate(lines):
+            if fmt is None:
+                continue
+            if isinstance(content, Paragraph) and content.placeholders:
+                self.rich(ws, r, content, size, fmt is not self.f_body)
+            else:
+                self.text(ws, r, 0, _text(content), fmt)
+            ws.fit_row(r, min(heights[r], 409))
+        if breaks:
+            ws.set_h_pagebreaks(breaks)
+
+    def rich(self, ws: Any, r: int, p: Paragraph, size: float, bold: bool) -> None:
+        """A paragraph with placeholders: a yellow cell, the placeholder runs bold red, their help
+        as the cell's comment (on screen; the Word document has it as a comment too)."""
+        f = self.wb.add_format
+        plain_run = f({"font_size": size, "bold": bold})
+        marked = f({"font_size": size, "bold": True, "font_color": "#C00000"})
+        cell = f({"text_wrap": True, "valign": "top", "bg_color": "#FFF2CC", "font_size": size, "bold": bold})
+        fragments: list[Any] = []
+        for run in p.runs:
+            fragments += [marked, run.text] if isinstance(run, Placeholder) else [plain_run, run]
+        if len(fragments) == 2:  # one run: xlsxwriter's rich strings need two, so the cell carries the look
+            self.text(ws, r, 0, p.text, f({"text_wrap": True, "valign": "top", "bg_color": "#FFF2CC",
+                                            "font_size": size, "bold": True, "font_color": "#C00000"}))
+        else:
+            ok(ws.write_rich_string(r, 0, *fragments, cell), f"{ws.name} {r + 1}行")
+        notes = "\n\n".join(f"{x.text}\n{x.help}" for x in p.placeholders if x.help)
+        if notes:
+            ok(ws.write_comment(r, 0, notes[:32000], {"x_scale": 4, "y_scale": 6, "author": "xlsx-tool"}),
+               f"{ws.name} {r + 1}行 コメント")
+
+
+def _text(content: Paragraph | str) -> str:
+    return content.text if isinstance(content, Paragraph) else content
+
+
+def _table_lines(table: Table) -> list[str]:
+    """A table in one column: each row's cells joined by 「｜」 (a cell's line breaks as spaces)."""
+    head = ["｜".join(c.text for c in row) for row in table.header]
+    return head + ["｜".join(cell.replace("\n", " ") for cell in row) for row in table.rows]
 
 
 def _number_or_text(value: str) -> object:
