@@ -237,7 +237,8 @@ class Problem:
             parts.append(f"{self.row}行目")
         if self.column:
             parts.append(f"列「{self.column}」")
-        if self.measure and not self.cell:
+        if self.measure and not self.message.startswith(f"施策番号「{self.measure}」"):
+            # with the cell too: a department finds its row by the number, not by E6
             parts.append(f"施策番号 {self.measure}")
         head = self.file
         if parts:
