@@ -319,7 +319,9 @@ class _FormWriter:
             cell_marks = marks.get((m.number, col.key))
             if cell_marks:
                 self._mark(r, c, col.field, cell_marks)
-                reasons += [f"{col.key}：{mk.message}" for mk in cell_marks]
+                # a message names its field already (「評価」の「良い」は…): no 「評価：」 before it
+                reasons += [mk.message if f"「{col.key}」" in mk.message else f"{col.key}：{mk.message}"
+                            for mk in cell_marks]
         if self.correction:
             reason = "\n".join(reasons)
             write_text(ws, r, len(self.cols), reason, self.f_reason)
