@@ -169,8 +169,8 @@ class _FormCheck:
         blank = [label for label in L.RESPONDENT if not located.respondent.get(label)]
         if blank:
             # who to call about the answers: a copy passed on or a resubmission often loses them
-            _label, at = L.respondent_cells(self.cols)[blank[0]]
-            sub.add("respondent-missing", sheet=sheet, cell=L.cell_ref(L.RESPONDENT_ROW + 1, at + 1),
+            _label, input_col = L.respondent_cells(self.cols)[blank[0]]
+            sub.add("respondent-missing", sheet=sheet, cell=L.cell_ref(L.RESPONDENT_ROW + 1, input_col + 1),
                     value="".join(f"「{label}」" for label in blank))
         if located.moved:
             sub.add("columns-moved", sheet=sheet)
