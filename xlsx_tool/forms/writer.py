@@ -27,6 +27,8 @@ from xlsx_tool.xlsxout import (
     fit_row,
     new_workbook,
     ok,
+    page_points,
+    page_starts,
     write_text,
 )
 
@@ -287,6 +289,10 @@ class _FormWriter:
         ws.repeat_rows(L.HEADER_ROW)
         ws.print_area(0, 0, last_row, last_col)
         ws.set_margins(left=L.MARGIN, right=L.MARGIN, top=0.5, bottom=0.5)
+        breaks = page_starts(ws, L.HEADER_ROW, L.FIRST_ROW, last_row,
+                             page_points(self.widths, True, (L.MARGIN, L.MARGIN, 0.5, 0.5), exact=True))
+        if breaks:
+            ws.set_h_pagebreaks(breaks)
         ws.set_footer(f"&L所管課：{escape_header_text(self.department)}&R&P / &N ページ")
         # 施策番号 is text on purpose (「No.4」 and 「4」 alike): no green "number stored as text" marks
         ws.ignore_errors({"number_stored_as_text": f"A{L.FIRST_ROW + 1}:{L.column_letters(last_col + 1)}{last_row + 1}"})
