@@ -201,7 +201,7 @@ class _StatusWriter:
                 what = (what + "。" if what else "") + "修正依頼の調査票（3_集計/修正依頼）を送ってください。"
             warn = P.summary(sub.problems, P.WARNING, 3)
             if warn:
-                what = (what + " " if what else "") + f"（確認：{warn}）"
+                what = f"{what}（確認：{warn}）" if what else f"確認：{warn}"
         else:
             what = ""
         if d.unanswered:

@@ -400,7 +400,7 @@ class _SummaryWriter:
     def measures(self) -> None:
         s, t = self.survey, self.t
         fixed = [(S.COL_NUMBER, 6.0), (s.group_label, 8.0), (S.COL_NAME, 24.0), (S.COL_DEPARTMENT, 12.0)]
-        optional = [(c, 10.0) for c in (S.COL_INDICATOR, S.COL_TARGET) if self.master.has(c)]
+        optional = [(c, w) for c, w in ((S.COL_INDICATOR, 14.0), (S.COL_TARGET, 7.0)) if self.master.has(c)]
         fields = [(f.name, 30.0 if f.type == "text" else 9.0) for f in s.fields]
         tail = [(S.COL_PREV_RATING, 9.0), ("変化", 6.0)]
         if self.master.has(S.COL_PREV_DIRECTION):
