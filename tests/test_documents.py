@@ -144,6 +144,9 @@ def test_the_legend_names_the_colours_it_shows(year2025, collected2025):
     wb = openpyxl.load_workbook(copy)
     request = wb["調査票"]["A4"].value
     assert "赤色のセル" in request and "ご提出いただいた" in request
+    # one deadline on the page: the one the request asks for, not the first one beside it
+    assert "令和4年5月20日（金）までに" in request
+    assert "再提出期限：令和4年5月20日（金）" in wb["調査票"]["A2"].value and "5月13日" not in wb["調査票"]["A2"].value
     marks = {rule.dxf.fill.bgColor.rgb[-6:] for rng in wb["調査票"].conditional_formatting for rule in rng.rules
              if rule.type == "expression"}
     assert marks == {W.PROBLEM_FILL[1:]}

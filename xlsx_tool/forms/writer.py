@@ -254,7 +254,10 @@ class _FormWriter:
         self.widths = L.widths(cols, (_REASON_WIDTH,) if self.correction else ())
         total_width = sum(self.widths)
         write_text(ws, L.TITLE_ROW, 0, f"{s.year_label} {s.title} 調査票", self.f_title)
-        write_text(ws, L.INFO_ROW, 0, f"所管課：{self.department}　　提出期限：{s.deadline}　　"
+        # one deadline a page: a correction copy names the one it asks for, as its request does
+        due = ("再提出期限", self.correction.deadline) if self.correction and self.correction.deadline \
+            else ("提出期限", s.deadline)
+        write_text(ws, L.INFO_ROW, 0, f"所管課：{self.department}　　{due[0]}：{due[1]}　　"
                                       f"返送先：{return_text(self.loaded)}", self.f_note)
         given = self.correction.respondent if self.correction else {}
         for label, (label_col, input_col) in L.respondent_cells(cols).items():
