@@ -263,7 +263,10 @@ def test_every_draft_parses_to_its_workbook_type_and_name(fixing):
             assert part.get_filename().endswith(f"_{department}.xlsx")
             assert part.get_content()[:2] == b"PK"  # the workbook itself
             raw = (fixing / "4_メール" / folder / f"{department}.eml").read_bytes()
-            assert max(len(line) for line in raw.split(b"\n")) <= 78  # folded as RFC 5322 asks
+            # folded as RFC 5322 asks (78); only the type may stand whole on its line (Windows
+            # CPython 3.12.9 unfolds it: 80 characters, far within the 998 that must hold)
+            long = [line for line in raw.split(b"\n") if len(line) > 78]
+            assert all(line.startswith(b"Content-Type: " + XLSX_TYPE.encode()) for line in long), long
             assert b"=?utf-8?q?vnd" not in raw
 
 

@@ -268,7 +268,7 @@ def _message(loaded: Loaded, department: str, kind: str, attachment: Path | None
 def build(loaded: Loaded, m: Message, when: dt.datetime | None = None) -> EmailMessage:
     """The message as sent or saved; a draft opens in Outlook ready to send (X-Unsent: 1)."""
     mail = loaded.survey.mail
-    msg = EmailMessage()
+    msg = EmailMessage(policy=KEEP_FOLDS)
     msg["Subject"] = m.subject
     if mail.sender:
         msg["From"] = Address(sender_name(loaded), addr_spec=envelope(mail.sender))
@@ -287,14 +287,20 @@ def build(loaded: Loaded, m: Message, when: dt.datetime | None = None) -> EmailM
     return msg
 
 
+# Headers given already folded (the attachment's) are written as given: Python folds this
+# Content-Type wrongly once a parameter is added, and some releases (Windows CPython 3.12.9,
+# not 3.12.1) refold even a header that was parsed within 78 characters a line.
+KEEP_FOLDS = policy.default.clone(refold_source="none")
+
+
 def attachment_part(data: bytes, name: str) -> EmailMessage:
     """A workbook attached under its Japanese name, in headers every mail program reads.
 
     The name goes RFC 2231-encoded into Content-Disposition (filename*, which Outlook reads)
     and into Content-Type (name*, for programs that look only there). The headers are given
-    already folded: Python's folding of a Content-Type whose type is this long, once a
-    parameter is added, encodes the type itself (「application/=?utf-8?q?vnd=2E…?=」), which
-    strict mail gateways strip or quarantine.
+    already folded (KEEP_FOLDS): Python's folding of a Content-Type whose type is this long,
+    once a parameter is added, encodes the type itself (「application/=?utf-8?q?vnd=2E…?=」),
+    which strict mail gateways strip or quarantine.
     """
     def param(key: str) -> list[str]:
         # every line within 78 characters, or the policy folds it again: 「 filename*0*=utf-8''…;」
@@ -305,7 +311,7 @@ def attachment_part(data: bytes, name: str) -> EmailMessage:
     head = ["Content-Type:", f" {XLSX[0]}/{XLSX[1]};", *param("name"), "Content-Transfer-Encoding: base64",
             "Content-Disposition: attachment;", *param("filename")]
     text = "\n".join(head) + "\n\n" + base64.encodebytes(data).decode("ascii")
-    return email.message_from_string(text, policy=policy.default)
+    return email.message_from_string(text, policy=KEEP_FOLDS)
 
 
 def _percent_chunks(text: str, size: int = 60) -> list[str]:
