@@ -460,3 +460,11 @@ def test_a_tls_failure_is_one_sentence(survey, smtp, setting, said):
     with_server(survey, port, setting)
     res = runner.invoke(cli, ["mail", str(survey), "remind", "--send"])
     assert res.exit_code == 2 and said in res.output and "starttls・ssl とポート" in res.output, res.output
+
+
+def test_a_server_without_login_for_a_username_is_one_sentence(survey, smtp, monkeypatch):
+    _inbox, port = smtp()  # offers no AUTH on a plain connection
+    with_server(survey, port, 'username = "ict"\n')
+    monkeypatch.setenv("XLSX_TOOL_SMTP_PASSWORD", "secret")
+    res = runner.invoke(cli, ["mail", str(survey), "remind", "--send"])
+    assert res.exit_code == 2 and "ログイン（AUTH）を受け付けません" in res.output and "starttls = true" in res.output

@@ -127,6 +127,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "smtp-data-refused": (ERROR, "メールサーバーがこのメールを受け付けませんでした（応答 {reply}）。迷惑メール判定など、拒否の理由をメールサーバーの管理者に確認してください。"),
     "smtp-sender-refused": (ERROR, "メールサーバーが差出人 {value} を受け付けませんでした（応答 {reply}）。survey.toml の [mail] の from を確認してください。"),
     "smtp-auth-required": (ERROR, "メールサーバーが送信の前にログインを求めています（応答 {reply}）。survey.toml の [mail] に username を、環境変数 XLSX_TOOL_SMTP_PASSWORD にパスワードを設定してください。"),
+    "smtp-no-auth": (ERROR, "メールサーバー {value} はこの接続ではログイン（AUTH）を受け付けません。survey.toml の [mail] で starttls = true にするか、username を外してください。"),
     "smtp-auth-failed": (ERROR, "メールサーバーにログインできません（応答 {reply}）。survey.toml の [mail] の username と環境変数 XLSX_TOOL_SMTP_PASSWORD のパスワードを確認してください。"),
     "smtp-closing": (ERROR, "メールサーバーが接続を打ち切りました（応答 {reply}：サービス停止中または混雑）。しばらくしてから再実行してください（送信済みのメールは二度送りません）。"),
     "smtp-not-sent": (ERROR, "メールサーバーが接続を打ち切ったため送信していません。再実行すると送信します。"),

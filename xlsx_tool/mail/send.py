@@ -128,8 +128,7 @@ def _connect(loaded: Loaded) -> smtplib.SMTP:
     except smtplib.SMTPNotSupportedError as exc:
         _close(server)
         if settings.username and server is not None and server.does_esmtp and not server.has_extn("auth"):
-            raise ToolError("メールサーバーがこの接続ではログイン（AUTH）を受け付けません。survey.toml の [mail] で "
-                            "starttls = true にするか、username を外してください。") from exc
+            raise ToolError(_say("smtp-no-auth", value=where)) from exc
         raise ToolError(_say("smtp-tls", value=where, detail="サーバーが STARTTLS に対応していません")) from exc
     except ssl.SSLCertVerificationError as exc:
         _close(server)
@@ -155,24 +154,26 @@ def _close(server: smtplib.SMTP | None) -> None:
             pass
 
 
-class _Closing(Exception):
-    """The server said 421: it is closing the connection, the rest must wait."""
+def reply_code(exc: smtplib.SMTPException) -> int:
+    """The reply code a refusal came with (0: none, the connection went)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return next(iter(exc.recipients.values()), (0, b""))[0]
+    return exc.smtp_code if isinstance(exc, smtplib.SMTPResponseException) else 0
 
 
 def refusal(exc: smtplib.SMTPException, to: str, sender: str) -> str:
     """What a refused message means, by the reply code the server gave, and what to do."""
+    code = reply_code(exc)
+    if not code:
+        return _say("smtp-disconnected")
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        code = next(iter(exc.recipients.values()), (0, b""))[0]
         who, kind = to, "smtp-recipient-refused" if code >= 500 else "smtp-recipient-later"
     elif isinstance(exc, smtplib.SMTPSenderRefused):
-        code, who, kind = exc.smtp_code, sender, "smtp-sender-refused" if exc.smtp_code >= 500 else "smtp-other"
-    elif isinstance(exc, smtplib.SMTPResponseException):
-        code, who, kind = exc.smtp_code, to, "smtp-data-refused" if exc.smtp_code >= 500 else "smtp-other"
+        who, kind = sender, "smtp-sender-refused" if code >= 500 else "smtp-other"
     else:
-        return _say("smtp-disconnected")
-    if code == 421:
-        raise _Closing(_say("smtp-closing", reply="421"))
-    kind = {552: "smtp-too-large", 530: "smtp-auth-required", 535: "smtp-auth-failed"}.get(code, kind)
+        who, kind = to, "smtp-data-refused" if code >= 500 else "smtp-other"
+    kind = {421: "smtp-closing", 552: "smtp-too-large", 530: "smtp-auth-required",
+            535: "smtp-auth-failed"}.get(code, kind)
     return _say(kind, value=who, reply=str(code))
 
 
@@ -190,16 +191,12 @@ def _deliver(loaded: Loaded, todo: list[Message], ledger, progress: Callable[[Me
                 m.outcome, m.detail = "failed", _say("smtp-disconnected")
                 _close(server)
                 server = _connect(loaded)
-            except smtplib.SMTPException as exc:
-                try:
-                    m.outcome, m.detail = "failed", refusal(exc, m.to, sender)
-                except _Closing as closing:
-                    m.outcome, m.detail = "failed", str(closing)
+            except smtplib.SMTPException as exc:  # smtplib has reset the transaction (or closed, on 421)
+                m.outcome, m.detail = "failed", refusal(exc, m.to, sender)
+                if reply_code(exc) == 421:  # the server is closing: the rest waits for the next run
                     for rest in todo[i + 1:]:
                         rest.outcome, rest.detail = "failed", _say("smtp-not-sent")
                     break
-                if isinstance(exc, smtplib.SMTPDataError | smtplib.SMTPSenderRefused):
-                    server.rset()  # the transaction is over: the next message starts clean
             except (TimeoutError, OSError):
                 m.outcome, m.detail = "failed", _say("smtp-disconnected")
                 _close(server)
