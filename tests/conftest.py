@@ -147,9 +147,12 @@ def build_base(root: Path) -> Base:
     answers = demo.example_answers(folder)
     filled_dir = root / "filled"
     filled = {}
+    at = L.respondent_cells(L.columns(loaded))
     for department, name in names.items():
         out = filled_dir / name
-        demo.fill_form(folder / S.FORMS_DIR / name, out, answers)
+        contact = loaded.departments_list.get(department)  # who filled it in, as a department writes it
+        demo.fill_form(folder / S.FORMS_DIR / name, out, answers,
+                       {"記入者": (at["記入者"][1] + 1, contact.person), "内線": (at["内線"][1] + 1, contact.extension)})
         set_modified(out, STAMP)
         filled[department] = out
     return Base(root, folder, departments, names, filled, answers,

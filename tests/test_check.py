@@ -263,7 +263,7 @@ def test_department_list_messages(tmp_path):
         ("duplicate-department", "所管課一覧.csv", 3, "所管課", "error",
          "所管課「ICT推進課」が 2 行目と重複しています。1行にしてください。"),
         ("bad-mail", "所管課一覧.csv", 4, "メール", "error",
-         "メールアドレス「jinji@example」の形が正しくありません。name@example.lg.jp の形にしてください。"),
+         "メールアドレス「jinji@example」は使えません。name@example.lg.jp の形にしてください。"),
         ("department-not-in-master", "所管課一覧.csv", 5, "所管課", "warning",
          "所管課「広報課」は施策マスタにありません（綴りの違いか、今年度は施策のない課です）。"),
         ("contact-without-department", "所管課一覧.csv", 6, "所管課", "error",
@@ -278,9 +278,10 @@ def test_department_list_messages(tmp_path):
 def test_contact_lines():
     from xlsx_tool.define.departments import Contact
 
-    assert Contact("課A", "佐藤", "2021").line() == "担当 佐藤、内線 2021"
+    # shown under labels that say 担当 already (「ご担当」, 「担当者」): not 「担当 佐藤」
+    assert Contact("課A", "佐藤", "2021").line() == "佐藤（内線 2021）"
     assert Contact("課A", "", "2021").line() == "内線 2021"
-    assert Contact("課A", "佐藤").line() == "担当 佐藤"
+    assert Contact("課A", "佐藤").line() == "佐藤"
     assert Contact("課A").line() == ""
 
 
@@ -304,7 +305,7 @@ def test_department_list_column_names_and_missing_contacts(tmp_path):
     assert loaded is not None
     contact = loaded.departments_list.get("ICT推進課")
     assert (contact.person, contact.extension, contact.email) == ("佐藤", "2021", "ict@example.lg.jp")
-    assert contact.line() == "担当 佐藤、内線 2021"
+    assert contact.line() == "佐藤（内線 2021）"
     assert [(p.code, p.severity) for p in problems] == [("department-no-contact", "warning")]
     assert "人事課" in problems[0].message
 

@@ -85,3 +85,20 @@ def test_messages_name_years_in_wareki(tmp_path):
     assert res.returncode == 0
     check = xlsx_tool("check", str(tmp_path / "s"))
     assert "令和元年度" in check.stdout
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["collect"], "エラー: 「調査フォルダ」を指定してください。"),
+    (["collect", "存在しないフォルダ"], "エラー: 「調査フォルダ」の値が正しくありません。フォルダ「存在しないフォルダ」がありません。"),
+    (["init", "x", "--year", "二〇二一"], "エラー: 「--year」の値が正しくありません。「二〇二一」は西暦の年度（例: 2021）ではありません。"),
+    (["init", "x", "--year", "1800"], "エラー: 「--year」の値が正しくありません。1800 は範囲（1989〜2200）の外です。"),
+    (["mail", ".", "send"], "エラー: 「種類」の値が正しくありません。「send」は使えません。distribute・remind・correct のいずれかを指定してください。"),
+    (["summarize", ".", "extra"], "エラー: 余分な引数があります（extra）。"),
+])
+def test_clicks_punctuation_is_japanese(tmp_path, args, said):
+    """Not 「エラー: 引数がありません '調査フォルダ'.」: Japanese quotes, a Japanese full stop."""
+    res = xlsx_tool(*args, cwd=tmp_path)
+    assert res.returncode == 2
+    last = res.stderr.strip().splitlines()[-1]
+    assert last.startswith(said), last
+    assert "'" not in last and not re.search(r"[^\x00-\x7f]\.$", last)

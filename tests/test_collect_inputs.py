@@ -631,15 +631,18 @@ def test_status_workbook_lists_departments_and_problem_cells(needs_fix_env):
     head = rows[3]
     assert head[:2] == ["状況", "所管課"]
     body = [r for r in rows[4:] if r and r[1] in env.base.departments]
-    # one row each, ordered by what needs action: 要修正, then 未提出, then 提出済
+    # one row each, ordered by what needs action: 要修正, then 未提出, then 提出済; within each, in
+    # the order of the 所管課一覧 (not character-code order: 中央図書館, 人事課, 会計管理室…)
     assert [r[0] for r in body] == ["要修正", "未提出"] + ["提出済"] * 7
-    assert [r[1] for r in body][:2] == [FIXER, "人事課"]
+    assert [r[1] for r in body] == [FIXER, "人事課", "ICT推進課", "経営改革推進課", "戸籍住民課", "税務課",
+                                    "教育総務課", "政策企画課", "広聴広報課"]
     fixer = body[0]
-    assert fixer[head.index("担当者・内線")] == "担当 高橋 健、内線 2110"
-    assert fixer[head.index("メール")] == "somu@example.lg.jp"
-    assert "選択肢にない値 1件" in fixer[head.index("修正が必要な点・連絡事項")]
-    assert fixer[head.index("修正依頼の調査票")] == CORRECTION_PREFIX + env.base.form_names[FIXER]
+    # who to call, then the address on a line of its own (its column is as wide as the longest)
+    assert fixer[head.index("担当者・メール")] == "高橋 健（内線 2110）\nsomu@example.lg.jp"
+    what = fixer[head.index("修正が必要な点・連絡事項")]
+    assert "選択肢にない値 1件" in what and "修正依頼の調査票（3_集計/修正依頼）を送って" in what
     assert "提出を依頼" in body[1][head.index("修正が必要な点・連絡事項")]
+    assert fixer[head.index("提出ファイル（2_回収）")] == bad.name  # inside 2_回収: no folder to repeat
     # received time: an Excel date in local time, not UTC text
     import datetime as dt
     received = fixer[head.index("受付日時")]
@@ -649,10 +652,11 @@ def test_status_workbook_lists_departments_and_problem_cells(needs_fix_env):
 
     listed = book.get_sheet_by_name("問題一覧").to_python()
     head = listed[3]
-    cols = {name: head.index(name) for name in ("ファイル", "所管課", "セル", "施策番号", "項目", "内容", "重大度")}
+    cols = {name: head.index(name) for name in ("ファイル（2_回収）", "所管課", "セル", "施策番号", "項目", "内容", "重大度")}
+    cols["ファイル"] = cols["ファイル（2_回収）"]
     got = {(r[cols["ファイル"]], r[cols["所管課"]], r[cols["セル"]], str(r[cols["施策番号"]]),
             r[cols["項目"]], r[cols["重大度"]]) for r in listed[4:] if r}
-    rel = env.rel(bad)
+    rel = bad.name
     assert {(rel, FIXER, "E6", "3", "評価", "エラー"),
             (rel, FIXER, "F7", "6", "実績値", "エラー"),
             (rel, FIXER, "G8", "7", "取組実績", "エラー"),

@@ -478,7 +478,8 @@ def test_a_long_text_is_no_header(s2025):
 @pytest.mark.parametrize(("row", "found"), [
     (("記入者", "山田"), {"記入者": "山田"}),
     (("記入者", None, "山田"), {"記入者": "山田"}),
-    (("記入者", None, None, "山田"), {"記入者": ""}),  # three columns away: not its value
+    (("記入者", None, None, "山田"), {"記入者": "山田"}),  # a column inserted between label and input
+    (("記入者", None, None, None, "山田"), {"記入者": ""}),  # four columns away: not its value
     (("記入者", "内線", "2021"), {"記入者": "", "内線": "2021"}),  # a label is not a value
     (("記 入 者：", "山田"), {}),
     (("記入者 ", "山田" * 60), {"記入者": "山田" * 50}),

@@ -156,12 +156,14 @@ def test_a_new_form_version_replaces_the_current_one_and_keeps_the_old(db, clock
                             "ORDER BY version").fetchall() == [("v1", 0), ("v2", 1)]
 
 
-def test_a_delivery_is_known_by_department_kind_and_key(db, clock):
+def test_a_delivery_is_known_by_department_kind_key_and_recipient(db, clock):
     db.record_delivery("ICT推進課", "remind", "missing:3", "ict@example.jp", "<m1@x>")
-    assert db.delivered("ICT推進課", "remind", "missing:3")
-    assert not db.delivered("ICT推進課", "remind", "missing:4")
-    assert not db.delivered("ICT推進課", "distribute", "missing:3")
-    assert not db.delivered("人事課", "remind", "missing:3")
+    assert db.delivered("ICT推進課", "remind", "missing:3", "ict@example.jp")
+    assert not db.delivered("ICT推進課", "remind", "missing:4", "ict@example.jp")
+    assert not db.delivered("ICT推進課", "distribute", "missing:3", "ict@example.jp")
+    assert not db.delivered("人事課", "remind", "missing:3", "ict@example.jp")
+    # the address corrected in the department list never got it
+    assert not db.delivered("ICT推進課", "remind", "missing:3", "ict-suishin@example.jp")
     db.record_delivery("人事課", "distribute", "v1", "hr@example.jp", "<m2@x>")
     assert db.deliveries() == [
         {"department": "ICT推進課", "kind": "remind", "key": "missing:3", "recipient": "ict@example.jp",

@@ -18,10 +18,11 @@ from conftest import form_layout
 from tests import reference2020 as R
 from tests.support.lo import convert_many, libreoffice_or_skip, lo_edit
 from tests.support.pdf import Page, columns_text, pages, pdftotext_available
-from tests.survey_helpers import forms_of
+from tests.survey_helpers import forms_of, make_survey
 from xlsx_tool.cli import cli
 from xlsx_tool.define.master import load
 from xlsx_tool.demo import example_answers, fill_form
+from xlsx_tool.forms import layout as L
 from xlsx_tool.forms.layout import file_names
 
 pytestmark = pytest.mark.libreoffice
@@ -72,10 +73,18 @@ def printed(tmp_path_factory):
     ref = root / "ref2020"
     answers2020 = R.build(ref)
     loaded2020, _ = load(ref)
-    for f in forms_of(loaded2020):
-        fill_form(f, ref / "2_回収" / f.name, answers2020)
+    at = L.respondent_cells(L.columns(loaded2020))
+    for f in forms_of(loaded2020):  # with 記入者 and 内線, as the form asks: a clean collect
+        fill_form(f, ref / "2_回収" / f.name, answers2020,
+                  {"記入者": (at["記入者"][1] + 1, "山田 太郎"), "内線": (at["内線"][1] + 1, "3001")})
     assert runner.invoke(cli, ["run", str(ref)]).exit_code == 0
     form2020 = next((ref / "1_配布").glob("*.xlsx"))
+    # a department of 23 measures whose names take one, two and three lines: left to itself,
+    # its last measure would print alone on the last page
+    rows = [[i, "オンライン申請の拡大と窓口業務の効率化" * (1 + i % 3), "Ⅰ", "ICT推進課", "指標", "件", 10, "達成"]
+            for i in range(1, 24)]
+    many = make_survey(root / "many", rows=rows)
+    (long_form,) = forms_of(load(many)[0])
     # a calibration page: 8 pt text printed at 100 %
     import xlsxwriter
 
@@ -86,7 +95,8 @@ def printed(tmp_path_factory):
     book.close()
     files = {"calibration": calibration, "longest": longest, "form2020": form2020, "correction": correction,
              "status": demo / "3_集計" / "回収状況.xlsx", "summary2025": demo / "3_集計" / "集計結果.xlsx",
-             "summary2020": ref / "3_集計" / "集計結果.xlsx"}
+             "summary2020": ref / "3_集計" / "集計結果.xlsx", "status2020": ref / "3_集計" / "回収状況.xlsx",
+             "form2025": form, "many": long_form}
     named = []
     for name, path in files.items():  # both summaries are called 集計結果.xlsx
         named.append(root / "src" / f"{name}{path.suffix}")
@@ -152,7 +162,7 @@ def test_example_answers_are_whole_on_paper(printed):
 def test_correction_copy_says_on_paper_what_to_fix(printed):
     text = page_text(printed["correction"])
     assert squeeze("修正のお願い") in text and "令和4年5月20日（金）までに" in text
-    reasons = "".join(columns_text(p, {"修正内容": "評価："})["修正内容"] for p in input_pages(printed["correction"]))
+    reasons = "".join(columns_text(p, {"修正内容": "「評価」の"})["修正内容"] for p in input_pages(printed["correction"]))
     assert "「評価」の「良い」は選択肢にありません" in reasons
     assert "「実績値」の「約50」は数値ではありません" in reasons
     assert "「取組実績」が未入力です" in reasons
@@ -162,10 +172,10 @@ def test_status_workbook_one_page_wide_in_japanese(printed, factor):
     ps = printed["status"]
     assert smallest(ps, factor) >= MIN_POINTS - 0.05
     first = squeeze(ps[0].text)
-    for header in ("状況", "所管課", "担当者・内線", "受付日時", "修正依頼の調査票", "提出ファイル"):
+    for header in ("状況", "所管課", "担当者・メール", "受付日時", "修正が必要な点・連絡事項", "提出ファイル（2_回収）"):
         assert header in first, header  # the rightmost column is on the first page: one page wide
     assert not re.search(r"\b(needs_fix|missing|submitted|identified|required)\b", page_text(ps))
-    assert re.search(r"20\d\d/\d{1,2}/\d{1,2}\d{1,2}:\d\d", first)  # local time, as a date
+    assert re.search(r"令和\d+年\d{1,2}月\d{1,2}日\d{1,2}:\d\d", first)  # local time, as a 和暦 date
 
 
 @pytest.mark.parametrize("name", ["summary2025", "summary2020"])
@@ -185,3 +195,77 @@ def test_summary_2020_prints_the_breakdown_beside_the_count(printed):
     assert "36施策A:23B:13" in text
     assert "４施策A:１終了:３" in text
     assert "【A】,24施策,59%" in text
+
+
+
+# --- issue 24: pages as an office prints them --------------------------------------------------
+
+def band(page: Page, top: float, bottom: float) -> str:
+    return "".join(w.text for w in page.words if top <= w.y0 < bottom)
+
+
+def footer(page: Page) -> str:
+    return band(page, page.height - 50, page.height)
+
+
+def pages_of(ps: list[Page], sheet: str) -> list[Page]:
+    """The pages of one sheet, by the name its footer prints."""
+    return [p for p in ps if sheet in footer(p)]
+
+
+@pytest.mark.parametrize("name", ["form2020", "form2025"])
+def test_the_instructions_print_on_one_page(printed, name):
+    """The 2020 instructions spilled five lines onto an otherwise empty second page."""
+    portrait = [p for p in printed[name] if p.width < p.height]
+    assert len(portrait) == 1
+    assert squeeze("入力項目") in squeeze(portrait[0].text)
+    if name == "form2020":  # a scale without definitions: its choices on one line, no empty 内容 column
+        assert "方向性計画どおり推進／事業拡大／事業縮小／計画修正／中止（休止）／完了" in squeeze(portrait[0].text)
+
+
+def test_no_measure_alone_on_a_forms_last_page(printed):
+    numbers = [[w.text for w in p.words if w.text.isdigit() and w.x0 < 45] for p in input_pages(printed["many"])]
+    assert sum(len(n) for n in numbers) == 23 and len(numbers) > 1
+    assert len(numbers[-1]) >= 2, [len(n) for n in numbers]
+
+
+def test_status_rows_are_sized_to_their_text(printed):
+    """Each department on a row its text fills: the nine departments of the example print on
+    one page (7 to 9 a page before), every address whole on one line."""
+    first = printed["status"][0]
+    listed = squeeze(first.text)
+    for department in ("総務課", "税務課", "ICT推進課", "人事課", "経営改革推進課", "戸籍住民課", "教育総務課",
+                       "政策企画課", "広聴広報課"):
+        assert department in listed, department
+    words = [w.text for w in first.words]
+    for address in ("somu@example.lg.jp", "ict-suishin@example.lg.jp", "keiei-kaikaku@example.lg.jp",
+                    "kyoiku-somu@example.lg.jp", "seisaku-kikaku@example.lg.jp"):
+        assert address in words, address  # one word: never broken mid-address
+
+
+def test_status_prints_no_empty_sheet(printed):
+    """A sheet with nothing on it does not print; 問題一覧 says when there is no problem."""
+    for ps in (printed["status"], printed["status2020"]):
+        assert not pages_of(ps, "読み飛ばし")
+        assert all(re.search(r"\d+/\d+ページ$", footer(p)) for p in ps)
+    assert not pages_of(printed["status2020"], "差し替え")
+    problems = pages_of(printed["status2020"], "問題一覧")
+    assert len(problems) == 1 and "問題はありません。" in squeeze(problems[0].text)
+    for page in printed["status2020"]:  # the survey on every page
+        assert footer(page).startswith("令和元年度ICT推進計画2020進捗状況調査"), footer(page)
+
+
+def test_charts_print_on_the_page_of_their_table(printed):
+    """The 2020 基本目標別 stacked bar printed alone on the page after its table."""
+    for name, title, chart in (("summary2020", "基本目標別評価別件数", "基本目標別評価の内訳"),
+                               ("summary2025", "基本方針別評価別件数", "基本方針別評価の内訳"),
+                               ("summary2020", "における評価別集計表", "事業数"),
+                               ("summary2025", "実績集計表", "評価別の施策数")):
+        (page,) = [p for p in printed[name] if title in band(p, 0, 90)]  # the table's title, at its top
+        assert chart in squeeze(page.text), (name, title)
+
+
+def test_all_measures_take_four_pages_or_fewer(printed):
+    """25 measures took 5 pages: rows sized to their text, and no column nobody filled."""
+    pages = pages_of(printed["summary2025"], "全施策一覧")
+    assert 1 <= len(pages) <= 4, len(pages)

@@ -8,6 +8,7 @@ table of the report that follows from the numbers must be found in the report's 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -144,3 +145,17 @@ def test_tables_follow_the_reference(summary, reference):
     labels = [book["_グラフ"].cell(r, 4).value for r in range(2, 8)]
     for label in ("【A】, 24施策, 59%", "【B】, 14施策, 34%", "【終了】, 3施策, 7%"):
         assert label in labels and norm(label) in reference
+
+
+def test_console_table_is_the_workbooks(summary):
+    """The 2020 table has no 割合 and labels its rows 「A評価」: the console says it as the workbook does."""
+    data, book, _lines = summary
+    folder = Path(data["output"]).parents[1]
+    res = CliRunner().invoke(cli, ["summarize", str(folder)])
+    assert res.exit_code == 0, res.output
+    rows = [line.split() for line in res.stdout.splitlines()]
+    sheet = book["評価別集計表"]
+    assert sheet["A1"].value in res.stdout  # 「令和元年度における評価別集計表」
+    assert ["施策の評価", "該当施策"] in rows and not any("割合" in r or "計" in r for r in rows)
+    assert ["A評価", "24施策"] in rows and ["終了", "3施策"] in rows
+    assert sheet["A5"].value == "A評価"

@@ -33,3 +33,16 @@ def test_fiscal_year_labels(year, label):
 ])
 def test_fiscal_year_runs_april_to_march(day, year):
     assert fiscal_year_of(day) == year
+
+
+@pytest.mark.parametrize(("moment", "label"), [
+    (dt.datetime(2026, 12, 6, 4, 8), "令和8年12月6日 4:08"),  # no zero padding, as every other date
+    (dt.datetime(2019, 5, 1, 0, 0), "令和元年5月1日 0:00"),
+    (dt.datetime(2019, 4, 30, 23, 59), "平成31年4月30日 23:59"),  # the era changes on a day, not a year
+    (dt.datetime(1989, 1, 7, 12, 0), "昭和64年1月7日 12:00"),
+    (dt.datetime(1989, 1, 8, 12, 0), "平成元年1月8日 12:00"),
+])
+def test_date_and_time_labels(moment, label):
+    from xlsx_tool.wareki import datetime_label
+
+    assert datetime_label(moment) == label

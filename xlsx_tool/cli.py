@@ -18,7 +18,7 @@ import click
 
 from xlsx_tool import __version__, cli_text
 from xlsx_tool.errors import ToolError
-from xlsx_tool.problems import NOTICE, SEVERITY_LABEL, Problem
+from xlsx_tool.problems import NOTICE, SEVERITY_LABEL, WARNING, Problem
 from xlsx_tool.textnorm import clip, display_width, pad
 
 cli_text.install()
@@ -46,6 +46,15 @@ class _NewFolder(click.ParamType):
         if path.exists() and not path.is_dir():
             self.fail(f"「{value}」はファイルです。作成するフォルダの名前を指定してください。", param, ctx)
         return path
+
+
+class _Year(click.IntRange):
+    """A fiscal year in the western calendar, refused in Japanese (「2021」, not 「integer range」)."""
+
+    name = "西暦の年度（例: 2021）"
+
+    def _describe_range(self) -> str:
+        return f"{self.min}〜{self.max}"
 
 
 EXISTING_FOLDER = _SurveyFolder()
@@ -154,7 +163,7 @@ def cli(debug: bool) -> None:
               help="使うテンプレート名（一覧は --list）。")
 @click.option("--from", "previous", type=EXISTING_FOLDER, metavar="前年度の調査フォルダ",
               help="前年度の調査フォルダから引き継いで作ります（年度・施策マスタ・所管課一覧・前年度の評価と方向性）。")
-@click.option("--year", type=click.IntRange(1989, 2200), metavar="年度",
+@click.option("--year", type=_Year(1989, 2200), metavar="年度",
               help="調査する年度（西暦、例: 2021）。省略時は前年度（--from では翌年度）。")
 @click.option("--allow-incomplete", is_flag=True,
               help="--from で、前年度に評価のない施策があっても引き継ぎます（その施策の前年度評価は空欄）。")
@@ -199,16 +208,21 @@ def check(folder: Path) -> None:
     loaded, problems = pipeline.check(folder)
     echo_problems(problems)
     errors = sum(p.is_error for p in problems)
-    others = len(problems) - errors
     if loaded is not None:
         m = loaded.master
         click.echo(f"施策 {len(m.measures)} 件、所管課 {len(m.departments)} 課、"
                    f"{loaded.survey.group_label} {len(loaded.survey.groups)} 件を読み込みました"
                    f"（{loaded.survey.year_label}）。")
+    others = counts(problems, (WARNING, NOTICE))
     if errors:
-        click.echo(f"エラー {errors} 件、その他 {others} 件。エラーを修正してから generate してください。")
+        click.echo(f"エラー {errors} 件" + (f"、{others}" if others else "") + "。エラーを修正してから generate してください。")
         sys.exit(1)
-    click.echo(f"エラーはありません（その他 {others} 件）。xlsx-tool generate {folder} で調査票を作れます。")
+    click.echo("エラーはありません" + (f"（{others}）" if others else "") + f"。xlsx-tool generate {folder} で調査票を作れます。")
+
+
+def counts(problems: list[Problem] | tuple[Problem, ...], severities: tuple[str, ...]) -> str:
+    """「警告 2 件、お知らせ 1 件」: each kind named as its lines are labelled ([警告], [お知らせ])."""
+    return "、".join(f"{SEVERITY_LABEL[s]} {n} 件" for s in severities if (n := sum(p.severity == s for p in problems)))
 
 
 @cli.command(options_metavar="[オプション]")
@@ -232,7 +246,9 @@ def generate(folder: Path, force: bool, prefill: bool | None) -> None:
     click.echo(f"調査票 {asked} 課分: 新規 {len(result.new)} 課、作り直し {len(result.changed)} 課、"
                f"変更なし {len(result.unchanged)} 課（{result.folder}）")
     if result.changed:
-        click.echo("新しい版を送り直す必要がある所管課: " + "、".join(result.changed))
+        from xlsx_tool.define.departments import in_list_order
+
+        click.echo("新しい版を送り直す必要がある所管課: " + "、".join(in_list_order(result.changed, loaded.departments_list)))
     for path in result.kept:
         click.echo(f"配布済みの版を残しました: {path}")
     if result.orphaned:
@@ -240,18 +256,25 @@ def generate(folder: Path, force: bool, prefill: bool | None) -> None:
 
 
 def _collect_report(loaded: Any, result: Any) -> None:
-    from xlsx_tool import problems as P
     from xlsx_tool.collect.decide import STATUS_LABEL
+    from xlsx_tool.collect.status_book import NOT_ASKED
+    from xlsx_tool.define.departments import in_list_order
 
     rows = [["所管課", "状況", "エラー", "警告", "ファイル"]]
-    for d in result.departments:
+    by_name = {d.department: d for d in result.departments}
+    for name in in_list_order(by_name, loaded.departments_list):
+        d = by_name[name]
+        if not d.asked:
+            rows.append([clip(d.department, 30), NOT_ASKED, "-", "-", "-（施策がすべて終了）"])
+            continue
         rows.append([clip(d.department, 30), STATUS_LABEL[d.status], str(d.errors), str(d.warnings),
                      d.file or "-"])
     table(rows)
-    shown = [p for p in result.problems if p.severity != NOTICE]
-    if shown:
+    if result.problems:
         click.echo("")
-        echo_problems(shown)
+        # errors first, then warnings, then notices: every line counted below is shown
+        rank = {p: i for i, p in enumerate(SEVERITY_LABEL)}
+        echo_problems(sorted(result.problems, key=lambda p: rank[p.severity]))
     for rep in result.replacements:
         click.echo(f"[差し替え] {rep.department}: {rep.old_file} → {rep.new_file}"
                    f"（{len(rep.changes)} 件の回答が変更。{rep.reason}）")
@@ -265,14 +288,15 @@ def _collect_report(loaded: Any, result: Any) -> None:
         click.echo(f"[取り下げ] {path}: 2_回収 にないため、以後の集計に使いません（台帳には記録が残ります）。")
     click.echo("")
     unreadable = sum(not s.identified for s in result.submissions)
-    notices = sum(p.severity == NOTICE for p in result.problems)
-    click.echo(f"提出済 {result.count('submitted')} 課、要修正 {result.count('needs_fix')} 課、"
-               f"未提出 {result.count('missing')} 課、差し替え {len(result.replacements)} 課"
+    not_asked = sum(not d.asked for d in result.departments)
+    findings = counts(result.problems, (WARNING, NOTICE))
+    click.echo(f"提出済 {result.count('submitted') - not_asked} 課、要修正 {result.count('needs_fix')} 課、"
+               f"未提出 {result.count('missing')} 課" + (f"、{NOT_ASKED} {not_asked} 課" if not_asked else "")
+               + f"、差し替え {len(result.replacements)} 課"
                f"（ファイル {len(result.submissions)} 件、うち読み取れない・判別できないもの {unreadable} 件、"
-               f"読み飛ばし {len(result.skipped)} 件、お知らせ {notices} 件）。")
+               f"読み飛ばし {len(result.skipped)} 件" + (f"、{findings}" if findings else "") + "）。")
     for path in result.outputs:
         click.echo(f"出力: {path}")
-    del P
 
 
 def _shown(value: object) -> str:
@@ -326,10 +350,17 @@ def _summary_report(folder: Path, loaded: Any, result: Any, as_json: bool) -> in
 
 
 def print_rating_table(survey: Any, t: Any) -> None:
-    click.echo(f"{survey.year_label} 評価別集計表")
-    rows = [["施策の評価", "該当施策", "割合"]]
-    rows += [[r.value, f"{r.count}施策", f"{r.percent}%"] for r in t.ratings]
-    rows.append(["計", f"{t.total}施策", "100%"])
+    """The rating table as the summary workbook has it: its title, its labels (「A評価」), its
+    columns (the 2020 style has no 割合 and no 計)."""
+    from xlsx_tool.summarize.wording import Wording
+
+    words = Wording(survey)
+    click.echo(words.rating_table_title)
+    share = words.percent_column
+    rows = [["施策の評価", "該当施策"] + (["割合"] if share else [])]
+    rows += [[words.rating_label(r.value), f"{r.count}施策"] + ([f"{r.percent}%"] if share else []) for r in t.ratings]
+    if share:
+        rows.append(["計", f"{t.total}施策", "100%"])
     table(rows)
 
 

@@ -10,6 +10,7 @@ and asserts Japanese only).
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 MESSAGES: dict[str, str] = {
     "Usage:": "使い方:",
@@ -33,8 +34,8 @@ MESSAGES: dict[str, str] = {
     "argument": "引数",
     "option": "オプション",
     "parameter": "指定",
-    "Invalid value for {param_hint}: {message}": "{param_hint} の値が正しくありません: {message}",
-    "Invalid value: {message}": "値が正しくありません: {message}",
+    "Invalid value for {param_hint}: {message}": "{param_hint}の値が正しくありません。{message}",
+    "Invalid value: {message}": "値が正しくありません。{message}",
     "Aborted!": "中断しました。",
     "default: {default}": "既定: {default}",
     "required": "必須",
@@ -43,7 +44,9 @@ MESSAGES: dict[str, str] = {
     "{value!r} is not a valid {number_type}.": "「{value}」は{number_type}ではありません。",
     "integer": "整数",
     "float": "数値",
-    "{value} is not in the range {range}.": "{value} は範囲 {range} の外です。",
+    "integer range": "範囲内の整数",
+    "float range": "範囲内の数値",
+    "{value} is not in the range {range}.": "{value} は範囲（{range}）の外です。",
     "{name} {filename!r} does not exist.": "{name}「{filename}」がありません。",
     "{name} {filename!r} is a file.": "{name}「{filename}」はファイルです。",
     "{name} {filename!r} is a directory.": "{name}「{filename}」はフォルダです。",
@@ -72,7 +75,7 @@ MESSAGES: dict[str, str] = {
 }
 
 PLURALS: dict[str, str] = {
-    "Got unexpected extra argument ({args})": "余分な引数があります（{args}）",
+    "Got unexpected extra argument ({args})": "余分な引数があります（{args}）。",
     "Takes {nargs} values but 1 was given.": "値が {nargs} 個必要ですが 1 個です。",
     "Option {name!r} requires an argument.": "オプション「{name}」には値が必要です。",
     "{value!r} is not {choice}.": "「{value}」は使えません。{choice} を指定してください。",
@@ -81,10 +84,10 @@ PLURALS: dict[str, str] = {
     "{len_type} values are required, but {len_value} was given.": "値が {len_type} 個必要ですが {len_value} 個です。",
 }
 PLURALS_MANY: dict[str, str] = {
-    "Got unexpected extra arguments ({args})": "余分な引数があります（{args}）",
+    "Got unexpected extra arguments ({args})": "余分な引数があります（{args}）。",
     "Takes {nargs} values but {len} were given.": "値が {nargs} 個必要ですが {len} 個です。",
     "Option {name!r} requires {nargs} arguments.": "オプション「{name}」には値が {nargs} 個必要です。",
-    "{value!r} is not one of {choices}.": "「{value}」は使えません。{choices} のいずれかを指定してください。",
+    "{value!r} is not one of {choices}.": "「{value}」は使えません。{choices}のいずれかを指定してください。",
     "{value!r} does not match the formats {formats}.": "「{value}」は形式 {formats} に合いません。",
     "(Did you mean one of: {possibilities}?)": "（{possibilities} のいずれかの誤りではありませんか？）",
     "{len_type} values are required, but {len_value} were given.": "値が {len_type} 個必要ですが {len_value} 個です。",
@@ -101,9 +104,35 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return PLURALS_MANY.get(plural, MESSAGES.get(plural, plural))
 
 
+def quoted(names: object) -> str:
+    """「調査フォルダ」, 「--year」 / 「-y」: names in Japanese quotes, not Python's 'repr'."""
+    if names is None:
+        return ""
+    if isinstance(names, str):
+        return names if names.startswith("「") else f"「{names.strip(chr(39))}」"
+    return " / ".join(quoted(n) for n in names)  # type: ignore[attr-defined]
+
+
+def _missing_message(self: Any) -> str:
+    """click's 「Missing argument '調査フォルダ'.」 as one Japanese sentence."""
+    hint = self.param_hint if self.param_hint is not None else (
+        self.param.get_error_hint(self.ctx) if self.param is not None else None)
+    hint = quoted(hint)
+    what = hint or {"argument": gettext("argument"), "option": gettext("option")}.get(
+        self.param_type or (self.param.param_type_name if self.param is not None else ""), gettext("parameter"))
+    return f"{what}を指定してください。" + (f"{self.message}" if self.message else "")
+
+
+def _choice_message(self: Any, value: Any, ctx: Any) -> str:
+    """「bogus」は使えません。distribute・remind・correct のいずれかを指定してください。"""
+    return f"「{value}」は使えません。{'・'.join(str(c) for c in self.choices)} のいずれかを指定してください。"
+
+
 def install() -> None:
-    """Rebind click's gettext functions to the table above (idempotent)."""
-    import click  # noqa: F401 - its modules must be imported before they can be patched
+    """Rebind click's gettext functions to the table above, and its formatting of parameter
+    names (Python's quotes, a full stop after a Japanese name) to Japanese (idempotent)."""
+    import click
+    import click.exceptions
 
     for name, module in list(sys.modules.items()):
         if name == "click" or name.startswith("click."):
@@ -111,3 +140,7 @@ def install() -> None:
                 setattr(module, "_", gettext)  # noqa: B010 - the name is click's gettext alias
             if callable(getattr(module, "ngettext", None)):
                 setattr(module, "ngettext", ngettext)  # noqa: B010
+    click.exceptions._join_param_hints = quoted  # type: ignore[assignment]
+    click.exceptions.MissingParameter.format_message = _missing_message  # type: ignore[method-assign]
+    if hasattr(click.Choice, "get_invalid_choice_message"):
+        click.Choice.get_invalid_choice_message = _choice_message  # type: ignore[method-assign]

@@ -492,9 +492,11 @@ class Ledger:
 
     # --- deliveries -------------------------------------------------------------------------
     @_guarded
-    def delivered(self, department: str, kind: str, key: str) -> bool:
-        return self.conn.execute("SELECT 1 FROM deliveries WHERE department=? AND kind=? AND key=?",
-                                 (department, kind, key)).fetchone() is not None
+    def delivered(self, department: str, kind: str, key: str, recipient: str) -> bool:
+        """Whether this message already went to this address: a corrected address gets it."""
+        return self.conn.execute(
+            "SELECT 1 FROM deliveries WHERE department=? AND kind=? AND key=? AND recipient=?",
+            (department, kind, key, recipient)).fetchone() is not None
 
     def record_delivery(self, department: str, kind: str, key: str, recipient: str, message_id: str) -> None:
         with self.transaction() as conn:

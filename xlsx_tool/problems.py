@@ -76,7 +76,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # --- department list (所管課一覧) ---
     "departments-missing": (ERROR, "所管課一覧「{file}」が見つかりません。survey.toml の departments に正しいファイル名を指定してください（使わない場合は行を削除）。"),
     "departments-empty": (ERROR, "所管課一覧に行がありません。1行目に 所管課・担当者・内線・メール の見出し、2行目以降に各課を入力してください。"),
-    "bad-mail": (ERROR, "メールアドレス「{value}」の形が正しくありません。name@example.lg.jp の形にしてください。"),
+    "bad-mail": (ERROR, "メールアドレス「{value}」は使えません。{detail}。"),
     "department-not-in-master": (WARNING, "所管課「{value}」は施策マスタにありません（綴りの違いか、今年度は施策のない課です）。"),
     "duplicate-department": (ERROR, "所管課「{value}」が {other_row} 行目と重複しています。1行にしてください。"),
     "contact-without-department": (ERROR, "担当者などが書かれた行に所管課がありません。所管課を入力するか、行を削除してください。"),
@@ -125,6 +125,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "newest-file-gone-stale": (WARNING, "この課の最新の提出ですが、2_回収 になく、施策マスタ・調査定義の変更後に確認し直せないため使いませんでした。ファイルを 2_回収 に戻して collect を再実行してください。"),
     "order-unknown": (WARNING, "「{other}」とどちらが新しいか、日時では判断できないため、ファイル名の順でこちらを採用しました。違う場合は古い方を 2_回収 から移してください。"),
     "older-save-chosen": (WARNING, "こちらを採用しましたが（{why}）、ファイル内の保存日時は「{other}」の方が新しくなっています。古いファイルが再送されていないか確認し、違う場合は古い方を 2_回収 から移してください。"),
+    # --- mail delivery: what the mail server replied, and what to do ---
+    "smtp-recipient-refused": (ERROR, "メールサーバーが宛先 {value} を受け付けませんでした（応答 {reply}）。所管課一覧のメールアドレスに誤りがないか確認してください。"),
+    "smtp-recipient-later": (ERROR, "メールサーバーが宛先 {value} を一時的に受け付けませんでした（応答 {reply}）。しばらくしてから再実行してください。"),
+    "smtp-too-large": (ERROR, "メールが大きすぎるため受け付けられませんでした（応答 {reply}）。メールサーバーの上限を確認するか、調査票をメール以外（共有フォルダなど）で渡してください。"),
+    "smtp-data-refused": (ERROR, "メールサーバーがこのメールを受け付けませんでした（応答 {reply}）。迷惑メール判定など、拒否の理由をメールサーバーの管理者に確認してください。"),
+    "smtp-sender-refused": (ERROR, "メールサーバーが差出人 {value} を受け付けませんでした（応答 {reply}）。survey.toml の [mail] の from を確認してください。"),
+    "smtp-auth-required": (ERROR, "メールサーバーが送信の前にログインを求めています（応答 {reply}）。survey.toml の [mail] に username を、環境変数 XLSX_TOOL_SMTP_PASSWORD にパスワードを設定してください。"),
+    "smtp-no-auth": (ERROR, "メールサーバー {value} はこの接続ではログイン（AUTH）を受け付けません。survey.toml の [mail] で starttls = true にするか、username を外してください。"),
+    "smtp-auth-failed": (ERROR, "メールサーバーにログインできません（応答 {reply}）。survey.toml の [mail] の username と環境変数 XLSX_TOOL_SMTP_PASSWORD のパスワードを確認してください。"),
+    "smtp-closing": (ERROR, "メールサーバーが接続を打ち切りました（応答 {reply}：サービス停止中または混雑）。しばらくしてから再実行してください（送信済みのメールは二度送りません）。"),
+    "smtp-not-sent": (ERROR, "メールサーバーが接続を打ち切ったため送信していません。再実行すると送信します。"),
+    "smtp-disconnected": (ERROR, "メールサーバーとの接続が切れました。再実行すると、送れなかったメールだけを送ります。"),
+    "smtp-tls": (ERROR, "メールサーバー {value} との暗号化（TLS）を始められません（{detail}）。survey.toml の [mail] の starttls・ssl とポート（STARTTLS は 587、SSL は 465）、サーバーの証明書を確認してください。"),
+    "smtp-connect": (ERROR, "メールサーバー {value} に接続できません。サーバー名・ポート・ネットワークを確認してください（下書きは --send なしで作れます）。"),
+    "smtp-other": (ERROR, "メールサーバーが応答 {reply} を返したため送信できませんでした。応答コードをメールサーバーの管理者に確認してください。"),
+    "respondent-missing": (WARNING, "調査票上部の{value}が空欄です。内容の確認でご連絡するため、記入した方の氏名と内線を入力してください。"),
     # --- collect: cells ---
     "required": (ERROR, "「{field}」が未入力です。入力してください。"),
     "unknown-choice": (ERROR, "「{field}」の「{value}」は選択肢にありません。一覧（{choices}）から選んでください。"),
@@ -176,6 +192,7 @@ SHORT: dict[str, str] = {
     "measure-renamed-after-form": "作成後の施策名の変更", "measure-ambiguous-after-form": "作成後に番号が変わり特定できない施策",
     "newest-file-missing": "最新の提出が 2_回収 にない", "newest-file-gone-stale": "最新の提出が 2_回収 にない",
     "order-unknown": "新旧が不明な提出", "older-save-chosen": "保存日時が古い提出を採用",
+    "respondent-missing": "記入者・内線の空欄",
 }
 
 
@@ -226,7 +243,8 @@ class Problem:
             parts.append(f"{self.row}行目")
         if self.column:
             parts.append(f"列「{self.column}」")
-        if self.measure and not self.cell:
+        if self.measure and not self.message.startswith(f"施策番号「{self.measure}」"):
+            # with the cell too: a department finds its row by the number, not by E6
             parts.append(f"施策番号 {self.measure}")
         head = self.file
         if parts:

@@ -27,3 +27,29 @@ def fiscal_year_label(year: int) -> str:
 def fiscal_year_of(day: dt.date) -> int:
     """The fiscal year (April to March) a date falls in."""
     return day.year if day.month >= 4 else day.year - 1
+
+
+_ERA_DAYS = ((dt.date(2019, 5, 1), "令和"), (dt.date(1989, 1, 8), "平成"), (dt.date(1926, 12, 25), "昭和"))
+
+
+def date_label(day: dt.date) -> str:
+    """2026-12-06 -> 令和8年12月6日 (the era by the day: 2019-04-30 is 平成31年), formatted here:
+    strftime cannot take 年 on Windows."""
+    if isinstance(day, dt.datetime):
+        day = day.date()
+    for start, name in _ERA_DAYS:
+        if day >= start:
+            n = day.year - start.year + 1
+            return f"{name}{'元' if n == 1 else n}年{day.month}月{day.day}日"
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def datetime_label(moment: dt.datetime) -> str:
+    """2026-12-06 04:08 -> 令和8年12月6日 4:08."""
+    return f"{date_label(moment)} {moment.hour}:{moment.minute:02d}"
+
+
+# Excel's own 和暦 number format for a date cell (LCID 411, era ggg + era year e): the cell keeps
+# a date a person can sort and filter, and shows 令和8年12月6日. LibreOffice prints it the same.
+EXCEL_DATE = '[$-411]ggge"年"m"月"d"日"'
+EXCEL_DATE_TIME = EXCEL_DATE + '\n' + "h:mm"

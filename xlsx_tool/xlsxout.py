@@ -6,6 +6,7 @@ import errno
 import io
 import math
 import os
+import re
 import tempfile
 import threading
 from pathlib import Path
@@ -52,11 +53,15 @@ def sheet_class() -> Any:
         class FittedSheet(Worksheet):
             def __init__(self) -> None:
                 super().__init__()
-                self.fitted_rows: set[int] = set()
+                self.fitted_rows: dict[int, float] = {}  # row -> the height it was given
 
             def fit_row(self, row: int, height: float) -> None:
                 self.set_row(row, height)
-                self.fitted_rows.add(row)
+                self.fitted_rows[row] = height
+
+            def rows_points(self, first: int, last: int) -> float:
+                """The height of rows first..last as stored (what LibreOffice prints)."""
+                return sum(self.fitted_rows.get(r, ROW_POINTS) for r in range(first, last + 1))
 
             def _unset_custom(self, tag: str, attributes: list) -> list:
                 if tag == "row" and attributes and attributes[0][0] == "r" \
@@ -78,32 +83,85 @@ def add_sheet(wb: Any, name: str) -> Any:
     return wb.add_worksheet(name, worksheet_class=sheet_class())
 
 
-# Line height per point of font size: Excel's 游ゴシック lines are about 1.7 times the size,
-# LibreOffice's fallback fonts about 1.3. Excel keeps a stored height until a cell is edited,
-# so the estimate leans to Excel: a little more room on LibreOffice's paper, never a cut.
-LINE = 1.6
+# How Excel lays out wrapped text in the workbooks' font (游ゴシック, 10 pt default) on a 96 dpi
+# screen, derived from Excel's own figures for 游ゴシック 11 pt (standard column 8.38 wide =
+# 72 px, so a digit is 8 px; standard row 18.75 pt): at 10 pt a column width unit (a digit) is
+# 7 px, a full-width character one em (13⅓ px), a line about 1.6 times the size. Excel keeps a
+# stored row height until a cell of the row is edited, so the height must hold the text as
+# Excel wraps it: that is the estimate. LibreOffice (what the tests print with) fits more in a
+# line (12 full-width characters in a width-20 column where Excel fits 10) and spaces lines at
+# 1.45 times the size (measured with pdftotext -bbox), so its pages show a little room below
+# the text, never a cut.
+DIGIT_PX = 7.0  # one column width unit at the default 10 pt
+WIDE_PX = 40 / 3  # a full-width character at 10 pt: one em
+NARROW_PX = 7.0  # an ASCII letter or digit, a half-width katakana, at 10 pt
+LINE = 1.6  # line height per point of font size (Excel's 游ゴシック)
+PAD = 3.0  # points above and below the lines
+# Japanese line breaking (禁則): these never start a line, so the character before them moves
+# down with them; opening brackets never end one.
+_NO_START = frozenset("、。，．・：；？！゛゜ヽヾゝゞ々ー）］｝〕〉》」』】〙〗’”ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ!),.:;?]}")
+_NO_END = frozenset("（［｛〔〈《「『【〘〖‘“([{")
+_RUNS = re.compile(r"[\x21-\x7e\uff61-\uff9f]+| +|[^\x21-\x7e\uff61-\uff9f ]+")
+
+
+def _line_count(part: str, room: float, scale: float) -> int:
+    """Lines `part` (no line breaks) takes in `room` px, wrapped as Excel wraps.
+
+    Words of ASCII break at spaces (a word wider than the line breaks anywhere); full-width
+    text breaks between any two characters except where 禁則 forbids. One step per run of
+    text and per line, not per character.
+    """
+    narrow, wide = NARROW_PX * scale, WIDE_PX * scale
+    lines, x = 1, 0.0
+    for run in _RUNS.findall(part):
+        first = run[0]
+        if first == " ":
+            x += narrow * len(run)  # spaces at the end of a line hang in the margin
+            continue
+        if first.isascii() or "\uff61" <= first <= "\uff9f":  # a word of narrow characters
+            width = narrow * len(run)
+            if x and x + width > room:
+                lines, x = lines + 1, 0.0
+            while width > room:  # wider than a line: broken anywhere
+                lines, width = lines + 1, width - room
+            x += width
+            continue
+        pos, n = 0, len(run)
+        while True:
+            fits = min(int(max(room - x, 0.0) // wide), n - pos)
+            if pos + fits >= n:
+                x += fits * wide
+                break
+            # 禁則: the character after the break may not start a line, nor the last one end it
+            while fits > 1 and (run[pos + fits] in _NO_START or run[pos + fits - 1] in _NO_END):
+                fits -= 1
+            if fits == 0 and x == 0.0:
+                fits = 1  # a line narrower than one character still takes one
+            pos += fits
+            lines, x = lines + 1, 0.0
+    return lines
 
 
 def text_height(text: str, width: float, font: float = 10.0) -> float:
-    """Points a wrapped text needs in a column `width` characters wide.
+    """Points a wrapped text needs in a column `width` units wide, at `font` points.
 
-    A column width counts digit widths of the default font; a full-width character takes
-    a little under two of them (measured: 12 in a width-20 column). One per width unit is
-    counted here, so the estimate errs towards room to spare, never towards a cut answer.
+    Text that fits on one line even counted all full-width is not wrapped at all, so most
+    cells cost almost nothing (fast for 100,000 rows).
     """
-    per_line = int(max(width * 10.0 / font, 2.0))
+    scale = font / 10.0
+    room = width * DIGIT_PX
     lines = 0
     for part in text.split("\n"):
-        # display width without a Python loop over the text: Japanese takes 3 bytes in
-        # UTF-8 and two columns on screen, ASCII one and one (fast for 50,000 rows)
-        units = len(part) if part.isascii() else (len(part) + len(part.encode("utf-8"))) // 2
-        lines += max(1, -(-units // per_line))
-    return round(lines * font * LINE + 4, 1)
+        if len(part) * WIDE_PX * scale <= room:
+            lines += 1
+        else:
+            lines += _line_count(part, room, scale)
+    return round(lines * font * LINE + PAD, 1)
 
 
 def fit_row(ws: Any, row: int, cells: list[tuple[str, float]], font: float = 10.0, minimum: float = 0.0) -> None:
     """Give a row the height its tallest wrapped cell needs (see sheet_class)."""
-    height = max([minimum, font * LINE + 4, *(text_height(t, w, font) for t, w in cells if t)])
+    height = max([minimum, font * LINE + PAD, *(text_height(t, w, font) for t, w in cells if t)])
     ws.fit_row(row, min(height, 409))  # Excel limit: a row is at most 409 points high
 
 
@@ -115,6 +173,52 @@ def fit_row(ws: Any, row: int, cells: list[tuple[str, float]], font: float = 10.
 # measured figure is used, with a little room.
 UNITS_PER_INCH = 10.5
 MIN_PRINT_SCALE = 0.82  # 10 pt prints at 8.2 pt or more
+
+
+ROW_POINTS = 15.0  # a row without a stored height: xlsxwriter's default, printed so
+# Paging, from LibreOffice PDFs read with pdftotext -bbox: a printed row is 1.2 % taller than
+# stored, and fit-to-width prints 10.67–10.80 digit widths an inch (forms: 142.7 units at 83 %,
+# 147.7 at 84 %). Where too little room is the safe mistake (a chart must not be cut), the most
+# units an inch, so the largest scale, is assumed, and 3 % kept free; where both mistakes cost
+# (page breaks set by hand), the measured figure and 1.5 %.
+_ROW_FACTOR = 1.012
+UNITS_PER_INCH_PRINTED = 10.72
+_UNITS_PER_INCH_MAX = 11.1
+
+
+def page_points(widths: list[float] | tuple[float, ...], landscape: bool, margins: tuple[float, float, float, float],
+                exact: bool = False) -> float:
+    """How many points of stored row height one printed A4 page holds, for a sheet of these
+    column widths printed one page wide (margins: left, right, top, bottom, in inches).
+    `exact`: the measured figure, for breaking pages by hand; else a figure never too large."""
+    left, right, top, bottom = margins
+    wide, high = (11.69, 8.27) if landscape else (8.27, 11.69)
+    units = UNITS_PER_INCH_PRINTED if exact else _UNITS_PER_INCH_MAX
+    scale = min(1.0, (wide - left - right) * units / max(sum(widths), 1.0))
+    return (high - top - bottom) * 72 * (0.985 if exact else 0.97) / (scale * _ROW_FACTOR)
+
+
+def page_starts(ws: Any, header: int, first: int, last: int, capacity: float) -> list[int]:
+    """Manual page breaks that keep a table's last row from printing alone on the last page.
+
+    Rows first..last are the table's body, `header` its header row (repeated on every page).
+    Pages are laid out from the stored heights; where the last page would hold a single row,
+    every page gets its break (so the application adds none of its own) and the last break
+    moves up a row. Otherwise none: the application breaks the pages as it likes.
+    """
+    starts, used = [], ws.rows_points(0, first - 1)
+    repeat = ws.rows_points(header, header)
+    for row in range(first, last + 1):
+        height = ws.rows_points(row, row)
+        if used + height > capacity and row > first:
+            starts.append(row)
+            used = repeat
+        used += height
+    if not starts or starts[-1] != last or last - first < 2:
+        return []
+    if len(starts) > 1 and starts[-2] >= last - 1:
+        return []  # the page before holds one row too: moving one would leave another alone
+    return starts[:-1] + [last - 1]
 
 
 def width_budget(landscape: bool, left: float = 0.3, right: float = 0.3) -> float:

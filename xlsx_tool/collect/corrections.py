@@ -45,7 +45,7 @@ def write_corrections(loaded: Loaded, result: CollectResult, deadline: str | Non
         for m, typed in sub.typed.items():
             answers.setdefault(m, dict(typed))
         correction = Correction(source=Path(sub.file).name, count=sub.errors,
-                                deadline=deadline or survey.resubmit_deadline)
+                                deadline=deadline or survey.resubmit_deadline, respondent=dict(sub.respondent))
         for p in sub.problems:
             if p.severity == P.NOTICE:
                 continue

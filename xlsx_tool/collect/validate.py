@@ -166,6 +166,12 @@ class _FormCheck:
             sub.add("layout-changed", sheet=sheet, detail=detail)
             sub.invalid = set(mine)
             return
+        blank = [label for label in L.RESPONDENT if not located.respondent.get(label)]
+        if blank:
+            # who to call about the answers: a copy passed on or a resubmission often loses them
+            _label, input_col = L.respondent_cells(self.cols)[blank[0]]
+            sub.add("respondent-missing", sheet=sheet, cell=L.cell_ref(L.RESPONDENT_ROW + 1, input_col + 1),
+                    value="".join(f"「{label}」" for label in blank))
         if located.moved:
             sub.add("columns-moved", sheet=sheet)
         for c, text in located.unknown:
@@ -236,13 +242,13 @@ class _FormCheck:
                         measure=self.moved.get(number, number), field=S.COL_NAME, expected=shown, value=name)
         if number in self.moved:
             new = self.moved[number]
-            owner = self.loaded.by_number[new]
+            target = self.loaded.by_number[new]
             if new in mine:
                 sub.add("measure-renumbered", sheet=sheet, cell=ref, measure=new, value=number,
-                        current=new, name=owner.name)
+                        current=new, name=target.name)
                 return new
             sub.add("measure-removed-after-form", sheet=sheet, cell=ref, measure=number,
-                    value=f"（現在は施策番号 {new}、{owner.department} の施策）")
+                    value=f"（現在は施策番号 {new}、{target.department} の施策）")
             return ""
         if number not in mine:
             holder = self.loaded.by_number.get(number)

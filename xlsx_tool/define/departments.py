@@ -7,11 +7,12 @@ Optional (`departments = "所管課一覧.xlsx"` in survey.toml), .xlsx or .csv 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from xlsx_tool import problems as P
-from xlsx_tool.define.schema import _MAIL
+from xlsx_tool.define.schema import mail_problem
 from xlsx_tool.define.survey import Survey
 from xlsx_tool.intake.sandbox import Pool
 from xlsx_tool.problems import Problem
@@ -35,13 +36,12 @@ class Contact:
     row: int = 0
 
     def line(self) -> str:
-        """「担当 山田（内線 2021）」: who to call, as one short line."""
-        parts = []
+        """「佐藤 一郎（内線 2021）」: who to call, as one short line under a label that already
+        says 担当 (「ご担当」, 「担当者・内線」)."""
+        extension = f"内線 {self.extension}" if self.extension else ""
         if self.person:
-            parts.append(f"担当 {self.person}")
-        if self.extension:
-            parts.append(f"内線 {self.extension}")
-        return "、".join(parts)
+            return f"{self.person}（{extension}）" if extension else self.person
+        return extension
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,16 @@ class DepartmentList:
 
     def get(self, department: str) -> Contact | None:
         return self.contacts.get(department)
+
+
+def in_list_order(departments: Iterable[str], listing: DepartmentList | None) -> list[str]:
+    """Departments as the section lists them: the 所管課一覧's row order, then the others in
+    the order given (the master's). Every list of departments a person reads uses it."""
+    given = list(dict.fromkeys(departments))
+    if listing is None:
+        return given
+    rank = {d: i for i, d in enumerate(listing.contacts)}
+    return sorted(given, key=lambda d: rank.get(d, len(rank)))  # stable: the rest keep their order
 
 
 def load_departments(survey: Survey, master, pool: Pool | None = None
@@ -99,8 +109,9 @@ def load_departments(survey: Survey, master, pool: Pool | None = None
             continue
         department = by_key.get(choice_key(name))
         email = get(row, COL_MAIL)
-        if email and not _MAIL.match(email):
-            found.append(P.make("bad-mail", file=file, row=r, column=COL_MAIL, value=email))
+        why = mail_problem(email) if email else None
+        if why:  # refused here, not by the mail server halfway through `mail --send`
+            found.append(P.make("bad-mail", file=file, row=r, column=COL_MAIL, value=email, detail=why))
             email = ""
         if department is None:
             found.append(P.make("department-not-in-master", file=file, row=r, column=COL_DEPARTMENT,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,57 @@ from xlsx_tool.problems import Problem
 from xlsx_tool.textnorm import sheet_name_problem
 
 _WINDOWS_BAD = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
-_MAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
+# An address as an SMTP envelope takes it (RFC 5321): an ASCII local part (a mail server without
+# SMTPUTF8 refuses anything else), and a domain name that IDNA turns into ASCII (例え.jp is
+# xn--r8jz45g.jp on the wire).
+_LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+SHAPE = "name@example.lg.jp の形にしてください"
+
+
+def mail_problem(address: str) -> str | None:
+    """Why an address cannot be written to, in the section's words; None when it can.
+
+    Catches what a pasted or IME-typed address brings along: a zero-width space, full-width
+    letters (ｊｉｎｊｉ@…), Japanese before the @ (じんじ@…), which a mail server refuses.
+    """
+    hidden = _INVISIBLE.search(address)
+    if hidden:
+        return (f"{hidden.start() + 1} 文字目に見えない文字（U+{ord(hidden.group()):04X}、貼り付けで紛れ込むゼロ幅"
+                "スペースなど）があります。アドレスを削除して半角で打ち直してください")
+    if any(ch.isspace() for ch in address):
+        return "空白が含まれています。空白を削除してください"
+    folded = unicodedata.normalize("NFKC", address)
+    if folded != address and folded.isascii():
+        return f"全角の文字が含まれています。半角で「{folded}」としてください"
+    if address.count("@") != 1:
+        return SHAPE
+    local, domain = address.split("@")
+    if not local.isascii():
+        return (f"「@」より前（{local}）に日本語などの全角文字は使えません（メールサーバーが受け付けません）。"
+                "半角英数字のアドレスにしてください")
+    if not _LOCAL.match(local) or envelope_domain(domain) is None:
+        return SHAPE
+    return None
+
+
+def envelope_domain(domain: str) -> str | None:
+    """The domain as ASCII (IDNA for a Japanese domain name), or None when it is no domain name."""
+    try:
+        ascii_domain = domain.encode("idna").decode("ascii") if not domain.isascii() else domain
+    except UnicodeError:
+        return None
+    labels = ascii_domain.split(".")
+    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels) or labels[-1].isdigit():
+        return None
+    return ascii_domain
+
+
+def envelope(address: str) -> str:
+    """An address checked by mail_problem, as the SMTP envelope and the headers carry it."""
+    local, _at, domain = address.rpartition("@")
+    return f"{local}@{envelope_domain(domain) or domain}"
 PLACEHOLDER = re.compile(r"（[^（）]*を記入）")  # the templates' 「（提出期限を記入）」 and the like
 
 
@@ -33,6 +84,7 @@ class Key:
     nonempty: bool = False
     keys: dict[str, Key] = field(default_factory=dict)  # for tables
     hint: str = ""
+    oneline: bool = False  # goes into a mail header: no line breaks
 
 
 def _t(**keys: Key) -> dict[str, Key]:
@@ -86,6 +138,8 @@ SCHEMA: dict[str, Key] = _t(
     )),
     mail=Key("table", keys=_t(**{
         "from": Key("mail"), "reply_to": Key("mail"), "smtp_host": Key("str", nonempty=True),
+        "from_name": Key("str", high=64, oneline=True, hint="差出人の表示名（例：ICT推進課 ICT推進係）を1行で書いてください。"),
+        "signature": Key("str", high=1000),
         "smtp_port": Key("int", low=1, high=65535), "starttls": Key("bool"), "ssl": Key("bool"),
         "username": Key("str"), "timeout": Key("number", low=1, high=600),
         **{kind: Key("table", keys=MESSAGE) for kind in MAIL_KINDS},
@@ -146,8 +200,12 @@ def _value(value: Any, k: Key, path: str, file: str, found: list[Problem]) -> No
             return bad(f"{int(k.high)}文字以内にしてください。")
         if kind == "choice" and value not in k.choices:
             return bad()
-        if kind == "mail" and value and not _MAIL.match(value.strip()):
-            return bad("name@example.lg.jp の形のメールアドレスにしてください。")
+        if kind == "mail" and value:
+            why = mail_problem(value.strip())
+            if why:
+                return bad("name@example.lg.jp の形のメールアドレスにしてください。" if why == SHAPE else why + "。")
+        if k.oneline and any(ord(ch) < 32 for ch in value):
+            return bad("改行などの制御文字を含めず1行で書いてください。")
         if kind == "sheet":
             reason = sheet_name_problem(value)
             if reason or value.startswith("_"):

@@ -125,12 +125,14 @@ class Group:
 
 # Placeholders a mail subject or body may use (survey.toml [mail.<kind>]).
 MAIL_PLACEHOLDERS = ("所管課", "担当者", "年度", "調査名", "提出期限", "再提出期限", "問合せ先",
-                     "返送先", "未提出施策", "修正内容", "状況", "添付ファイル", "差出人")
+                     "返送先", "未提出施策", "修正内容", "状況", "添付ファイル", "差出人", "期限", "署名")
 
 
 @dataclass(frozen=True)
 class MailSettings:
     sender: str = ""
+    sender_name: str = ""  # the From display name ([mail] from_name)
+    signature: str = ""  # the block closing every body ([mail] signature)
     reply_to: str = ""
     smtp_host: str = ""
     smtp_port: int = 0
@@ -398,6 +400,8 @@ class _Builder:
         timeout = table.get("timeout")
         return MailSettings(
             sender=self.text(table, "from"), reply_to=self.text(table, "reply_to"),
+            sender_name=self.text(table, "from_name"),
+            signature=table["signature"].strip("\n") if isinstance(table.get("signature"), str) else "",
             smtp_host=self.text(table, "smtp_host"),
             smtp_port=port if isinstance(port, int) and not isinstance(port, bool) else 0,
             starttls=table.get("starttls") is True, ssl=table.get("ssl") is True,

@@ -344,7 +344,7 @@ def _respondent(cells: Cells, header_row: int) -> dict[str, str]:
         if label is None or label in found:
             continue
         found[label] = ""
-        for right in (c + 1, c + 2):
+        for right in (c + 1, c + 2, c + 3):  # a column inserted after the label moves the value on
             value = cells.get((r, right))
             if value is None or value.kind == "e":
                 continue

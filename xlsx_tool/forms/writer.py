@@ -27,16 +27,22 @@ from xlsx_tool.xlsxout import (
     fit_row,
     new_workbook,
     ok,
+    page_points,
+    page_starts,
     write_text,
 )
 
-INPUT_FILL = "#FFF2CC"  # light yellow: "type here"
-REQUIRED_FILL = "#F8CBAD"  # light red: required and still empty
-LOCKED_FILL = "#F2F2F2"
+# The colours the instructions name (INPUT_WORD, …): the words must stay true to them.
+INPUT_FILL = "#FFF2CC"  # yellow: "type here"
+REQUIRED_FILL = "#F4B183"  # orange: required and still empty
+LOCKED_FILL = "#F2F2F2"  # grey: cannot be changed
 HEADER_FILL = "#DDEBF7"
-PROBLEM_FILL = "#FF7C80"
+PROBLEM_FILL = "#FF7C80"  # red, on correction copies only: to be corrected
+INPUT_WORD, REQUIRED_WORD, LOCKED_WORD, PROBLEM_WORD = "黄色", "オレンジ色", "灰色", "赤色"
+LEGEND = f"{INPUT_WORD}のセルに入力してください（{REQUIRED_WORD}は未入力の必須項目）。選択項目はセルの▼から選んでください。"
 ENDED_FILL = "#D9D9D9"
 REASON_HEADER = "修正内容"
+DEADLINE_PROPERTY = L.PROPERTY_PREFIX + "resubmit_deadline"
 
 Answers = Mapping[str, Mapping[str, object]]  # measure number -> field -> value
 
@@ -59,11 +65,13 @@ class Correction:
     deadline: str = ""
     marks: dict[tuple[str, str], list[Mark]] = field(default_factory=dict)  # (measure, field or "")
     general: list[str] = field(default_factory=list)  # problems of the file as a whole
+    respondent: dict[str, str] = field(default_factory=dict)  # 記入者 and 内線 as the file had them
 
     def request(self) -> str:
         deadline = f"{self.deadline}までに" if self.deadline else ""
-        text = (f"修正のお願い：提出いただいた調査票（{self.source}）に {self.count} 件の修正箇所があります。"
-                f"赤色のセルを、右端の「{REASON_HEADER}」欄のとおり修正し、{deadline}この調査票で再提出してください。")
+        text = (f"修正のお願い：ご提出いただいた調査票（{self.source}）に {self.count} 件の修正箇所があります。"
+                f"{PROBLEM_WORD}のセルを、右端の「{REASON_HEADER}」欄のとおり修正し、{deadline}この調査票で"
+                "再提出してください。")
         if self.general:
             text += "\nこのほか：" + "\n".join(self.general[:10])
             if len(self.general) > 10:
@@ -96,6 +104,9 @@ def form_bytes(loaded: Loaded, department: str, answers: Answers | None = None,
     })
     for name, value in L.record_properties(survey, department, version).items():
         ok(wb.set_custom_property(name, value), f"property {name}")
+    if correction is not None and correction.deadline:
+        # read back by `mail`: a mail attaching this copy names the deadline the copy names
+        ok(wb.set_custom_property(DEADLINE_PROPERTY, correction.deadline), "property deadline")
     return close_to_bytes(wb, buffer)
 
 
@@ -175,18 +186,21 @@ class _FormWriter:
             fit_row(ws, r, [(value, 80)])
             r += 1
         r += 1
+        ended = any(is_ended(s, m) for m in self.measures)
         steps = [
-            f"「{s.input_sheet}」シートの黄色のセルに入力してください（赤色は未入力の必須項目です）。",
+            f"「{s.input_sheet}」シートの{INPUT_WORD}のセルに入力してください（{REQUIRED_WORD}は未入力の必須項目です）。",
             f"「{s.input_sheet}」シート上部の「記入者」「内線」も入力してください（内容の確認でご連絡することがあります）。",
             "評価などの選択項目は、セルを選ぶと表示される一覧（▼）から選んでください。",
             "数値は単位や「約」「%」を付けず、半角数字で入力してください。",
             "文章はセル内で改行できます（Alt + Enter）。行の高さは入力に合わせて広がります。",
-            "灰色のセルは変更できません。「終了」の施策は入力不要です。",
-            f"入力後は上書き保存し、ファイルをそのまま返送してください（返送先：{return_text(self.loaded)}）。",
+            f"{LOCKED_WORD}のセルは変更できません。" + (f"「{S.ENDED}」の施策は入力不要です。" if ended else ""),
+            f"入力後は上書き保存し、ファイルをそのまま返送先へお送りください。返送先：{return_text(self.loaded)}",
         ]
         dont = [
             "行や列の追加・削除、見出しの書き換え、シート名の変更・シートの削除はしないでください。",
-            "他のファイルから書式ごと貼り付けないでください（貼り付けるときは「値のみ貼り付け」）。",
+            # Excel's own words (LibreOffice says 「値のみ貼り付け」)
+            "他のファイルから書式ごと貼り付けないでください。貼り付けるときは、右クリックの「形式を選択して貼り付け」で"
+            "「値」を選んでください。",
             "パスワードを付けて保存したり、別の形式（.xls、.ods など）で保存したりしないでください。",
             "他の課の調査票をコピーして使わないでください（調査票ごとに所管課が記録されています）。",
         ]
@@ -205,6 +219,15 @@ class _FormWriter:
             scale = s.scales[f.scale or ""]
             write_text(ws, r, 0, f"{f.name}の区分", self.f_strong)
             r += 1
+            if not any(v.definition for v in scale.values):
+                # nothing to say about each value: one line of the choices, not a table with an
+                # empty 内容 column
+                choices = "　／　".join(scale.selectable)
+                write_text(ws, r, 0, f.name, self.f_table_head)
+                write_text(ws, r, 1, choices, self.f_table)
+                fit_row(ws, r, [(choices, 80)])
+                r += 2
+                continue
             write_text(ws, r, 0, f.name, self.f_table_head)
             write_text(ws, r, 1, "内容", self.f_table_head)
             r += 1
@@ -216,7 +239,7 @@ class _FormWriter:
             r += 1
         write_text(ws, r, 0, "入力項目", self.f_strong)
         for i, f in enumerate(s.fields):
-            text = f"{f.name}：{_kind_text(f)}{'（必須）' if f.required else ''}" + (f"。{f.help}" if f.help else "")
+            text = f"{f.name}{'（必須）' if f.required else ''}：{_kind_text(f)}" + (f"。{f.help}" if f.help else "")
             write_text(ws, r + 1 + i, 1, text, self.f_note_wrap)
             fit_row(ws, r + 1 + i, [(text, 80)])
         ws.protect(s.password, {"format_columns": True, "format_rows": True})
@@ -231,19 +254,25 @@ class _FormWriter:
         self.widths = L.widths(cols, (_REASON_WIDTH,) if self.correction else ())
         total_width = sum(self.widths)
         write_text(ws, L.TITLE_ROW, 0, f"{s.year_label} {s.title} 調査票", self.f_title)
-        write_text(ws, L.INFO_ROW, 0, f"所管課：{self.department}　　提出期限：{s.deadline}　　"
+        # one deadline a page: a correction copy names the one it asks for, as its request does
+        due = ("再提出期限", self.correction.deadline) if self.correction and self.correction.deadline \
+            else ("提出期限", s.deadline)
+        write_text(ws, L.INFO_ROW, 0, f"所管課：{self.department}　　{due[0]}：{due[1]}　　"
                                       f"返送先：{return_text(self.loaded)}", self.f_note)
+        given = self.correction.respondent if self.correction else {}
         for label, (label_col, input_col) in L.respondent_cells(cols).items():
             write_text(ws, L.RESPONDENT_ROW, label_col, label, self.f_label)
-            ok(ws.write_blank(L.RESPONDENT_ROW, input_col, None, self.f_input), label)
+            if given.get(label):  # a correction copy keeps who filled the form in
+                write_text(ws, L.RESPONDENT_ROW, input_col, given[label], self.f_input)
+            else:
+                ok(ws.write_blank(L.RESPONDENT_ROW, input_col, None, self.f_input), label)
         if self.correction:
             request = self.correction.request()
             ws.merge_range(L.NOTE_ROW, 0, L.NOTE_ROW, last_col, "", self.f_request)
             write_text(ws, L.NOTE_ROW, 0, request, self.f_request)
             fit_row(ws, L.NOTE_ROW, [(request, total_width)], minimum=30)
         else:
-            write_text(ws, L.NOTE_ROW, 0, "黄色のセルに入力してください（赤色は未入力の必須項目）。"
-                                          "選択項目はセルの▼から選んでください。", self.f_note)
+            write_text(ws, L.NOTE_ROW, 0, LEGEND, self.f_note)
         for c, col in enumerate(cols):
             write_text(ws, L.HEADER_ROW, c, col.header, self.f_header)
             ws.set_column(c, c, self.widths[c])
@@ -263,7 +292,13 @@ class _FormWriter:
         ws.repeat_rows(L.HEADER_ROW)
         ws.print_area(0, 0, last_row, last_col)
         ws.set_margins(left=L.MARGIN, right=L.MARGIN, top=0.5, bottom=0.5)
+        breaks = page_starts(ws, L.HEADER_ROW, L.FIRST_ROW, last_row,
+                             page_points(self.widths, True, (L.MARGIN, L.MARGIN, 0.5, 0.5), exact=True))
+        if breaks:
+            ws.set_h_pagebreaks(breaks)
         ws.set_footer(f"&L所管課：{escape_header_text(self.department)}&R&P / &N ページ")
+        # 施策番号 is text on purpose (「No.4」 and 「4」 alike): no green "number stored as text" marks
+        ws.ignore_errors({"number_stored_as_text": f"A{L.FIRST_ROW + 1}:{L.column_letters(last_col + 1)}{last_row + 1}"})
         ws.protect(s.password, {"format_columns": True, "format_rows": True})
 
     def _row(self, r: int, m: Measure, ended: dict[str, str]) -> None:
@@ -293,7 +328,9 @@ class _FormWriter:
             cell_marks = marks.get((m.number, col.key))
             if cell_marks:
                 self._mark(r, c, col.field, cell_marks)
-                reasons += [f"{col.key}：{mk.message}" for mk in cell_marks]
+                # a message names its field already (「評価」の「良い」は…): no 「評価：」 before it
+                reasons += [mk.message if f"「{col.key}」" in mk.message else f"{col.key}：{mk.message}"
+                            for mk in cell_marks]
         if self.correction:
             reason = "\n".join(reasons)
             write_text(ws, r, len(self.cols), reason, self.f_reason)
@@ -450,7 +487,7 @@ def _still_wrong(ref: str, f: Field | None, mark: Mark) -> str | None:
 
 def _kind_text(f: Field) -> str:
     return {"choice": "一覧から選択", "number": "数値", "date": "日付"}.get(
-        f.type, f"文章（{f.max_length}文字以内）")
+        f.type, f"文章、{f.max_length}文字以内")
 
 
 def _clip(text: str, limit: int = S.INPUT_MESSAGE_MAX) -> str:

@@ -8,16 +8,23 @@ survey.toml [mail.<kind>], with named placeholders ({所管課}, {提出期限},
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import email
 import hashlib
+import re
 from dataclasses import dataclass, field
-from email.header import Header
+from email import policy
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
+from email.utils import format_datetime, make_msgid
 from pathlib import Path
+from urllib.parse import quote
 
 from xlsx_tool.define import survey as S
+from xlsx_tool.define.departments import in_list_order
 from xlsx_tool.define.master import Loaded
+from xlsx_tool.define.schema import envelope
 from xlsx_tool.errors import ToolError
 from xlsx_tool.ledger import AnswersState, current_answers, open_ledger
 
@@ -28,37 +35,45 @@ LABELS = {DISTRIBUTE: "配布", REMIND: "督促", CORRECT: "修正依頼"}
 MAIL_DIR = "4_メール"
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
+# One deadline per kind: a distribution and a reminder to a department that sent nothing give the
+# submission deadline ({提出期限}); a correction request and a reminder to a department 要修正
+# give the resubmission deadline written on the correction copy they attach. {期限} is the one
+# that applies. Without a deadline, 「{期限}までに」 and 「、{期限}締切」 are left out.
 DEFAULTS: dict[str, tuple[str, str]] = {
     DISTRIBUTE: (
-        "【{調査名}】調査票の送付（{所管課}）",
+        "【{年度} {調査名}】調査票の送付（{所管課}、{期限}締切）",
         "{所管課}\n{担当者} 様\n\n"
         "お疲れ様です。{差出人}です。\n"
         "{年度}の「{調査名}」について、貴課の調査票をお送りします。\n"
-        "添付の調査票（{添付ファイル}）に入力のうえ、{提出期限}までに返送先（{返送先}）へ提出してください。\n\n"
+        "添付の調査票（{添付ファイル}）に入力のうえ、{期限}までにご提出ください。\n"
+        "返送先：{返送先}\n\n"
         "・黄色のセルに入力し、評価などは一覧（▼）から選んでください。\n"
         "・行や列の追加・削除、シート名の変更はしないでください。\n"
         "・記入方法は調査票の「記入要領」シートをご覧ください。\n\n"
-        "問合せ先：{問合せ先}\n"),
+        "よろしくお願いいたします。\n\n{署名}"),
     REMIND: (
-        "【ご確認】{調査名}の提出について（{所管課}）",
+        "【ご確認】{年度} {調査名}の提出について（{所管課}、{期限}締切）",
         "{所管課}\n{担当者} 様\n\n"
         "お疲れ様です。{差出人}です。\n"
         "{年度}の「{調査名}」について、{状況}\n\n"
-        "お手数ですが、{提出期限}までに返送先（{返送先}）へ提出をお願いします。\n"
+        "お手数ですが、{期限}までに{依頼}をお願いします。\n"
+        "返送先：{返送先}\n"
         "添付：{添付ファイル}\n\n"
-        "問合せ先：{問合せ先}\n"),
+        "よろしくお願いいたします。\n\n{署名}"),
     CORRECT: (
-        "【修正のお願い】{調査名}（{所管課}）",
+        "【修正のお願い】{年度} {調査名}（{所管課}、{期限}締切）",
         "{所管課}\n{担当者} 様\n\n"
         "お疲れ様です。{差出人}です。\n"
         "{年度}の「{調査名}」の調査票をご提出いただき、ありがとうございました。\n"
         "内容を確認したところ、修正が必要な箇所がありました。\n\n"
         "{修正内容}\n\n"
         "添付の修正依頼の調査票（{添付ファイル}）は、ご提出の内容を記入済みで、修正箇所を赤色で示し、"
-        "右端の「修正内容」欄に理由を記載しています。修正のうえ、{再提出期限}までに返送先（{返送先}）へ"
-        "再提出してください。\n\n"
-        "問合せ先：{問合せ先}\n"),
+        "右端の「修正内容」欄に理由を記載しています。\n"
+        "修正のうえ、{期限}までに再提出をお願いします。\n"
+        "返送先：{返送先}\n\n"
+        "よろしくお願いいたします。\n\n{署名}"),
 }
+RULE = "―" * 24  # the lines around a signature block, as Japanese office mail draws them
 
 
 @dataclass
@@ -95,12 +110,12 @@ class Plan:
 
 
 def plan(loaded: Loaded, kind: str) -> Plan:
-    """The messages `kind` calls for, one per department that needs it."""
+    """The messages `kind` calls for, one per department that needs it, in the section's order."""
     survey = loaded.survey
     if kind == DISTRIBUTE:
         with open_ledger(survey.path(S.LEDGER_FILE)) as ledger:
             forms = ledger.distributions()
-        wanted = [(d, forms.get(d)) for d in loaded.asked]
+        wanted = [(d, forms.get(d)) for d in in_list_order(loaded.asked, loaded.departments_list)]
         missing = [d for d, rec in wanted if rec is None or not survey.path(S.FORMS_DIR, rec["file"]).is_file()]
         if missing:
             raise ToolError(f"調査票がまだ作られていない所管課があります（{'、'.join(missing[:5])}"
@@ -110,7 +125,7 @@ def plan(loaded: Loaded, kind: str) -> Plan:
         for d, rec in wanted:
             assert rec is not None
             path = survey.path(S.FORMS_DIR, rec["file"])
-            out.messages.append(_message(loaded, d, kind, path, rec["version"], {}))
+            out.messages.append(_message(loaded, d, kind, path, rec["version"], {}, survey.deadline))
         return out
     snap = current_answers(loaded)
     if snap.state == AnswersState.NEVER or not snap.status:
@@ -127,7 +142,7 @@ def plan(loaded: Loaded, kind: str) -> Plan:
         forms = ledger.distributions()
     problems = {d: [p.as_dict() for p in found if p.is_error] for d, found in snap.problems.items()}
     out = Plan(kind)
-    for d in loaded.master.departments:
+    for d in in_list_order(loaded.master.departments, loaded.departments_list):
         status = snap.status.get(d, "missing")
         copy = survey.path(S.OUTPUT_DIR, CORRECTIONS_DIR, correction_name(loaded, d))
         if kind == CORRECT and status != "needs_fix":
@@ -138,25 +153,54 @@ def plan(loaded: Loaded, kind: str) -> Plan:
             if not copy.is_file():
                 raise ToolError(f"{d} の修正依頼の調査票 {copy.name} がありません。xlsx-tool collect を"
                                 "実行し直してください。")
-            key = hashlib.sha256(copy.read_bytes()).hexdigest()[:16]
+            data = copy.read_bytes()
+            key = hashlib.sha256(data).hexdigest()[:16]
             attachment = copy
+            # the copy says when to send it back: a reminder attaching it says the same
+            deadline = copy_deadline(data)
         else:
             rec = forms.get(d)
             attachment = survey.path(S.FORMS_DIR, rec["file"] if rec else names[d])
             key = f"{status}:{snap.collect_number}"
+            deadline = survey.deadline
         extra = {"状況": _situation(loaded, d, status, problems.get(d, [])),
                  "修正内容": _corrections(problems.get(d, [])), "未提出施策": _unanswered(loaded, d)}
         if kind == REMIND:  # a reminder is new after each collect that still finds the department behind
             key = f"{status}:{snap.collect_number}"
-        out.messages.append(_message(loaded, d, kind, attachment if attachment.is_file() else None, key, extra))
+        out.messages.append(_message(loaded, d, kind, attachment if attachment.is_file() else None, key, extra,
+                                     deadline, fixing=status == "needs_fix"))
     return out
+
+
+def copy_deadline(data: bytes) -> str:
+    """The resubmission deadline a correction copy carries (its document properties)."""
+    import io
+    import zipfile
+
+    from defusedxml import ElementTree
+
+    from xlsx_tool.forms.writer import DEADLINE_PROPERTY
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            root = ElementTree.fromstring(z.read("docProps/custom.xml"))
+    except (KeyError, OSError, zipfile.BadZipFile, ElementTree.ParseError):
+        return ""
+    for prop in root:
+        if prop.get("name") == DEADLINE_PROPERTY:
+            return "".join(prop.itertext()).strip()
+    return ""
 
 
 def _corrections(problems: list[dict], limit: int = 15) -> str:
     lines = []
     for p in problems[:limit]:
-        where = "・" + (f"施策番号 {p['measure']} " if p.get("measure") else "") + (f"{p['field']}：" if p.get("field") else "")
-        lines.append(where + p.get("message", ""))
+        message, field = p.get("message", ""), p.get("field") or ""
+        # the message names its field already (「評価」の「良い」は…): not 「評価：「評価」の…」
+        named = not field or f"「{field}」" in message
+        where = " ".join(v for v in (f"施策番号 {p['measure']}" if p.get("measure") else "",
+                                     "" if named else field) if v)
+        lines.append("・" + (f"{where}：" if where else "") + message)
     if len(problems) > limit:
         lines.append(f"（ほか {len(problems) - limit} 件。添付の調査票の「修正内容」欄をご覧ください）")
     return "\n".join(lines)
@@ -174,46 +218,108 @@ def _situation(loaded: Loaded, department: str, status: str, problems: list[dict
             f"{_corrections(problems)}\n修正箇所を示した調査票を添付します。")
 
 
+def sender_name(loaded: Loaded) -> str:
+    """Who the mail is from, as people read it: [mail] from_name, else the contact's section."""
+    survey = loaded.survey
+    return survey.mail.sender_name or survey.contact.split("（")[0].strip() or "調査担当"
+
+
+def signature(loaded: Loaded) -> str:
+    """[mail] signature, else a block built from the contact and the sender's address."""
+    survey = loaded.survey
+    if survey.mail.signature:
+        return survey.mail.signature
+    lines = [sender_name(loaded)]
+    contact = survey.contact
+    if "（" in contact and contact.endswith("）"):  # 「ICT推進課 ICT推進係（内線 2021）」
+        lines.append(contact[contact.index("（") + 1:-1])
+    elif contact and contact != lines[0]:
+        lines.append(contact)
+    if survey.mail.sender:
+        lines.append(f"メール：{survey.mail.sender}")
+    return "\n".join([RULE, *lines, RULE])
+
+
 def _message(loaded: Loaded, department: str, kind: str, attachment: Path | None, key: str,
-             extra: dict[str, str]) -> Message:
+             extra: dict[str, str], deadline: str, fixing: bool = False) -> Message:
     survey = loaded.survey
     contact = loaded.departments_list.get(department) if loaded.departments_list else None
-    mail = survey.mail
-    subject_t, body_t = mail.messages.get(kind) or DEFAULTS[kind]
-    if not subject_t:
-        subject_t = DEFAULTS[kind][0]
-    if not body_t:
-        body_t = DEFAULTS[kind][1]
+    subject_t, body_t = survey.mail.messages.get(kind) or DEFAULTS[kind]
+    subject_t, body_t = subject_t or DEFAULTS[kind][0], body_t or DEFAULTS[kind][1]
+    if not deadline:  # no date to name: the sentence goes on without one
+        subject_t = subject_t.replace("、{期限}締切", "")
+        body_t = body_t.replace("{期限}までに", "")
+    sign = signature(loaded)
+    if "{署名}" not in body_t:
+        body_t = body_t.rstrip("\n") + "\n\n{署名}"
     values = _Fill({
         "所管課": department, "担当者": (contact.person if contact and contact.person else "ご担当者"),
         "年度": survey.year_label, "調査名": survey.title, "提出期限": survey.deadline,
-        "再提出期限": survey.resubmit_deadline or survey.deadline, "問合せ先": survey.contact,
+        "再提出期限": survey.resubmit_deadline or survey.deadline, "期限": deadline, "問合せ先": survey.contact,
         "返送先": survey.return_to or survey.contact, "添付ファイル": attachment.name if attachment else "（なし）",
-        "差出人": survey.contact.split("（")[0] if survey.contact else "調査担当", **extra})
+        "差出人": sender_name(loaded), "署名": sign,
+        # the default reminder's own word (not a survey.toml placeholder): what is asked
+        "依頼": "修正のうえ再提出" if fixing else "ご提出", **extra})
     subject = " ".join(subject_t.format_map(values).split())
-    body = body_t.format_map(values)
+    body = body_t.format_map(values).rstrip("\n") + "\n"
     return Message(department, kind, contact.email if contact else "", subject, body, attachment, key)
 
 
 def build(loaded: Loaded, m: Message, when: dt.datetime | None = None) -> EmailMessage:
     """The message as sent or saved; a draft opens in Outlook ready to send (X-Unsent: 1)."""
     mail = loaded.survey.mail
-    msg = EmailMessage()
+    msg = EmailMessage(policy=KEEP_FOLDS)
     msg["Subject"] = m.subject
     if mail.sender:
-        msg["From"] = mail.sender
-    msg["To"] = formataddr((str(Header(m.department, "utf-8")), m.to)) if m.to else ""
+        msg["From"] = Address(sender_name(loaded), addr_spec=envelope(mail.sender))
+    msg["To"] = Address(m.department, addr_spec=envelope(m.to)) if m.to else ""
     if mail.reply_to:
-        msg["Reply-To"] = mail.reply_to
+        msg["Reply-To"] = Address(addr_spec=envelope(mail.reply_to))
     msg["Date"] = format_datetime((when or dt.datetime.now()).astimezone())
-    domain = mail.sender.rsplit("@", 1)[-1] if "@" in mail.sender else "xlsx-tool.invalid"
+    domain = envelope(mail.sender).rsplit("@", 1)[-1] if "@" in mail.sender else "xlsx-tool.invalid"
     msg["Message-ID"] = make_msgid("xlsx-tool", domain)
     msg["X-Unsent"] = "1"
     msg["X-Mailer"] = "xlsx-tool"
     msg.set_content(m.body, cte="base64")
     if m.attachment is not None:
-        # a Japanese file name goes out RFC 2231-encoded (filename*=utf-8''…), which Outlook reads;
-        # name= on the Content-Type as well, for mail programs that look only there
-        msg.add_attachment(m.attachment.read_bytes(), maintype=XLSX[0], subtype=XLSX[1], filename=m.attachment.name)
-        list(msg.iter_attachments())[-1].set_param("name", m.attachment.name, header="Content-Type")
+        msg.make_mixed()
+        msg.attach(attachment_part(m.attachment.read_bytes(), m.attachment.name))
     return msg
+
+
+# Headers given already folded (the attachment's) are written as given: Python folds this
+# Content-Type wrongly once a parameter is added, and some releases (Windows CPython 3.12.9,
+# not 3.12.1) refold even a header that was parsed within 78 characters a line.
+KEEP_FOLDS = policy.default.clone(refold_source="none")
+
+
+def attachment_part(data: bytes, name: str) -> EmailMessage:
+    """A workbook attached under its Japanese name, in headers every mail program reads.
+
+    The name goes RFC 2231-encoded into Content-Disposition (filename*, which Outlook reads)
+    and into Content-Type (name*, for programs that look only there). The headers are given
+    already folded (KEEP_FOLDS): Python's folding of a Content-Type whose type is this long,
+    once a parameter is added, encodes the type itself (「application/=?utf-8?q?vnd=2E…?=」),
+    which strict mail gateways strip or quarantine.
+    """
+    def param(key: str) -> list[str]:
+        # every line within 78 characters, or the policy folds it again: 「 filename*0*=utf-8''…;」
+        chunks = _percent_chunks(name, 78 - len(f" {key}*00*=utf-8'';"))
+        return [f" {key}*{i}*={'utf-8' + chr(39) * 2 if i == 0 else ''}{chunk}{';' if i < len(chunks) - 1 else ''}"
+                for i, chunk in enumerate(chunks)]
+
+    head = ["Content-Type:", f" {XLSX[0]}/{XLSX[1]};", *param("name"), "Content-Transfer-Encoding: base64",
+            "Content-Disposition: attachment;", *param("filename")]
+    text = "\n".join(head) + "\n\n" + base64.encodebytes(data).decode("ascii")
+    return email.message_from_string(text, policy=KEEP_FOLDS)
+
+
+def _percent_chunks(text: str, size: int = 60) -> list[str]:
+    """`text` percent-encoded as UTF-8 (RFC 2231), cut between escapes into header-sized pieces."""
+    pieces = re.findall(r"%[0-9A-F]{2}|[^%]", quote(text.encode("utf-8"), safe=""))
+    chunks = [""]
+    for piece in pieces:
+        if len(chunks[-1]) + len(piece) > size:
+            chunks.append("")
+        chunks[-1] += piece
+    return chunks

@@ -15,8 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from xlsx_tool import problems as P
 from xlsx_tool.define import survey as S
 from xlsx_tool.define.master import Loaded
+from xlsx_tool.define.schema import envelope
 from xlsx_tool.errors import ToolError
 from xlsx_tool.ledger import open_ledger
 from xlsx_tool.mail.compose import FOLDERS, LABELS, MAIL_DIR, Message, Plan, build, plan
@@ -69,7 +71,7 @@ def mail(loaded: Loaded, kind: str, send: bool = False, dry_run: bool = False,
         for m in result.messages:
             if not m.to:
                 m.outcome, m.detail = "no-address", "所管課一覧にメールアドレスがありません"
-            elif send and ledger.delivered(m.department, kind, m.key):
+            elif send and ledger.delivered(m.department, kind, m.key, m.to):
                 m.outcome, m.detail = "already-sent", "同じ内容を送信済みです"
         todo = [m for m in result.messages if not m.outcome]
         if dry_run:
@@ -88,7 +90,12 @@ def mail(loaded: Loaded, kind: str, send: bool = False, dry_run: bool = False,
     return result
 
 
+def _say(code: str, **kw: str) -> str:
+    return P.make(code, **kw).message
+
+
 def _connect(loaded: Loaded) -> smtplib.SMTP:
+    """A connection to the office's mail server, logged in; what stops it is one sentence."""
     settings = loaded.survey.mail
     if not settings.smtp_host:
         raise ToolError("survey.toml の [mail] に smtp_host（送信に使うメールサーバー）がありません。"
@@ -96,10 +103,12 @@ def _connect(loaded: Loaded) -> smtplib.SMTP:
     if not settings.sender:
         raise ToolError("survey.toml の [mail] に from（差出人アドレス）がありません。設定してから送信してください。")
     port = settings.smtp_port or (465 if settings.ssl else 587 if settings.starttls else 25)
+    where = f"{settings.smtp_host}:{port}"
     context = ssl.create_default_context()
+    server: smtplib.SMTP | None = None
     try:
         if settings.ssl:
-            server: smtplib.SMTP = smtplib.SMTP_SSL(settings.smtp_host, port, timeout=settings.timeout, context=context)
+            server = smtplib.SMTP_SSL(settings.smtp_host, port, timeout=settings.timeout, context=context)
         else:
             server = smtplib.SMTP(settings.smtp_host, port, timeout=settings.timeout)
             if settings.starttls:
@@ -107,43 +116,94 @@ def _connect(loaded: Loaded) -> smtplib.SMTP:
         if settings.username:
             password = os.environ.get(PASSWORD_ENV)
             if password is None:
-                server.close()
                 raise ToolError(f"メールサーバーのパスワードを環境変数 {PASSWORD_ENV} に設定してください"
                                 "（パスワードはファイルに書きません）。")
             server.login(settings.username, password)
+    except ToolError:
+        _close(server)
+        raise
     except smtplib.SMTPAuthenticationError as exc:
-        raise ToolError("メールサーバーにログインできません。username と環境変数 "
-                        f"{PASSWORD_ENV} のパスワードを確認してください。") from exc
+        _close(server)
+        raise ToolError(_say("smtp-auth-failed", reply=str(exc.smtp_code))) from exc
+    except smtplib.SMTPNotSupportedError as exc:
+        _close(server)
+        if settings.username and server is not None and server.does_esmtp and not server.has_extn("auth"):
+            raise ToolError(_say("smtp-no-auth", value=where)) from exc
+        raise ToolError(_say("smtp-tls", value=where, detail="サーバーが STARTTLS に対応していません")) from exc
+    except ssl.SSLCertVerificationError as exc:
+        _close(server)
+        raise ToolError(_say("smtp-tls", value=where, detail="サーバーの証明書を確認できません")) from exc
+    except ssl.SSLError as exc:
+        _close(server)
+        raise ToolError(_say("smtp-tls", value=where, detail="暗号化の手順が合いません")) from exc
+    except smtplib.SMTPConnectError as exc:  # the server answered the connection with a refusal
+        _close(server)
+        code = "smtp-closing" if exc.smtp_code == 421 else "smtp-other"
+        raise ToolError(_say(code, reply=str(exc.smtp_code))) from exc
     except (OSError, smtplib.SMTPException) as exc:
-        raise ToolError(f"メールサーバー {settings.smtp_host}:{port} に接続できません。サーバー名・ポート・"
-                        "ネットワークを確認してください（下書きは --send なしで作れます）。") from exc
+        _close(server)
+        raise ToolError(_say("smtp-connect", value=where)) from exc
     return server
 
 
+def _close(server: smtplib.SMTP | None) -> None:
+    if server is not None:
+        try:
+            server.close()
+        except OSError:
+            pass
+
+
+def reply_code(exc: smtplib.SMTPException) -> int:
+    """The reply code a refusal came with (0: none, the connection went)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return next(iter(exc.recipients.values()), (0, b""))[0]
+    return exc.smtp_code if isinstance(exc, smtplib.SMTPResponseException) else 0
+
+
+def refusal(exc: smtplib.SMTPException, to: str, sender: str) -> str:
+    """What a refused message means, by the reply code the server gave, and what to do."""
+    code = reply_code(exc)
+    if not code:
+        return _say("smtp-disconnected")
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        who, kind = to, "smtp-recipient-refused" if code >= 500 else "smtp-recipient-later"
+    elif isinstance(exc, smtplib.SMTPSenderRefused):
+        who, kind = sender, "smtp-sender-refused" if code >= 500 else "smtp-other"
+    else:
+        who, kind = to, "smtp-data-refused" if code >= 500 else "smtp-other"
+    kind = {421: "smtp-closing", 552: "smtp-too-large", 530: "smtp-auth-required",
+            535: "smtp-auth-failed"}.get(code, kind)
+    return _say(kind, value=who, reply=str(code))
+
+
 def _deliver(loaded: Loaded, todo: list[Message], ledger, progress: Callable[[Message], None] | None) -> None:
+    sender = envelope(loaded.survey.mail.sender)
     server = _connect(loaded)
     try:
-        for m in todo:
+        for i, m in enumerate(todo):
             m.message = build(loaded, m)
             del m.message["X-Unsent"]  # a delivered message is not a draft
             try:
-                refused = server.send_message(m.message)
-            except smtplib.SMTPRecipientsRefused:
-                m.outcome, m.detail = "failed", f"メールサーバーが宛先 {m.to} を受け付けませんでした"
-            except smtplib.SMTPDataError as exc:
-                m.outcome, m.detail = "failed", f"メールサーバーが本文を受け付けませんでした（{exc.smtp_code}）"
-            except (TimeoutError, smtplib.SMTPServerDisconnected, OSError):
-                m.outcome, m.detail = "failed", "メールサーバーとの接続が切れました"
-                try:
-                    server.close()
-                finally:
-                    server = _connect(loaded)
+                # the envelope in ASCII: an IDN domain as punycode (the list was checked by `check`)
+                server.send_message(m.message, from_addr=sender, to_addrs=[envelope(m.to)])
+            except smtplib.SMTPServerDisconnected:
+                m.outcome, m.detail = "failed", _say("smtp-disconnected")
+                _close(server)
+                server = _connect(loaded)
+            except smtplib.SMTPException as exc:  # smtplib has reset the transaction (or closed, on 421)
+                m.outcome, m.detail = "failed", refusal(exc, m.to, sender)
+                if reply_code(exc) == 421:  # the server is closing: the rest waits for the next run
+                    for rest in todo[i + 1:]:
+                        rest.outcome, rest.detail = "failed", _say("smtp-not-sent")
+                    break
+            except (TimeoutError, OSError):
+                m.outcome, m.detail = "failed", _say("smtp-disconnected")
+                _close(server)
+                server = _connect(loaded)
             else:
-                if refused:
-                    m.outcome, m.detail = "failed", f"メールサーバーが宛先 {m.to} を受け付けませんでした"
-                else:
-                    m.outcome = "sent"
-                    ledger.record_delivery(m.department, m.kind, m.key, m.to, m.message["Message-ID"])
+                m.outcome = "sent"
+                ledger.record_delivery(m.department, m.kind, m.key, m.to, m.message["Message-ID"])
             if progress:
                 progress(m)
     finally:

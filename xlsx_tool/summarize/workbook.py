@@ -22,13 +22,14 @@ from xlsx_tool.summarize.report import Chart, Paragraph, Report, Table, build
 from xlsx_tool.summarize.tally import TREND_LABEL, UNANSWERED, Tally
 from xlsx_tool.summarize.wording import Placeholder, Wording
 from xlsx_tool.xlsxout import (
-    MIN_PRINT_SCALE,
+    FONT,
     add_sheet,
     close_to_bytes,
     escape_header_text,
     fit_row,
     new_workbook,
     ok,
+    page_points,
     shrink_widths,
     text_height,
     width_budget,
@@ -45,9 +46,12 @@ SHEET_DIRECTIONS = "方向性別集計表"
 SHEET_CHANGES = "前年度比較"
 SHEET_MEASURES = "全施策一覧"
 SHEET_REPORT = "報告文案"
+# Points of stored row height a printed 報告文案 page is planned for: below what LibreOffice fits
+# (page_points), so a heading kept with its next line never lands alone at a page foot
+REPORT_PAGE_POINTS = 640.0
 SHEET_HISTORY = "経年比較"
 SHEET_CHART_DATA = "_グラフ"  # hidden: the pie's labels, as formulas over the counts
-PAGE_POINTS = 640.0  # printable height of A4 we plan charts against (with room to spare)
+MARGINS = (0.5, 0.5, 0.6, 0.6)  # left, right, top, bottom (inches)
 
 
 def group_sheet_name(survey: Survey) -> str:
@@ -133,19 +137,29 @@ class _SummaryWriter:
         self.f_note = f({"valign": "top", "text_wrap": True})
         self.direction_formats: dict[str, Any] = {}
         self.pie_rows: tuple[int, int] = (0, 0)
+        self.page: dict[str, float] = {}  # sheet -> points of stored row height a page holds
 
     # --- helpers ----------------------------------------------------------------------------
-    def sheet(self, name: str, landscape: bool = False) -> Any:
+    def sheet(self, name: str, widths: list[float] | tuple[float, ...] = (), landscape: bool | None = None) -> Any:
+        """A sheet printing on A4 one page wide: portrait unless its columns need landscape to
+        keep 8.2 pt text (or `landscape` says)."""
         ws = add_sheet(self.wb, name)
+        for c, width in enumerate(widths):
+            ws.set_column(c, c, width)
+        if landscape is None:
+            landscape = sum(widths) > width_budget(False, MARGINS[0], MARGINS[1])
         ws.set_paper(9)
         if landscape:
             ws.set_landscape()
         else:
             ws.set_portrait()
         ws.fit_to_pages(1, 0)
-        ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+        ws.set_margins(*MARGINS)
         ws.set_footer(f"&L{escape_header_text(self.survey.year_label + ' ' + self.survey.title)}"
                       f"　{escape_header_text(name)}&R&P / &N ページ")
+        # 施策番号 are text on purpose (「No.4」 and 「4」 alike): no green "number stored as text" marks
+        ws.ignore_errors({"number_stored_as_text": "A1:XFD1048576"})
+        self.page[name] = page_points(list(widths), landscape, MARGINS)
         return ws
 
     def text(self, ws: Any, r: int, c: int, value: object, fmt: Any = None) -> None:
@@ -160,19 +174,28 @@ class _SummaryWriter:
         names = self.survey.rating_scale.names
         return PALETTE[names.index(value) % len(PALETTE)] if value in names else "#D9D9D9"
 
-    def place_chart(self, ws: Any, row: int, height_px: float, used_points: float, chart: Any) -> None:
-        """Insert a chart, starting a new page first when it would not fit under the table."""
-        if used_points + height_px * 0.75 > PAGE_POINTS:
+    def chart(self, kind: dict[str, str]) -> Any:
+        return japanese_chart(self.wb.add_chart(kind))
+
+    def place_chart(self, ws: Any, row: int, chart: Any, width_px: float, height_px: float,
+                    least_px: float) -> None:
+        """Insert a chart under its table, on the table's page: made shorter (down to `least_px`)
+        where the page has less room than it wants, on the next page only where even that does
+        not fit. Room is counted from the rows' stored heights, as the page prints them."""
+        capacity = self.page[ws.name]
+        used = ws.rows_points(0, row - 1) % capacity
+        room_px = (capacity - used) / 0.75 - 20  # the chart sits 10 px below its row
+        if room_px < least_px:
             ws.set_h_pagebreaks([row])
+            room_px = capacity / 0.75 - 20
+        chart.set_size({"width": width_px, "height": max(min(height_px, room_px), least_px)})
         ok(ws.insert_chart(row, 0, chart, {"x_offset": 10, "y_offset": 10, "object_position": 3}), "chart")
 
     # 評価別集計表: 施策の評価 | 評価の内容 | 該当施策 [| 割合], [計]; the pie.
     def ratings(self) -> None:
         t, words = self.t, self.words
-        ws = self.sheet(SHEET_RATINGS)
         widths = (12, 52, 11, 9) if words.percent_column else (12, 60, 12)
-        for c, width in enumerate(widths):
-            ws.set_column(c, c, width)
+        ws = self.sheet(SHEET_RATINGS, widths)
         self.text(ws, 0, 0, words.rating_table_title, self.f_title)
         heads = ["施策の評価", "評価の内容", "該当施策"] + (["割合"] if words.percent_column else [])
         for c, h in enumerate(heads):
@@ -181,7 +204,6 @@ class _SummaryWriter:
         last = first + len(t.ratings) - 1
         total_row = last + 1
         total_ref = f"$C${total_row + 1}"
-        used = 3 * 20.0
         for i, row in enumerate(t.ratings):
             r = first + i
             self.text(ws, r, 0, words.rating_label(row.value), self.f_center)
@@ -191,7 +213,6 @@ class _SummaryWriter:
                 self.formula(ws, r, 3, share_formula("C", first + 1, last + 1, r + 1, total_ref),
                              self.f_percent, row.percent / 100)
             fit_row(ws, r, [(row.definition, widths[1])], minimum=20)
-            used += 24.0 + 15.0 * (len(row.definition) // 25)
         if words.percent_column:
             self.text(ws, total_row, 0, "計", self.f_total_label)
             self.text(ws, total_row, 1, "", self.f_total_blank)
@@ -200,21 +221,20 @@ class _SummaryWriter:
                          1 if t.total else 0)
         chart_row = total_row + 2
         self.pie_rows = (first, last)
-        chart = self.wb.add_chart({"type": "pie"})
+        chart = self.chart({"type": "pie"})
         n = len(t.ratings)
         chart.add_series({
             "name": words.pie_title,
             "categories": [SHEET_CHART_DATA, 1, 3, n, 3],
             "values": [SHEET_CHART_DATA, 1, 1, n, 1],
             "data_labels": {"category": True, "position": "outside_end", "leader_lines": True,
-                            "font": {"size": 10},
+                            "font": font(10),
                             "custom": [{"delete": True} if row.count == 0 else None for row in t.ratings]},
             "points": [{"fill": {"color": self.colour(row.value)}} for row in t.ratings],
         })
-        chart.set_title({"name": words.pie_title, "name_font": {"size": 12}})
+        chart.set_title({"name": words.pie_title, "name_font": font(12)})
         chart.set_legend({"none": True})
-        chart.set_size({"width": 600, "height": 400})
-        self.place_chart(ws, chart_row, 420, used, chart)
+        self.place_chart(ws, chart_row, chart, 600, 400, least_px=300)
 
     def chart_data(self) -> None:
         """The pie's labels (「【A】, 24施策, 59%」) as formulas over the table's counts, on a
@@ -269,19 +289,17 @@ class _SummaryWriter:
     def groups(self) -> None:
         s, t, words = self.survey, self.t, self.words
         name = group_sheet_name(s)
-        ws = self.sheet(name, landscape=len(t.categories) > 5)
         cats = list(t.categories)
         if words.old:
             heads = [s.group_label, "計", *cats]
-            ws.set_column(0, 0, 28)
-            ws.set_column(1, 1 + len(cats), 8)
+            widths = [28.0] + [8.0] * (1 + len(cats))
             first_cat, total_col = 2, 1
         else:
             heads = [s.group_label, "名称", "施策数", *cats]
-            ws.set_column(0, 0, 9)
-            ws.set_column(1, 1, 30)
-            ws.set_column(2, 2 + len(cats), 9)
+            widths = [9.0, 30.0] + [9.0] * (1 + len(cats))
             first_cat, total_col = 3, 2
+        # portrait while the columns allow: the bar chart then fits under its table
+        ws = self.sheet(name, widths)
         self.text(ws, 0, 0, words.group_table_title, self.f_title)
         for c, h in enumerate(heads):
             self.text(ws, 2, c, h, self.f_head)
@@ -311,32 +329,28 @@ class _SummaryWriter:
             self.text(ws, r + i, 0, words.group_heading(i, g, t))
         if not t.groups:
             return
-        chart = self.wb.add_chart({"type": "bar", "subtype": "stacked"})
+        chart = self.chart({"type": "bar", "subtype": "stacked"})
         for j, v in enumerate(cats):
             chart.add_series({
                 "name": [name, 2, first_cat + j],
                 "categories": [name, first, 0, total - 1, 0],
                 "values": [name, first, first_cat + j, total - 1, first_cat + j],
                 "fill": {"color": self.colour(v)},
-                "data_labels": {"value": True, "font": {"size": 10}, "custom": [
+                "data_labels": {"value": True, "font": font(10), "custom": [
                     {"delete": True} if g.ratings.get(v, 0) == 0 else None for g in t.groups]},
             })
-        chart.set_title({"name": f"{s.group_label}別 評価の内訳", "name_font": {"size": 12}})
-        chart.set_y_axis({"reverse": True, "num_font": {"size": 10}})  # first group on top, as in the table
-        chart.set_x_axis({"name": "施策数", "major_gridlines": {"visible": True}, "num_font": {"size": 10},
-                          "name_font": {"size": 10}})
-        chart.set_legend({"position": "bottom", "font": {"size": 10}})
-        height = 50 * len(t.groups) + 180
-        chart.set_size({"width": 620, "height": height})
-        used = 20.0 * (total + 3 + len(t.groups))
-        self.place_chart(ws, r + len(t.groups) + 1, height + 20, used, chart)
+        chart.set_title({"name": f"{s.group_label}別 評価の内訳", "name_font": font(12)})
+        chart.set_y_axis({"reverse": True, "num_font": font(10)})  # first group on top, as in the table
+        chart.set_x_axis({"name": "施策数", "major_gridlines": {"visible": True}, "num_font": font(10),
+                          "name_font": font(10)})
+        chart.set_legend({"position": "bottom", "font": font(10)})
+        self.place_chart(ws, r + len(t.groups) + 1, chart, 620, 50 * len(t.groups) + 180,
+                         least_px=28 * len(t.groups) + 150)
 
     def changes(self) -> None:
         s, t, words = self.survey, self.t, self.words
-        ws = self.sheet(SHEET_CHANGES, landscape=True)
         widths = (8, 44, 18, 11, 11, 8)
-        for c, width in enumerate(widths):
-            ws.set_column(c, c, width)
+        ws = self.sheet(SHEET_CHANGES, widths, landscape=True)
         self.text(ws, 0, 0, f"前年度から評価が変わった施策（{words.this_year}、{words.previous_year}との比較）", self.f_title)
         for c, h in enumerate(("番号", "施策名", s.group_label, words.previous_year, words.this_year, "変化")):
             self.text(ws, 2, c, h, self.f_head)
@@ -362,10 +376,8 @@ class _SummaryWriter:
 
     def history(self, years: Sequence[YearCounts]) -> None:
         s, words = self.survey, self.words
-        ws = self.sheet(SHEET_HISTORY, landscape=True)
         cats = [v for v in s.rating_scale.names]
-        ws.set_column(0, 0, 14)
-        ws.set_column(1, 1 + len(cats), 9)
+        ws = self.sheet(SHEET_HISTORY, [14.0] + [9.0] * (1 + len(cats)), landscape=True)
         self.text(ws, 0, 0, f"評価別施策数の推移（{words.year(years[0].fiscal_year)}〜{words.this_year}）", self.f_title)
         heads = ["年度", "施策数", *(words.rating_label(v) for v in cats)]
         for c, h in enumerate(heads):
@@ -377,40 +389,31 @@ class _SummaryWriter:
             for j, v in enumerate(cats):
                 write_value(ws, r, 2 + j, y.ratings.get(v, 0), self.f_count)
         last = 3 + len(years) - 1
-        chart = self.wb.add_chart({"type": "column", "subtype": "stacked"})
+        chart = self.chart({"type": "column", "subtype": "stacked"})
         for j, v in enumerate(cats):
             chart.add_series({"name": [SHEET_HISTORY, 2, 2 + j], "categories": [SHEET_HISTORY, 3, 0, last, 0],
                               "values": [SHEET_HISTORY, 3, 2 + j, last, 2 + j],
                               "fill": {"color": self.colour(v)},
-                              "data_labels": {"value": True, "font": {"size": 10}, "custom": [
+                              "data_labels": {"value": True, "font": font(10), "custom": [
                                   {"delete": True} if not y.ratings.get(v) else None for y in years]}})
-        chart.set_title({"name": "評価別施策数の推移", "name_font": {"size": 12}})
-        chart.set_y_axis({"name": "施策数", "major_gridlines": {"visible": True}, "num_font": {"size": 10},
-                          "name_font": {"size": 10}})
-        chart.set_x_axis({"num_font": {"size": 10}})
-        chart.set_legend({"position": "bottom", "font": {"size": 10}})
-        chart.set_size({"width": 640, "height": 380})
-        self.place_chart(ws, last + 2, 400, 20.0 * (last + 2), chart)
+        chart.set_title({"name": "評価別施策数の推移", "name_font": font(12)})
+        chart.set_y_axis({"name": "施策数", "major_gridlines": {"visible": True}, "num_font": font(10),
+                          "name_font": font(10)})
+        chart.set_x_axis({"num_font": font(10)})
+        chart.set_legend({"position": "bottom", "font": font(10)})
+        self.place_chart(ws, last + 2, chart, 640, 380, least_px=300)
 
     def measures(self) -> None:
-        s, t, words = self.survey, self.t, self.words
-        ws = self.sheet(SHEET_MEASURES, landscape=True)
+        s, t = self.survey, self.t
         fixed = [(S.COL_NUMBER, 6.0), (s.group_label, 8.0), (S.COL_NAME, 24.0), (S.COL_DEPARTMENT, 12.0)]
-        optional = [(c, 10.0) for c in (S.COL_INDICATOR, S.COL_TARGET) if self.master.has(c)]
+        optional = [(c, w) for c, w in ((S.COL_INDICATOR, 14.0), (S.COL_TARGET, 7.0)) if self.master.has(c)]
         fields = [(f.name, 30.0 if f.type == "text" else 9.0) for f in s.fields]
         tail = [(S.COL_PREV_RATING, 9.0), ("変化", 6.0)]
         if self.master.has(S.COL_PREV_DIRECTION):
             tail.insert(1, (S.COL_PREV_DIRECTION, 10.0))
-        cols = fixed + optional + fields + tail
-        wanted = [w for _h, w in cols]
-        widths = shrink_widths(wanted, [12.0 if h == S.COL_NAME or w >= 30 else w for h, w in cols],
-                               width_budget(True, 0.5, 0.5))
-        for c, (h, _w) in enumerate(cols):
-            self.text(ws, 0, c, h, self.f_head)
-            ws.set_column(c, c, widths[c])
-        fit_row(ws, 0, [(h, widths[c]) for c, (h, _w) in enumerate(cols)])
-        for i, line in enumerate(t.lines):
-            m, r = line.measure, i + 1
+        rows: list[dict[str, object]] = []
+        for line in t.lines:
+            m = line.measure
             values: dict[str, object] = {
                 S.COL_NUMBER: m.number, s.group_label: m.group, S.COL_NAME: m.name,
                 S.COL_DEPARTMENT: m.department, S.COL_INDICATOR: m.indicator + (f"（{m.unit}）" if m.unit else ""),
@@ -419,6 +422,20 @@ class _SummaryWriter:
             }
             values.update(line.answers)
             values[s.rating_field] = line.rating
+            rows.append(values)
+        # a column no measure fills (no 前年度評価 in a first year) gives its width to the answers
+        def filled(columns: list[tuple[str, float]]) -> list[tuple[str, float]]:
+            return [(h, w) for h, w in columns if any(v.get(h) not in (None, "") for v in rows)]
+
+        cols = fixed + filled(optional) + fields + filled(tail)
+        wanted = [w for _h, w in cols]
+        widths = shrink_widths(wanted, [12.0 if h == S.COL_NAME or w >= 30 else w for h, w in cols],
+                               width_budget(True, 0.5, 0.5))
+        ws = self.sheet(SHEET_MEASURES, widths, landscape=True)
+        for c, (h, _w) in enumerate(cols):
+            self.text(ws, 0, c, h, self.f_head)
+        fit_row(ws, 0, [(h, widths[c]) for c, (h, _w) in enumerate(cols)])
+        for r, values in enumerate(rows, 1):
             shown = []
             for c, (h, _w) in enumerate(cols):
                 value = values.get(h)
@@ -429,14 +446,12 @@ class _SummaryWriter:
         ws.freeze_panes(1, 3)
         ws.repeat_rows(0)
         ws.autofilter(0, 0, max(len(t.lines), 1), len(cols) - 1)
-        del words
 
     # 報告文案: the report model, one line per paragraph; placeholders in bold red on a yellow
     # cell with their help as the cell's comment; tables and the chart as lines of their cells.
     def report(self) -> None:
-        ws = self.sheet(SHEET_REPORT)
         width = 80
-        ws.set_column(0, 0, width)
+        ws = self.sheet(SHEET_REPORT, [float(width)], landscape=False)
         f = self.wb.add_format
         f_table = f({"text_wrap": True, "valign": "top", "border": 1, "border_color": "#A6A6A6", "font_size": 9})
         f_table_head = f({"text_wrap": True, "valign": "top", "border": 1, "border_color": "#A6A6A6",
@@ -463,8 +478,7 @@ class _SummaryWriter:
                     lines.append((f_table, 9.0, f"円グラフ「{block.title}」：{shown}", False))
         # Excel has no "keep with next": lines that must stay together (a heading and its first
         # line, a table with its title) start a new page when they would not fit on this one.
-        scale = min(1.0, width_budget(False, 0.5, 0.5) * MIN_PRINT_SCALE / width)
-        capacity = PAGE_POINTS / scale
+        capacity = REPORT_PAGE_POINTS
         heights = [text_height(_text(c), width, size) if fmt is not None else 15.0 for fmt, size, c, _k in lines]
         breaks, used = [], 0.0
         for r, (fmt, _size, _content, _keep) in enumerate(lines):
@@ -526,3 +540,31 @@ def _number_or_text(value: str) -> object:
     except (TypeError, ValueError):
         return value
     return int(number) if number.is_integer() else number
+
+
+def font(size: float) -> dict[str, object]:
+    """Chart text in the workbook's font (the tables' 游ゴシック), at `size` points."""
+    return {"name": FONT, "size": size}
+
+
+def japanese_chart(chart: Any) -> Any:
+    """A chart whose text is Japanese to Excel: language ja-JP (xlsxwriter writes en-US) and the
+    font named for East Asian text too (<a:ea>), so a chart renders in the tables' font.
+
+    xlsxwriter has no option for either: its XML writer is adjusted on this one chart.
+    """
+    empty, start, latin = chart._xml_empty_tag, chart._xml_start_tag, chart._write_a_latin
+
+    def japanese(attributes: list | None) -> list:
+        return [(k, "ja-JP" if v == "en-US" and k in ("lang", "val") else v) for k, v in attributes or []]
+
+    def with_east_asian(attributes: list) -> None:
+        latin(attributes)
+        typeface = [a for a in attributes if a[0] == "typeface"]
+        empty("a:ea", typeface)
+        empty("a:cs", typeface)
+
+    chart._xml_empty_tag = lambda tag, attributes=None: empty(tag, japanese(attributes))
+    chart._xml_start_tag = lambda tag, attributes=None: start(tag, japanese(attributes))
+    chart._write_a_latin = with_east_asian
+    return chart
