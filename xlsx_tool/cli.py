@@ -256,18 +256,17 @@ def generate(folder: Path, force: bool, prefill: bool | None) -> None:
 
 
 def _collect_report(loaded: Any, result: Any) -> None:
-    from xlsx_tool.collect.decide import STATUS_LABEL
-    from xlsx_tool.collect.status_book import NOT_ASKED
     from xlsx_tool.define.departments import in_list_order
+    from xlsx_tool.states import label, status_counts
 
     rows = [["所管課", "状況", "エラー", "警告", "ファイル"]]
     by_name = {d.department: d for d in result.departments}
     for name in in_list_order(by_name, loaded.departments_list):
         d = by_name[name]
         if not d.asked:
-            rows.append([clip(d.department, 30), NOT_ASKED, "-", "-", "-（施策がすべて終了）"])
+            rows.append([clip(d.department, 30), label(d.status, asked=False), "-", "-", "-（施策がすべて終了）"])
             continue
-        rows.append([clip(d.department, 30), STATUS_LABEL[d.status], str(d.errors), str(d.warnings),
+        rows.append([clip(d.department, 30), label(d.status), str(d.errors), str(d.warnings),
                      d.file or "-"])
     table(rows)
     if result.problems:
@@ -288,11 +287,8 @@ def _collect_report(loaded: Any, result: Any) -> None:
         click.echo(f"[取り下げ] {path}: 2_回収 にないため、以後の集計に使いません（台帳には記録が残ります）。")
     click.echo("")
     unreadable = sum(not s.identified for s in result.submissions)
-    not_asked = sum(not d.asked for d in result.departments)
     findings = counts(result.problems, (WARNING, NOTICE))
-    click.echo(f"提出済 {result.count('submitted') - not_asked} 課、要修正 {result.count('needs_fix')} 課、"
-               f"未提出 {result.count('missing')} 課" + (f"、{NOT_ASKED} {not_asked} 課" if not_asked else "")
-               + f"、差し替え {len(result.replacements)} 課"
+    click.echo(status_counts(result.departments, total=False) + f"、差し替え {len(result.replacements)} 課"
                f"（ファイル {len(result.submissions)} 件、うち読み取れない・判別できないもの {unreadable} 件、"
                f"読み飛ばし {len(result.skipped)} 件" + (f"、{findings}" if findings else "") + "）。")
     for path in result.outputs:
@@ -441,11 +437,11 @@ def demo(folder: Path) -> None:
     2_回収 に置き、回収・集計まで行います。その後は通常の調査フォルダとして使えます。
     """
     from xlsx_tool import pipeline
+    from xlsx_tool.states import status_counts
 
     result = pipeline.demo(folder, click.echo)
     c = result.collect
-    click.echo(f"回収: 提出済 {c.count('submitted')} 課、要修正 {c.count('needs_fix')} 課、"
-               f"未提出 {c.count('missing')} 課")
+    click.echo(f"回収: {status_counts(c.departments, total=False)}")
     click.echo("")
     print_rating_table(result.loaded.survey, result.summary.tally)
     click.echo("")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
+from typing import Any
 
 
 class Status(StrEnum):
@@ -21,11 +22,23 @@ class Status(StrEnum):
 
 
 _LABELS = {Status.SUBMITTED: "提出済", Status.NEEDS_FIX: "要修正", Status.MISSING: "未提出"}
-STATUS_LABEL: dict[str, str] = {s.value: s.label for s in Status}
 
 
-def status_counts(statuses: Iterable[str]) -> str:
-    """「提出済 7 課、要修正 1 課、未提出 1 課（全 9 課）」, the one sentence that counts them."""
-    seen = [Status(s) for s in statuses]
-    parts = "、".join(f"{s.label} {sum(x == s for x in seen)} 課" for s in Status)
-    return f"{parts}（全 {len(seen)} 課）"
+NOT_ASKED = "提出不要"  # every measure of the department has ended: no form went out
+
+
+def label(status: str, asked: bool = True) -> str:
+    """提出済, 要修正, 未提出, or 提出不要 for a department that was not asked."""
+    return Status(status).label if asked else NOT_ASKED
+
+
+def status_counts(departments: Iterable[Any], total: bool = True) -> str:
+    """「提出済 7 課、要修正 1 課、未提出 1 課（全 9 課）」, with 「提出不要 1 課」 where a department
+    was not asked: the one sentence that counts departments (`departments`: each with .status
+    and .asked), for the console, the status workbook and the demo."""
+    seen = [(Status(d.status), getattr(d, "asked", True)) for d in departments]
+    parts = [f"{s.label} {sum(x == s and asked for x, asked in seen)} 課" for s in Status]
+    not_asked = sum(not asked for _x, asked in seen)
+    if not_asked:
+        parts.append(f"{NOT_ASKED} {not_asked} 課")
+    return "、".join(parts) + (f"（全 {len(seen)} 課）" if total else "")

@@ -30,11 +30,11 @@ from xlsx_tool.define.master import Loaded
 from xlsx_tool.forms import layout as L
 from xlsx_tool.ledger import OnRecord, Submission, same_basis
 from xlsx_tool.problems import Problem
-from xlsx_tool.states import STATUS_LABEL, Status
+from xlsx_tool.states import Status
 from xlsx_tool.textnorm import clip, natural_key
 
 SUBMITTED, NEEDS_FIX, MISSING = Status.SUBMITTED, Status.NEEDS_FIX, Status.MISSING
-__all__ = ["MISSING", "NEEDS_FIX", "STATUS_LABEL", "SUBMITTED", "CollectResult", "DepartmentStatus",
+__all__ = ["MISSING", "NEEDS_FIX", "SUBMITTED", "CollectResult", "DepartmentStatus",
            "Evidence", "Replacement", "decide", "received", "save_time"]
 
 TRUST_WINDOW = dt.timedelta(minutes=2)  # a save time and a zip entry time of one save agree within this

@@ -17,7 +17,6 @@ from xlsx_tool import problems as P
 from xlsx_tool.collect.decide import (
     MISSING,
     NEEDS_FIX,
-    STATUS_LABEL,
     SUBMITTED,
     CollectResult,
     DepartmentStatus,
@@ -26,6 +25,8 @@ from xlsx_tool.collect.decide import (
 from xlsx_tool.define import survey as S
 from xlsx_tool.define.departments import in_list_order
 from xlsx_tool.define.master import Loaded
+from xlsx_tool.states import label as status_label
+from xlsx_tool.states import status_counts
 from xlsx_tool.textnorm import display_width
 from xlsx_tool.wareki import EXCEL_DATE_TIME, datetime_label
 from xlsx_tool.xlsxout import (
@@ -42,7 +43,6 @@ from xlsx_tool.xlsxout import (
 
 ORDER: dict[str, int] = {NEEDS_FIX: 0, MISSING: 1, SUBMITTED: 2}
 COLOURS: dict[str, str] = {SUBMITTED: "#C6EFCE", NEEDS_FIX: "#FFEB9C", MISSING: "#FFC7CE"}
-NOT_ASKED = "提出不要"  # every measure has ended: no form went out
 NOT_ASKED_COLOUR = "#EDEDED"
 MARGIN = 0.4
 EMAIL_MAX = 32.0  # widest e-mail column (units); a longer address wraps
@@ -129,10 +129,7 @@ class _StatusWriter:
 
     def departments(self, received_any: bool) -> None:
         r, contacts = self.result, self.loaded.departments_list
-        not_asked = sum(not d.asked for d in r.departments)
-        counts = (f"提出済 {r.count(SUBMITTED) - not_asked} 課、要修正 {r.count(NEEDS_FIX)} 課、"
-                  f"未提出 {r.count(MISSING)} 課" + (f"、{NOT_ASKED} {not_asked} 課" if not_asked else "")
-                  + f"（全 {len(r.departments)} 課）。")
+        counts = status_counts(r.departments) + "。"
         # what has no sheet of its own, said here: a sheet with nothing on it is not printed
         if not r.replacements:
             counts += "差し替えはありません。"
@@ -151,7 +148,7 @@ class _StatusWriter:
         for i, (d, contact) in enumerate(rows, 4):
             what = self._what(d, by_file.get(d.file))
             respondent = self._respondent(d.respondent)
-            label = STATUS_LABEL[d.status] if d.asked else NOT_ASKED
+            label = status_label(d.status, d.asked)
             file = returned_name(d.file)
             write_text(ws, i, 0, label, self.f_status[d.status] if d.asked else self.f_not_asked)
             write_text(ws, i, 1, d.department, self.f_cell)
