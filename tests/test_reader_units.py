@@ -141,7 +141,7 @@ def test_builtin_plain_formats(fid):
 # --- cells -------------------------------------------------------------------------------------
 
 STRINGS = SharedStrings("<sst><si><t>達成</t></si><si><t>取組_x000D_実績</t></si></sst>".encode())
-STYLES = ["", "date", "percent"]
+STYLES = [R.GENERAL, R.NumberFormat("date", "yyyy/m/d"), R.NumberFormat("percent", "0%")]
 
 
 def general(xml: str) -> str:
@@ -174,8 +174,8 @@ ONE_CELL = [
     ('<c r="A1" t="s"><v>x</v></c>', RawCell("#REF!", "e")),
     ('<c r="A1"><v>12.5</v></c>', RawCell(12.5, "n", False, "")),
     ('<c r="A1" t="n"><v>3</v></c>', RawCell(3.0, "n", False, "")),
-    ('<c r="A1" s="1"><v>44562</v></c>', RawCell(44562.0, "n", False, "date")),
-    ('<c r="A1" s="2"><v>0.75</v></c>', RawCell(0.75, "n", False, "percent")),
+    ('<c r="A1" s="1"><v>44562</v></c>', RawCell(44562.0, "n", False, "date", "yyyy/m/d")),
+    ('<c r="A1" s="2"><v>0.75</v></c>', RawCell(0.75, "n", False, "percent", "0%")),
     ('<c r="A1" s="9"><v>1</v></c>', RawCell(1.0, "n", False, "")),
     ('<c r="A1"><v>abc</v></c>', RawCell("abc", "s")),
     ('<c r="A1" t="b"><v>1</v></c>', RawCell(True, "b")),
@@ -202,7 +202,7 @@ ONE_CELL = [
     ('<c r="A1" t="e"><f>1/0</f><v>#DIV/0!</v></c>', RawCell("#DIV/0!", "e", True)),
     ('<c r="A1" t="d"><f>TODAY()</f><v>2022-05-09T00:00:00</v></c>', RawCell("2022-05-09T00:00:00", "d", True)),
     ('<c r="A1"><f>A2</f><v>abc</v></c>', RawCell("abc", "s", True)),
-    ('<c r="A1" s="1"><f>TODAY()</f><v>44562</v></c>', RawCell(44562.0, "n", True, "date")),  # keeps its format
+    ('<c r="A1" s="1"><f>TODAY()</f><v>44562</v></c>', RawCell(44562.0, "n", True, "date", "yyyy/m/d")),  # keeps its format
     ('<c r="A1"><v><![CDATA[5]]></v></c>', RawCell(5.0, "n", False, "")),  # CDATA, as an XML parser reads it
     ('<c r="A1" t="str"><v><![CDATA[a<b]]></v></c>', RawCell("a<b", "s")),
 ]
@@ -264,10 +264,17 @@ def test_cells_without_references_follow_the_previous_one():
                                                    (6, 1): 6.0}
 
 
-def test_prefixed_elements_are_read():
-    data = (b'<x:worksheet xmlns:x="urn"><x:sheetData><x:row r="1"><x:c r="A1" t="s"><x:v>0</x:v></x:c>'
-            b'<x:c r="B1" t="inlineStr"><x:is><x:t>b</x:t></x:is></x:c></x:row></x:sheetData></x:worksheet>')
-    assert R.sheet_cells(data, STRINGS, STYLES) == {(1, 1): RawCell("達成", "s"), (1, 2): RawCell("b", "s")}
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def test_prefixed_elements_are_read_by_their_namespace():
+    data = (f'<x:worksheet xmlns:x="{MAIN}"><x:sheetData><x:row r="1"><x:c r="A1" t="s"><x:v>0</x:v></x:c>'
+            '<x:c r="B1" t="inlineStr"><x:is><x:t>b</x:t></x:is></x:c></x:row></x:sheetData></x:worksheet>').encode()
+    assert R.sheet_cells(R.plain_xml(data, "sheet"), STRINGS, STYLES) == {
+        (1, 1): RawCell("達成", "s"), (1, 2): RawCell("b", "s")}
+    # the same elements in another namespace are not SpreadsheetML: no cell for Excel, none for us
+    other = data.replace(MAIN.encode(), b"urn:other")
+    assert R.sheet_cells(R.plain_xml(other, "sheet"), STRINGS, STYLES) == {}
 
 
 def test_an_empty_sheet():
@@ -322,9 +329,11 @@ def test_normpath(path, norm):
     assert R._normpath(path) == norm
 
 
-def test_attributes_take_either_quote_and_drop_prefixes():
-    assert R._attrs(' r:id="rId1" name=\'調査票\' state = "hidden" name="second" a:b:r="A1"'.encode()) == {
-        "id": "rId1", "name": "調査票", "state": "hidden", "r": "A1"}  # the name after the last colon
+def test_attributes_take_either_quote_and_keep_prefixes():
+    assert R._attrs(' r:id="rId1" name=\'調査票\' state = "hidden" name="second" x:r="A1"'.encode()) == {
+        "r:id": "rId1", "name": "調査票", "state": "hidden", "x:r": "A1"}  # x:r is no r
+    # an attribute's value is never read as more attributes, whatever its name is made of
+    assert R._attrs(' 名=\' t="s" \' r="A1"'.encode()) == {"名": ' t="s" ', "r": "A1"}
 
 
 def xlsx(parts: dict[str, str | bytes]) -> bytes:
@@ -336,6 +345,10 @@ def xlsx(parts: dict[str, str | bytes]) -> bytes:
 
 
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+CORE_NS = ('xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+           'xmlns:dcterms="http://purl.org/dc/terms/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"')
+CUSTOM_NS = ('xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" '
+             'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"')
 
 
 def workbook_parts(sheets: str = '<sheet name="調査票" sheetId="1" r:id="rId1"/>', main: str = "xl/workbook.xml",
@@ -348,7 +361,7 @@ def workbook_parts(sheets: str = '<sheet name="調査票" sheetId="1" r:id="rId1
                        f'<Relationship Id="rId2" Type="{REL}/metadata/core-properties" Target="docProps/core.xml"/>'
                        f'<Relationship Id="rId3" Type="{REL}/custom-properties" Target="/docProps/custom.xml"/>'
                        '<Relationship Id="rId9" Type="x" Target="http://example.com" TargetMode="External"/></Relationships>',
-        main: f'<workbook><workbookPr date1904="1"/><sheets>{sheets}</sheets></workbook>',
+        main: f'<workbook xmlns:r="{REL}"><workbookPr date1904="1"/><sheets>{sheets}</sheets></workbook>',
         main.rsplit("/", 1)[0] + "/_rels/" + main.rsplit("/", 1)[1] + ".rels":
             f'<Relationships><Relationship Id="rId1" Type="{REL}/worksheet" Target="{up}worksheets/sheet1.xml"/>'
             f'<Relationship Id="rId2" Type="{REL}/worksheet" Target="/xl/worksheets/sheet2.xml"/>'
@@ -356,9 +369,10 @@ def workbook_parts(sheets: str = '<sheet name="調査票" sheetId="1" r:id="rId1
         "xl/worksheets/sheet1.xml": '<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData></worksheet>',
         "xl/worksheets/sheet2.xml": '<worksheet><sheetData><row r="1"><c r="A1"><v>2</v></c></row></sheetData></worksheet>',
         "xl/sharedStrings.xml": "<sst><si><t>施策番号</t></si></sst>",
-        "docProps/core.xml": "<cp:coreProperties><dcterms:modified xsi:type=\"x\"> 2022-05-09T01:00:00Z </dcterms:modified>"
-                             "</cp:coreProperties>",
-        "docProps/custom.xml": '<Properties><property fmtid="x" pid="2" name="xlsx_tool_survey"><vt:lpwstr>s&amp;1</vt:lpwstr>'
+        "docProps/core.xml": f"<cp:coreProperties {CORE_NS}><dcterms:modified xsi:type=\"x\"> 2022-05-09T01:00:00Z "
+                             "</dcterms:modified></cp:coreProperties>",
+        "docProps/custom.xml": f'<Properties {CUSTOM_NS}><property fmtid="x" pid="2" name="xlsx_tool_survey">'
+                               '<vt:lpwstr>s&amp;1</vt:lpwstr>'
                                '</property><property name="empty"><vt:lpwstr></vt:lpwstr></property>'
                                '<property name="bare"/><property><vt:lpwstr>nameless</vt:lpwstr></property></Properties>',
     }
@@ -393,11 +407,13 @@ def test_the_first_visible_sheet_and_names_in_any_case():
     assert all_hidden.first_sheet() == "a" and RawWorkbook().first_sheet() is None
 
 
-def test_a_sheet_named_exactly_is_taken_before_one_that_differs_only_in_case():
-    # Excel refuses such names, a hand-made package need not: the exact name wins, in either order
-    sheets = '<sheet name="Input" sheetId="1" r:id="rId1"/><sheet name="INPUT" sheetId="2" r:id="rId2"/>'
-    assert read(workbook_parts(sheets), want=("Input",)).cells == {"Input": {(1, 1): RawCell("施策番号", "s")}}
-    assert read(workbook_parts(sheets), want=("INPUT",)).cells == {"INPUT": {(1, 1): RawCell(2.0, "n", False, "")}}
+@pytest.mark.parametrize("second", ["INPUT", "Input", "input"])
+def test_two_sheets_of_one_name_are_refused(second):
+    # Excel refuses sheet names that differ at most in case: which one it shows is not ours to guess
+    sheets = f'<sheet name="Input" sheetId="1" r:id="rId1"/><sheet name="{second}" sheetId="2" r:id="rId2"/>'
+    with pytest.raises(R.Refused) as caught:
+        read(workbook_parts(sheets), want=("Input",))
+    assert (caught.value.code, caught.value.detail) == ("corrupt", "同じ名前のシートが複数あります")
 
 
 def test_the_id_sheet_is_always_read():
@@ -623,10 +639,14 @@ def test_external_or_targetless_relationships_are_no_parts():
     assert "調査票" not in read(parts).cells
 
 
-def test_part_names_that_differ_in_case_are_found_exactly():
-    p = package({"x/a.xml": "<a/>", "X/A.xml": "<b/>", "only/Upper.XML": "<c/>"})
+def test_part_names_are_found_in_any_case_and_two_that_differ_only_in_case_are_refused():
+    p = package({"x/a.xml": "<a/>", "only/Upper.XML": "<c/>"})
     assert (p.find("x/a.xml"), p.find("X/A.xml"), p.find("only/upper.xml"), p.find("no.xml")) == (
-        "x/a.xml", "X/A.xml", "only/Upper.XML", None)
+        "x/a.xml", "x/a.xml", "only/Upper.XML", None)
+    # OPC compares part names without case (ECMA-376 Part 2 §9.1.1.1.2): a package may not hold both
+    with pytest.raises(R.Refused) as caught:
+        package({"x/a.xml": "<a/>", "X/A.xml": "<b/>"})
+    assert caught.value.args == ("corrupt", "大文字・小文字だけが違う同じ名前の要素があります")
 
 
 def office_document(main: str, content_type: str | None) -> dict:

@@ -41,6 +41,7 @@ class Package:
     prefix: str = ""  # an element prefix such as "x:" (some .NET writers)
     custom: dict[str, str] = field(default_factory=dict)
     date1904: bool = False
+    root_attrs: str = ""  # more on each worksheet's root: xmlns:foo="…" mc:Ignorable="foo"
 
     def build(self) -> bytes:
         main = STRICT_MAIN if self.strict else MAIN
@@ -60,7 +61,7 @@ class Package:
                 rels.append((f"rId{i}", f"{rel}/worksheet", _relative(target, wb_dir)))
                 state = f' state="{sh.state}"' if sh.state != "visible" else ""
                 sheets_xml.append(f'<{p}sheet name="{escape(sh.name)}" sheetId="{i}"{state} r:id="rId{i}"/>')
-                z.writestr(target, f'<?xml version="1.0" encoding="UTF-8"?><{p}worksheet {ns}>'
+                z.writestr(target, f'<?xml version="1.0" encoding="UTF-8"?><{p}worksheet {ns}{self.root_attrs}>'
                                    f"<{p}sheetData>{sh.rows}</{p}sheetData></{p}worksheet>")
                 overrides.append((target, "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"))
             n = len(self.sheets)

@@ -1,16 +1,20 @@
 """Reading an untrusted workbook: pre-flight, then the cells a form check needs.
 
 The reader keeps what general readers blur: whether a cell holds a formula and whether
-that formula has a cached value, error values (#N/A, #REF!), and the class of a number's
-format (a date or a percentage typed into a number field is stored as a plain number with
-a date or % format). Parts are found through the package's relationships, not by fixed
-names; strings have their ``_xHHHH_`` escapes decoded and their furigana (rPh) dropped.
+that formula has a cached value, error values (#N/A, #REF!), and a number's format (a date
+or a percentage typed into a number field is stored as a plain number with a date or %
+format; the format's code says how Excel shows it). Parts are found through the package's
+relationships, not by fixed names; strings have their ``_xHHHH_`` escapes decoded, their
+furigana (rPh) dropped and, where Excel trims them, their edge whitespace trimmed.
 
 Parsing is done on the bytes with regular expressions over the SpreadsheetML grammar the
 writers use (Excel, LibreOffice, openpyxl, xlsxwriter, Google Sheets): several times
-faster than building an element tree, and it never expands an entity (a DOCTYPE is refused
-by the pre-flight anyway). tests/test_intake.py holds it against python-calamine and
-openpyxl. Runs inside a worker process (see sandbox.py); returns plain data.
+faster than building an element tree. They only ever see a part in a plain form: expat
+checks every part they read, and one that uses what XML allows around the same content
+(comments, CDATA, other namespaces…) is first rewritten by it (see "What an XML parser
+reads" below). tests/test_intake.py holds the reader against python-calamine and openpyxl,
+benchmarks/differential.py against calamine over public test files. Runs inside a worker
+process (see sandbox.py); returns plain data.
 """
 
 from __future__ import annotations
@@ -27,8 +31,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
+from xml.parsers import expat
 
 from xlsx_tool.intake import preflight as F
+from xlsx_tool.intake.numfmt import BUILTIN, general, shown
 from xlsx_tool.intake.preflight import Refused
 
 MAX_CELLS = 500_000
@@ -42,9 +48,27 @@ class RawCell(NamedTuple):
     kind: str  # "n" number, "s" text, "b" boolean, "e" error, "d" ISO date text
     formula: bool = False
     style: str = ""  # a number's format class: "date", "percent" or ""
+    format: str = ""  # a number's format code as Excel shows it ("0.0%", "yyyy/m/d"); "" is General
 
 
 Cells = dict[tuple[int, int], RawCell]  # (row, column), both 1-based
+
+
+def cell_text(cell: RawCell, date1904: bool = False) -> tuple[str, bool]:
+    """The text a cell shows in Excel, and whether that is faithful: a number with its number
+    format applied (60% for 0.6 with 0%, 2025/3/31 for a date, 0012 with 0000); where the
+    format cannot be shown (numfmt.shown), the number as General and False."""
+    value = cell.value
+    if value is None:
+        return "", True
+    if cell.kind == "n" and isinstance(value, float):
+        if not cell.format:
+            return general(value), True
+        text = shown(value, cell.format, date1904)
+        return (general(value), False) if text is None else (text, True)
+    if cell.kind == "b":
+        return ("TRUE" if value else "FALSE"), True
+    return str(value), True
 
 
 @dataclass
@@ -150,7 +174,12 @@ class _Package:
     def __init__(self, zf: zipfile.ZipFile, entries: dict[str, zipfile.ZipInfo]):
         self.zf, self.entries = zf, entries
         self.lower = {name.lower(): name for name in entries}
+        if len(self.lower) != len(entries):
+            # Part names are compared without case (ECMA-376 Part 2, §9.1.1.1.2) and a package
+            # must not hold two equivalent names: which one a reader takes is anyone's guess.
+            raise Refused("corrupt", "大文字・小文字だけが違う同じ名前の要素があります")
         self.parts: dict[str, bytes] = {}
+        self.plain: dict[str, bytes] = {}
 
     def scan_all(self) -> None:
         """Every XML part is read (and checked) once; other parts (images) are never inflated."""
@@ -161,6 +190,15 @@ class _Package:
     def find(self, name: str) -> str | None:
         """A part by name; zip names are case-sensitive but some writers vary the case."""
         return name if name in self.entries else self.lower.get(name.lower())
+
+    def xml(self, name: str, kind: str = "") -> bytes:
+        """A part as the expressions read it: checked by expat, and rewritten into the plain
+        form when it is not plain where they look (`kind`: "sheet", "strings", "styles";
+        the small parts, "", are always rewritten)."""
+        data = self.plain.get(name)
+        if data is None:
+            data = self.plain[name] = plain_xml(self.part(name), kind)
+        return data
 
     def part(self, name: str) -> bytes:
         if name in self.parts:
@@ -186,7 +224,7 @@ class _Package:
         if rels_name is None:
             return []
         found = []
-        for attrs in _elements(self.part(rels_name), b"Relationship"):
+        for attrs in _elements(self.xml(rels_name), b"Relationship"):
             if attrs.get("TargetMode", "").lower() == "external":
                 continue
             # an absolute target ("/xl/...") replaces the folder in join(); _normpath drops its "/"
@@ -198,7 +236,7 @@ class _Package:
         types = self.find("[Content_Types].xml")
         if types is None:
             return ""
-        data = self.part(types)
+        data = self.xml(types)
         # look for the one part by name before parsing any element (the table lists every part)
         if part.encode("utf-8").lower() not in data.lower():
             return ""
@@ -260,10 +298,239 @@ def _normpath(path: str) -> str:
     return "/".join(parts)
 
 
-# --- SpreadsheetML on the bytes ----------------------------------------------------------
+# --- the expressions' building blocks --------------------------------------------------
 
 _NS = rb"(?:[A-Za-z_][\w.-]*:)?"  # an optional namespace prefix (x:c, Strict OOXML writers)
-_ATTR = re.compile(rb"([\w:.-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+_END = rb"(?=[\s/>])"  # where an element's name ends: <c> and <c r=…>, never <c-x> or <cx>
+# A start tag's attributes, lazily: XML allows ">" (and "/>") inside an attribute's value
+_IN_TAG = rb"""(?:[^>"']|"[^"]*"|'[^']*')*?"""
+
+
+# --- what an XML parser reads -------------------------------------------------------------
+#
+# The expressions further down read SpreadsheetML as its writers lay it out. XML allows more
+# around the same content, and read naively each could show Excel one value and give the tool
+# another: a cell inside a comment or a processing instruction (no content for any XML
+# reader), "</t>" inside a CDATA section (text), a prefix bound to another namespace, elements
+# of a namespace Excel skips (mc:Ignorable) or a choice between alternatives
+# (mc:AlternateContent, Markup Compatibility, ECMA-376 Part 3). (">" inside an attribute value
+# the expressions take as XML does: _IN_TAG.) So they only see a part in a plain form. A part
+# that is plain where they look (no comment, processing instruction or CDATA section, the
+# root's default namespace SpreadsheetML's or none, every element there unprefixed and no
+# namespace declared there) is read as it is: that check is one scan of the bytes. Any
+# other part is rewritten by expat into the plain form: comments and instructions left out,
+# CDATA as escaped text, elements of the SpreadsheetML and package namespaces unprefixed,
+# attributes of the relationships namespace as r:…, Markup Compatibility applied as Excel
+# applies it, and elements of other namespaces left out with their content. A part expat
+# cannot parse is refused (Excel refuses it too), and so is an element of a namespace Excel
+# neither understands nor may ignore inside the content we read (cells, strings, the sheet
+# list, formats, relationships, properties): Excel would refuse the file.
+
+_XML_NS = "http://www.w3.org/XML/1998/namespace"
+_MC_NS = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+_REL_NS = frozenset({"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+                     "http://purl.oclc.org/ooxml/officeDocument/relationships"})
+_CONTENT_NS = frozenset({
+    "",  # no namespace (hand-made parts): read as SpreadsheetML, as the expressions always did
+    "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "http://purl.oclc.org/ooxml/spreadsheetml/main",  # Strict OOXML
+    "http://schemas.openxmlformats.org/package/2006/relationships",
+    "http://schemas.openxmlformats.org/package/2006/content-types",
+    "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties",
+    "http://purl.oclc.org/ooxml/officeDocument/customProperties",
+    "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes",
+    "http://purl.oclc.org/ooxml/officeDocument/docPropsVTypes",
+    "http://schemas.openxmlformats.org/package/2006/metadata/core-properties",
+    "http://purl.org/dc/elements/1.1/", "http://purl.org/dc/terms/",
+})
+# Elements whose content the reader takes: inside them, nothing may be skipped silently.
+_READ_INSIDE = frozenset({"sheetData", "sst", "sheets", "numFmts", "cellXfs", "Relationships",
+                          "Types", "Properties"})
+_NOT_XML = "ファイルの中身（XML）が壊れています"
+_HIDDEN = "セルの内容に Excel が表示しない部分（別の名前空間の要素・代替コンテンツ）があります"
+
+
+
+def plain_xml(data: bytes, kind: str = "") -> bytes:
+    """`data` (UTF-8) as the expressions may read it; Refused when it is no XML or holds
+    content Excel would not show. `kind` says where they look: "sheet" up to the end of
+    <sheetData>, with every element there unprefixed (the one-pass cell scan reads <c r=…>);
+    "styles" up to <extLst>; anything else the whole part."""
+    start = data.find(b"?>") + 2 if data.startswith(b"<?xml") else 0
+    root = _ROOT.match(data, data.find(b"<", start))
+    if root is None:
+        return _Rewrite().run(data)
+    bound = {(m.group(1) or b"").decode("utf-8"): xml_text(m.group(2) or m.group(3) or b"")
+             for m in _XMLNS.finditer(root.group(2))}
+    content = {prefix.encode() for prefix, uri in bound.items() if prefix and uri in _CONTENT_NS}
+    prefix, colon, _name = root.group(1).rpartition(b":")
+    if bound.get("", "") not in _CONTENT_NS or (colon and prefix not in content) or any(
+            (p == "r") != (uri in _REL_NS) for p, uri in bound.items() if p == "r" or uri in _REL_NS):
+        # elements of another namespace, or an r:id that is not the relationship's id
+        return _Rewrite().run(data)
+    end = len(data)
+    if b"MustUnderstand" in data:  # mc:MustUnderstand: whether Excel can, the rewrite decides
+        return _Rewrite().run(data)
+    if kind == "sheet":  # to the last mention of sheetData: the cell scan reads that far
+        end = max(data.rfind(b"sheetData"), root.end())
+        content = set()  # and it reads unprefixed cells only
+    elif kind == "styles":
+        extensions = data.find(b"<extLst", root.end())
+        end = extensions if extensions != -1 else end
+    if b"xmlns" in data[root.end():end]:
+        return _Rewrite().run(data)
+    for m in _MARKUP.finditer(data, root.end()):
+        tag = m.group(0)
+        if tag[-1:] != b":" or (m.start() < end and tag[1:-1] not in content):
+            return _Rewrite().run(data)  # <!-- or <![CDATA[, <?, or a prefix where we look
+    return data
+
+
+# "<!" opens a comment or a CDATA section (a DOCTYPE never passes the pre-flight), "<?" after
+# the root a processing instruction, "<x:" a prefixed element (its start tag: every element has one)
+_MARKUP = re.compile(rb"<[^\s/>:]*[:?!]")
+_ROOT = re.compile(rb"<([^\s/>]+)(" + _IN_TAG + rb")>")
+_XMLNS = re.compile(rb"\sxmlns(?::([^\s=]+))?\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+
+
+def _understood(uri: str | None) -> bool:
+    """A namespace Excel understands (Markup Compatibility, ECMA-376 Part 3 §10): SpreadsheetML,
+    the package's own, and Microsoft's extensions (x14, x15, xr…); not another vendor's."""
+    return uri is not None and (uri in _CONTENT_NS or uri in _REL_NS or uri == _MC_NS
+                                or uri.startswith(_EXCEL_NAMESPACES))
+
+
+_EXCEL_NAMESPACES = ("http://schemas.microsoft.com/office/", "http://schemas.openxmlformats.org/",
+                     "http://purl.oclc.org/ooxml/", "urn:schemas-microsoft-com:")
+
+
+class _Frame(NamedTuple):
+    name: str | None  # the element written, or None where only its content counts (mc:Choice)
+    ignorable: frozenset[str]  # namespaces mc:Ignorable names here
+    process: frozenset[str]  # "uri local" of ignored elements whose content counts (mc:ProcessContent)
+    inside: bool  # inside content the reader takes (_READ_INSIDE), not in an extLst
+    chosen: list[bool] | None = None  # of an mc:AlternateContent: whether a branch was taken
+
+
+_TOP = _Frame(None, frozenset(), frozenset(), False)
+
+
+class _Rewrite:
+    """A part rewritten by expat into the plain form (see above), Markup Compatibility applied
+    as Excel applies it: of mc:AlternateContent the first mc:Choice whose namespaces Excel
+    understands (else mc:Fallback), elements of an ignorable namespace left out (their
+    content kept where mc:ProcessContent says so)."""
+
+    def __init__(self) -> None:
+        self.out: list[str] = []
+        self.stack: list[_Frame] = []
+        self.prefixes: dict[str | None, list[str]] = {}
+        self.skipped = 0  # depth inside an element left out
+
+    def run(self, data: bytes) -> bytes:
+        parser = expat.ParserCreate(encoding="utf-8", namespace_separator=" ")
+        parser.buffer_text = True
+        parser.ordered_attributes = True
+        parser.StartElementHandler = self.start
+        parser.EndElementHandler = self.end
+        parser.CharacterDataHandler = self.text
+        parser.StartNamespaceDeclHandler = lambda prefix, uri: self.prefixes.setdefault(prefix, []).append(uri)
+        parser.EndNamespaceDeclHandler = lambda prefix: self.prefixes[prefix].pop()
+        try:
+            parser.Parse(data, True)
+        except expat.ExpatError as exc:
+            raise Refused("corrupt", _NOT_XML) from exc
+        return "".join(self.out).encode("utf-8")
+
+    def uri(self, prefix: str) -> str | None:
+        bound = self.prefixes.get(prefix or None)
+        return bound[-1] if bound else None
+
+    def start(self, name: str, attrs: list[str]) -> None:
+        if self.skipped:
+            self.skipped += 1
+            return
+        parent = self.stack[-1] if self.stack else _TOP
+        ns, _, local = name.rpartition(" ")
+        kept: list[str] = []
+        ignorable, process = parent.ignorable, parent.process
+        for i in range(0, len(attrs), 2):
+            ans, _, alocal = attrs[i].rpartition(" ")
+            value = attrs[i + 1]
+            if ans == _MC_NS:
+                prefixes = value.split()
+                if alocal == "Ignorable":
+                    ignorable = ignorable | {u for u in map(self.uri, prefixes) if u}
+                elif alocal == "ProcessContent":
+                    process = process | {f"{self.uri(q.partition(':')[0])} {q.partition(':')[2]}" for q in prefixes}
+                elif alocal == "MustUnderstand" and not all(_understood(self.uri(q)) for q in prefixes):
+                    raise Refused("corrupt", _HIDDEN)  # Excel refuses what it must but cannot understand
+                continue
+            if ans in _REL_NS:
+                alocal = "r:" + alocal
+            elif ans == _XML_NS:
+                alocal = "xml:" + alocal
+            elif ans:
+                continue  # x14ac:dyDescent…: nothing the reader takes
+            kept += [alocal, value]
+        if ns == _MC_NS:
+            requires = dict(zip(kept[::2], kept[1::2], strict=True)).get("Requires", "")
+            self.alternative(local, parent, requires.split(), ignorable, process)
+            return
+        if ns not in _CONTENT_NS:
+            if f"{ns} {local}" in process or f"{ns} *" in process:
+                self.stack.append(_Frame(None, ignorable, process, parent.inside))
+            elif parent.inside and ns not in ignorable:
+                raise Refused("corrupt", _HIDDEN)  # Excel refuses the file, or shows what we skip
+            else:
+                self.skipped = 1
+            return
+        out = ["<", local]
+        for i in range(0, len(kept), 2):
+            out += [" ", kept[i], '="', _escape(kept[i + 1], True), '"']
+        out.append(">")  # never "/>": <v></v> and <v/> are the same to every expression
+        self.out.append("".join(out))
+        inside = (parent.inside or local in _READ_INSIDE) and local != "extLst"
+        self.stack.append(_Frame(local, ignorable, process, inside))
+
+    def alternative(self, local: str, parent: _Frame, requires: list[str], ignorable: frozenset[str],
+                    process: frozenset[str]) -> None:
+        """mc:AlternateContent and its branches: only the chosen branch's content counts."""
+        if local == "AlternateContent":
+            self.stack.append(_Frame(None, ignorable, process, parent.inside, [False]))
+            return
+        chosen = parent.chosen
+        if chosen is not None and not chosen[0] and (
+                local == "Fallback" or local == "Choice" and all(_understood(self.uri(q)) for q in requires)):
+            chosen[0] = True
+            self.stack.append(_Frame(None, ignorable, process, parent.inside))
+            return
+        self.skipped = 1
+
+    def end(self, _name: str) -> None:
+        if self.skipped:
+            self.skipped -= 1
+            return
+        frame = self.stack.pop()
+        if frame.name is not None:
+            self.out.append(f"</{frame.name}>")
+
+    def text(self, data: str) -> None:
+        if not self.skipped and self.stack and self.stack[-1].chosen is None:
+            self.out.append(_escape(data, False))
+
+
+def _escape(text: str, attribute: bool) -> str:
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    if attribute:
+        text = text.replace('"', "&quot;").replace("\t", "&#9;").replace("\n", "&#10;")
+    return text
+
+
+# --- SpreadsheetML on the bytes ----------------------------------------------------------
+
+# An attribute: its name follows white space (a value's text never counts as another attribute).
+_ATTR = re.compile(rb"(?<=\s)([^\s=/>]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 
 
 # Builds each pattern once: at import for the module's patterns below, and once per element name
@@ -272,16 +539,17 @@ _ATTR = re.compile(rb"([\w:.-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 def _tag(name: bytes, body: bool = True) -> re.Pattern[bytes]:  # pragma: no mutate block
     """<name attrs/> or <name attrs>body</name>; group 1 attrs, group 2 body (None if empty)."""
     if not body:
-        return re.compile(rb"<" + _NS + name + rb"\b([^>]*?)/?>")
-    return re.compile(rb"<" + _NS + name + rb"\b([^>]*?)(?:/>|>(.*?)</" + _NS + name + rb"\s*>)", re.S)
+        return re.compile(rb"<" + _NS + name + _END + rb"(" + _IN_TAG + rb")/?>")
+    return re.compile(rb"<" + _NS + name + _END + rb"(" + _IN_TAG + rb")(?:/>|>(.*?)</" + _NS + name + rb"\s*>)", re.S)
 
 
 def _attrs(raw: bytes) -> dict[str, str]:
+    """Attributes by name; a prefixed one keeps its prefix (r:id), so no attribute of another
+    namespace (foo:t) stands in for the one the reader wants (t)."""
     out: dict[str, str] = {}
     for m in _ATTR.finditer(raw):
-        key = m.group(1).decode("utf-8").rsplit(":", 1)[-1]
         value = m.group(2) if m.group(2) is not None else m.group(3)
-        out.setdefault(key, xml_text(value))
+        out.setdefault(m.group(1).decode("utf-8"), xml_text(value))
     return out
 
 
@@ -352,8 +620,18 @@ def decode_escapes(text: str) -> str:
 
 
 _T = _tag(b"t")
-_RPH = re.compile(rb"<" + _NS + rb"rPh\b.*?</" + _NS + rb"rPh\s*>|<" + _NS + rb"rPh\b[^>]*/>", re.S)
+_RPH = re.compile(rb"<" + _NS + rb"rPh" + _END + _IN_TAG + rb"(?:/>|>.*?</" + _NS + rb"rPh\s*>)", re.S)
 _SI = _tag(b"si")
+_PRESERVE = re.compile(rb"\sxml:space\s*=\s*(?:\"preserve\"|'preserve')")
+_EDGE_SPACE = " \t\n\r"  # XML's white space; U+00A0 and U+3000 are text
+
+
+def t_text(raw: bytes, preserve: bool) -> str:
+    """One <t>: Excel drops the white space at its ends unless it says xml:space="preserve"
+    (which Excel itself writes whenever a string has such space); references count as the
+    characters they stand for, _xHHHH_ escapes are decoded after the trim."""
+    text = xml_text(raw)
+    return decode_escapes(text if preserve else text.strip(_EDGE_SPACE))
 
 
 def rich_text(body: bytes | None) -> str:
@@ -362,7 +640,8 @@ def rich_text(body: bytes | None) -> str:
         return ""
     if b"rPh" in body:
         body = _RPH.sub(b"", body)
-    return decode_escapes("".join(xml_text(m.group(2) or b"") for m in _T.finditer(body)))
+    return "".join(t_text(m.group(2) or b"", _PRESERVE.search(m.group(1)) is not None)
+                   for m in _T.finditer(body))
 
 
 class SharedStrings:
@@ -383,12 +662,17 @@ class SharedStrings:
                 raise IndexError(index)
             body = self.raw[index]
             simple = _SIMPLE_SI.fullmatch(body) if body else None
-            text = self.done[index] = (decode_escapes(xml_text(simple.group(1))) if simple
-                                       else rich_text(body))
+            if simple:
+                text = xml_text(simple.group(2))
+                if simple.group(1) is None:  # see t_text
+                    text = text.strip(_EDGE_SPACE)
+                text = self.done[index] = decode_escapes(text)
+            else:
+                text = self.done[index] = rich_text(body)
         return text
 
 
-_SIMPLE_SI = re.compile(rb"<t(?: xml:space=\"preserve\")?>([^<]*)</t>")
+_SIMPLE_SI = re.compile(rb"<t( xml:space=\"preserve\")?>([^<]*)</t>")
 
 
 def shared_strings(data: bytes) -> list[str]:
@@ -409,42 +693,73 @@ def format_class(code: str) -> str:
     s = re.sub(r"(?i)general", "", s)
     if "%" in s:
         return "percent"
+    if re.search(r"(?i)AM/PM|A/P", s):  # a time of day, even without hours
+        return "date"
     s = re.sub(r"[eE][+-]", "", s)  # scientific notation, not the era year
     return "date" if re.search(r"(?i)[ymdhsegb]", s) else ""
 
 
+_NUMFMTS = _tag(b"numFmts")
 _NUMFMT = _tag(b"numFmt", body=False)
-_CELLXFS = re.compile(rb"<" + _NS + rb"cellXfs\b[^>]*>(.*?)</" + _NS + rb"cellXfs\s*>", re.S)
-_XF = re.compile(rb"<" + _NS + rb"xf\b([^>]*?)/?>")
-_NUMFMT_ID = re.compile(rb"\bnumFmtId\s*=\s*[\"']([0-9]{1,6})[\"']")
+_CELLXFS = _tag(b"cellXfs")
+_XF = _tag(b"xf", body=False)
+_NUMFMT_ID = re.compile(rb"\snumFmtId\s*=\s*[\"']([0-9]{1,6})[\"']")
+
+
+class NumberFormat(NamedTuple):
+    style: str  # "date", "percent" or "" (format_class)
+    code: str  # the format code, "" for General
+
+
+GENERAL = NumberFormat("", "")
+
+
+def number_formats(data: bytes) -> list[NumberFormat]:
+    """The number format of each cell style (cellXfs index). Custom formats are taken from
+    <numFmts> only (a differential format's numFmt, inside <dxfs>, styles no cell); built-in
+    ids get their code as a Japanese Excel shows them (intake/numfmt.py)."""
+    custom: dict[int, NumberFormat] = {}
+    block = _NUMFMTS.search(data)
+    for m in _NUMFMT.finditer(block.group(2) or b"" if block else b""):
+        a = _attrs(m.group(1))
+        given = a.get("numFmtId", "")
+        if given.isascii() and given.isdigit():
+            code = a.get("formatCode", "")
+            custom[int(given)] = NumberFormat(format_class(code), "" if code.lower() == "general" else code)
+    block = _CELLXFS.search(data)
+    formats = []
+    for m in _XF.finditer(block.group(2) or b"" if block else b""):
+        xf_id = _NUMFMT_ID.search(m.group(1))
+        fid = int(xf_id.group(1)) if xf_id else 0
+        formats.append(custom.get(fid) or _builtin(fid))
+    return formats
+
+
+def _builtin(fid: int) -> NumberFormat:
+    found = _BUILTIN_FORMATS.get(fid)
+    if found is not None:
+        return found
+    # an id the table leaves to the language of Excel (Thai dates 71–81): its class, shown as yyyy/m/d
+    if fid in _DATE_IDS:
+        return NumberFormat("date", "yyyy/m/d")
+    return NumberFormat("percent", "0%") if fid in _PERCENT_IDS else GENERAL
+
+
+_BUILTIN_FORMATS = {fid: NumberFormat(format_class(code), "" if fid == 0 else code) for fid, code in BUILTIN.items()}
 
 
 def style_classes(data: bytes) -> list[str]:
     """The format class of each cell style (cellXfs index)."""
-    custom = {}
-    for m in _NUMFMT.finditer(data):
-        a = _attrs(m.group(1))
-        if a.get("numFmtId", "").isdigit():
-            custom[int(a["numFmtId"])] = format_class(a.get("formatCode", ""))
-    block = _CELLXFS.search(data)
-    classes = []
-    for m in _XF.finditer(block.group(1) if block else b""):
-        found = _NUMFMT_ID.search(m.group(1))
-        fid = int(found.group(1)) if found else 0
-        if fid in custom:
-            classes.append(custom[fid])
-        else:
-            classes.append("date" if fid in _DATE_IDS else "percent" if fid in _PERCENT_IDS else "")
-    return classes
+    return [f.style for f in number_formats(data)]
 
 
 _CELL = _tag(b"c")
 _ROW = _tag(b"row")
-_F = re.compile(rb"<" + _NS + rb"f\b")
+_F = re.compile(rb"<" + _NS + rb"f" + _END)
 _V = _tag(b"v")
 _IS = _tag(b"is")
 _REF = re.compile(r"^([A-Z]{1,3})([0-9]{1,7})$")
-_SHEET_DATA = re.compile(rb"<" + _NS + rb"sheetData\b[^>]*?(?:/>|>(.*)</" + _NS + rb"sheetData\s*>)", re.S)
+_SHEET_DATA = re.compile(rb"<" + _NS + rb"sheetData" + _END + _IN_TAG + rb"(?:/>|>(.*)</" + _NS + rb"sheetData\s*>)", re.S)
 
 
 def column_index(letters: str) -> int:
@@ -458,12 +773,13 @@ def column_index(letters: str) -> int:
 _FAST_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"(?: s="([0-9]{1,6})")?(?: t="([a-zA-Z]{1,9})")?'
                         rb"\s*(?:/>|>(.*?)</c>)", re.S)
 _FAST_V = re.compile(rb"<v>([^<]*)</v>")
-_PREFIXED_CELL = re.compile(rb"<[A-Za-z_][\w.-]*:c[\s/>]")
-_PLAIN_IS = re.compile(rb"<is><t(?: xml:space=\"preserve\")?>([^<]*)</t></is>")
+_PLAIN_IS = re.compile(rb"<is><t( xml:space=\"preserve\")?>([^<]*)</t></is>")
+Formats = list[NumberFormat]
 
 
-def sheet_cells(data: bytes, strings: SharedStrings | list[str], styles: list[str]) -> Cells:
-    """Every cell that holds something; cells without a reference follow the previous one."""
+def sheet_cells(data: bytes, strings: SharedStrings | list[str], styles: Formats) -> Cells:
+    """Every cell that holds something; cells without a reference follow the previous one.
+    `data` is a worksheet in the plain form (plain_xml)."""
     m = _SHEET_DATA.search(data)
     body = (m.group(1) or b"") if m else b""
     cells: Cells = {}
@@ -475,7 +791,7 @@ def sheet_cells(data: bytes, strings: SharedStrings | list[str], styles: list[st
     row_no = 0
     for row in _ROW.finditer(body):
         r = _attrs(row.group(1)).get("r", "")
-        row_no = int(r) if r.isdigit() else row_no + 1
+        row_no = int(r) if r.isascii() and r.isdigit() else row_no + 1
         col_no = 0
         for c in _CELL.finditer(row.group(2) or b""):
             attrs = _attrs(c.group(1))
@@ -484,7 +800,7 @@ def sheet_cells(data: bytes, strings: SharedStrings | list[str], styles: list[st
                 col_no, row_no = column_index(ref.group(1)), int(ref.group(2))
             else:  # writers may omit r: the cell follows the previous one
                 col_no += 1
-            if row_no > MAX_ROW or col_no > MAX_COLUMN:  # Excel limits: no such cell exists
+            if not (0 < row_no <= MAX_ROW and col_no <= MAX_COLUMN):  # Excel limits: no such cell exists
                 continue
             cell = _cell(attrs, c.group(2), strings, styles)
             if cell is not None:
@@ -494,13 +810,13 @@ def sheet_cells(data: bytes, strings: SharedStrings | list[str], styles: list[st
     return cells
 
 
-def _fast_cells(body: bytes, strings: SharedStrings | list[str], styles: list[str]) -> Cells | None:
+def _fast_cells(body: bytes, strings: SharedStrings | list[str], styles: Formats) -> Cells | None:
     """One pass over cells written in the common attribute order; None when any cell is not
-    (another order, more attributes, a prefix), and the general parser reads the sheet."""
-    if _PREFIXED_CELL.search(body):  # <x:c …>: only the general parser knows prefixes
-        return None
+    (another order, more attributes), and the general parser reads the sheet."""
     found = _FAST_CELL.findall(body)
-    if len(found) != body.count(b"<c ") + body.count(b"<c>") + body.count(b"<c/"):
+    # every cell's tag begins "<c"; of the other elements in sheetData only a rich text run's
+    # <color>, <charset> and <condense> do too (a cell written otherwise, <c\nr=…>, is counted)
+    if len(found) != body.count(b"<c") - body.count(b"<co") - body.count(b"<ch"):
         return None
     if len(found) > MAX_CELLS:
         raise Refused("too-large", f"1 シートに {MAX_CELLS:,} 個を超えるセルがあります")
@@ -513,12 +829,15 @@ def _fast_cells(body: bytes, strings: SharedStrings | list[str], styles: list[st
         if c is None:
             c = letters[col] = column_index(col.decode("ascii"))
         r = int(row)
-        if r > MAX_ROW or c > MAX_COLUMN:
+        if not 0 < r <= MAX_ROW or c > MAX_COLUMN:  # row 0: no such cell
             continue
         if t == b"inlineStr":
             plain = _PLAIN_IS.fullmatch(inner)
             if plain is not None:  # openpyxl's way to write text: one run, no furigana
-                cells[(r, c)] = RawCell(decode_escapes(xml_text(plain.group(1))), "s")
+                text = xml_text(plain.group(2))
+                if plain.group(1) is None:  # see t_text
+                    text = text.strip(_EDGE_SPACE)
+                cells[(r, c)] = RawCell(decode_escapes(text), "s")
                 continue
         if not (inner.startswith(b"<v>") and inner.endswith(b"</v>") and inner.count(b"<") == 2):
             # a formula, rich inline text or anything unusual: the general cell reader
@@ -536,13 +855,13 @@ def _fast_cells(body: bytes, strings: SharedStrings | list[str], styles: list[st
         if t == b"s":
             cells[(r, c)] = _shared(strings, value, False)
         elif not t or t == b"n":
-            try:
-                number = float(value)
-            except ValueError:
+            number = _number(value)
+            if number is None:
                 cells[(r, c)] = RawCell(xml_text(value), "s")
                 continue
             si = int(s) if s else 0
-            cells[(r, c)] = RawCell(number, "n", False, styles[si] if si < len(styles) else "")
+            style, code = styles[si] if si < len(styles) else GENERAL
+            cells[(r, c)] = RawCell(number, "n", False, style, code)
         else:
             attrs = {"t": t.decode("ascii")}
             if s:
@@ -553,13 +872,29 @@ def _fast_cells(body: bytes, strings: SharedStrings | list[str], styles: list[st
     return cells
 
 
+def _number(value: str | bytes) -> float | None:
+    """A cell's number as XML Schema writes a double, in ASCII digits: float() alone would also
+    take 「１２」, 「1_000」, 「inf」 and 「nan」, which no spreadsheet shows as a number."""
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    if not value.isascii() or "_" in (value if isinstance(value, str) else value.decode("ascii")) \
+            or number != number or number in (_INF, -_INF):
+        return None
+    return number
+
+
+_INF = float("inf")
+
+
 def _shared(strings: SharedStrings | list[str], index: str | bytes, formula: bool) -> RawCell:
     """A shared-string cell. A dangling index is an error cell; a string whose XML is broken
     makes the file corrupt (ValueError from xml_text), as it does for an XML parser."""
-    try:
-        i = int(index)
-    except ValueError:
+    text = index.strip(" \t\n\r") if isinstance(index, str) else index.strip(b" \t\n\r").decode("ascii", "replace")
+    if not (text.isascii() and text.isdigit()):
         return RawCell("#REF!", "e", formula)
+    i = int(text)
     try:
         return RawCell(strings[i], "s", formula)
     except IndexError:
@@ -567,7 +902,7 @@ def _shared(strings: SharedStrings | list[str], index: str | bytes, formula: boo
 
 
 def _cell(attrs: dict[str, str], body: bytes | None, strings: SharedStrings | list[str],
-          styles: list[str]) -> RawCell | None:
+          styles: Formats) -> RawCell | None:
     t = attrs.get("t")  # absent: a number
     formula = body is not None and _F.search(body) is not None
     if t == "inlineStr":
@@ -590,21 +925,20 @@ def _cell(attrs: dict[str, str], body: bytes | None, strings: SharedStrings | li
         return RawCell(v, "e", formula)
     if t == "d":
         return RawCell(v, "d", formula)
-    try:
-        number = float(v)
-    except ValueError:
+    number = _number(v)
+    if number is None:
         return RawCell(v, "s", formula)
     s = attrs.get("s", "")
-    style = styles[int(s)] if s.isdigit() and int(s) < len(styles) else ""
-    return RawCell(number, "n", formula, style)
+    style, code = styles[int(s)] if s.isascii() and s.isdigit() and int(s) < len(styles) else GENERAL
+    return RawCell(number, "n", formula, style, code)
 
 
 _WB_PR = _tag(b"workbookPr", body=False)
 _SHEET = _tag(b"sheet", body=False)
 _PROPERTY = _tag(b"property")
-_INNER = re.compile(rb">([^<]*)<")
-_MODIFIED = re.compile(rb"<" + _NS + rb"modified\b[^>]*>([^<]*)<")
-_APPLICATION = re.compile(rb"<" + _NS + rb"Application\b[^>]*>([^<]*)<")
+_INNER = re.compile(rb"<[^\s/>]+" + _IN_TAG + rb">([^<]*)<")  # the text of the first element
+_MODIFIED = re.compile(rb"<" + _NS + rb"modified" + _END + _IN_TAG + rb">([^<]*)<")
+_APPLICATION = re.compile(rb"<" + _NS + rb"Application" + _END + _IN_TAG + rb">([^<]*)<")
 
 
 class _Workbook:
@@ -613,7 +947,7 @@ class _Workbook:
 
     def read(self, want: tuple[str, ...]) -> None:
         p, result = self.package, self.result
-        data = p.part(self.main)
+        data = p.xml(self.main)
         pr = _WB_PR.search(data)
         if pr:
             result.date1904 = _attrs(pr.group(1)).get("date1904", "0").lower() in ("1", "true")
@@ -624,45 +958,49 @@ class _Workbook:
             a = _attrs(m.group(1))
             name = a.get("name", "")
             result.sheets.append((name, a.get("state", "visible")))
-            rel = rels.get(a.get("id", ""))  # a sheet without r:id names no part
+            rel = rels.get(a.get("r:id", ""))  # a sheet without r:id names no part
             part = p.find(rel[1]) if rel else None
             if part:
                 targets[name] = part
         if not result.sheets:
             raise Refused("corrupt", "ブックにシートがありません")
+        if len({n.casefold() for n, _s in result.sheets}) != len(result.sheets):
+            # Excel refuses two sheets whose names differ at most in case: which one it would
+            # show is not for a reader to guess
+            raise Refused("corrupt", "同じ名前のシートが複数あります")
         strings: SharedStrings | list[str] = []
-        styles: list[str] = []
+        styles: Formats = []
         for _rid, kind, target in related:  # the tables are found by type, with or without an Id
             part = p.find(target)
             if part and kind.endswith("/sharedStrings"):
-                strings = SharedStrings(p.part(part))
+                strings = SharedStrings(p.xml(part, "strings"))
             elif part and kind.endswith("/styles"):
-                styles = style_classes(p.part(part))
+                styles = number_formats(p.xml(part, "styles"))
         self.properties()
         wanted = [n for n in want if n != FIRST_SHEET]
         if FIRST_SHEET in want and result.first_sheet():
             wanted.append(result.first_sheet() or "")
         if ID_SHEET in targets:
-            result.cells[ID_SHEET] = sheet_cells(p.part(targets[ID_SHEET]), strings, styles)
+            result.cells[ID_SHEET] = sheet_cells(p.xml(targets[ID_SHEET], "sheet"), strings, styles)
         by_fold = {n.casefold(): n for n in targets}
         for name in wanted:
             actual = name if name in targets else by_fold.get(name.casefold())
             if actual and actual not in result.cells:
-                result.cells[actual] = sheet_cells(p.part(targets[actual]), strings, styles)
+                result.cells[actual] = sheet_cells(p.xml(targets[actual], "sheet"), strings, styles)
 
     def properties(self) -> None:
         p, result = self.package, self.result
         found = {kind.rsplit("/", 1)[-1]: target for _i, kind, target in p.relationships("")}
         custom = p.find(found.get("custom-properties", "docProps/custom.xml"))
         if custom:
-            for prop in _PROPERTY.finditer(p.part(custom)):
+            for prop in _PROPERTY.finditer(p.xml(custom)):
                 key = _attrs(prop.group(1)).get("name")
                 inner = _INNER.search(prop.group(2) or b"")
                 if key and inner:
                     result.custom.setdefault(key, xml_text(inner.group(1)))
         core = p.find(found.get("core-properties", "docProps/core.xml"))
         if core:
-            when = _MODIFIED.search(p.part(core))
+            when = _MODIFIED.search(p.xml(core))
             if when:
                 result.modified = xml_text(when.group(1)).strip()
         app = p.find(found.get("extended-properties", "docProps/app.xml"))
