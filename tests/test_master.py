@@ -64,7 +64,9 @@ def test_a_sheet_becomes_a_grid_with_errors_blank_and_booleans_spelt():
     cells = {(1, 1): RawCell("施策番号", "s"), (1, 3): RawCell("所管課", "s"), (2, 1): RawCell(1.0, "n"),
              (2, 2): RawCell("#N/A", "e"), (2, 3): RawCell(True, "b"), (3, 2): RawCell(False, "b")}
     raw = RawWorkbook(sheets=[("隠し", "hidden"), ("施策", "visible")], cells={"施策": cells})
-    assert M._rows(raw) == [["施策番号", None, "所管課"], [1.0, "", "TRUE"], [None, "FALSE", None]]
+    assert M._rows(raw) == [["施策番号", None, "所管課"],
+                            [M.Shown("1", 1.0), M.Shown("", problem="error-in-table", detail="#N/A"), "TRUE"],
+                            [None, "FALSE", None]]
     assert M._rows(RawWorkbook(sheets=[("施策", "visible")], cells={})) == []
 
 

@@ -61,6 +61,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bad-previous": (ERROR, "施策番号「{measure}」の{column}「{value}」は選択肢にありません。{choices} のいずれかにしてください。"),
     "example-row": (ERROR, "施策番号「{measure}」は init が入れた記入例の行です。実際の施策に書き換えるか削除してください。"),
     "department-spelling": (ERROR, "所管課「{value}」は {other_row} 行目の「{other}」と空白や全角・半角の違いだけで同じ名前です。どちらかに揃えてください（別々の調査票になってしまいます）。"),
+    "number-shown-differently": (WARNING, "Excel では「{value}」と表示されていますが、番号は入力されている数値「{detail}」として扱います（調査票・集計結果にも「{detail}」と表示されます）。「{value}」のとおりにする場合は、セルの表示形式を「文字列」にして入力し直してください。"),
+    "format-not-shown": (WARNING, "Excel の表示形式「{detail}」のとおりには表示できないため、「{value}」として扱います（調査票・集計結果にもこう表示されます）。表示どおりにする場合は、セルの表示形式を「文字列」にして入力し直してください。"),
+    "error-in-table": (WARNING, "エラー値「{detail}」が入っているため、空欄として扱います。数式や参照先を確認してください。"),
     "group-without-name": (WARNING, "{label}「{value}」に名称がありません。survey.toml の [[groups]] に id と name を書くと、集計表と報告文案に名称が入ります。"),
     # --- year after year ---
     "previous-incomplete": (ERROR, "前年度の施策番号「{measure}」（{value}）に評価がありません。"),
@@ -153,6 +156,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error-value": (ERROR, "「{field}」がエラー値「{value}」です。正しい値を入力してください。"),
     "formula-no-value": (ERROR, "「{field}」は数式ですが計算結果が保存されていません。値を直接入力してください。"),
     "formula-value": (NOTICE, "「{field}」は数式のため、計算結果「{value}」を読み取りました。"),
+    "shown-as-number": (NOTICE, "「{field}」は表示形式「{detail}」のとおりには読み取れないため、「{value}」として受け付けました。表示どおりの文字で回答する場合は、セルの表示形式を「文字列」にして入力し直してください。"),
     "measure-missing": (ERROR, "施策番号「{measure}」の行がありません。行を削除せず、配布した調査票に入力してください。"),
     "measure-added-after-form": (WARNING, "施策番号「{measure}」は調査票の作成後に施策マスタへ追加された施策のため、この調査票にはありません（提出者の不備ではありません）。この施策は未回答です。新しい調査票を送って回答を依頼してください。"),
     "row-number-changed": (ERROR, "施策名「{value}」（この調査票の施策番号「{other}」）の行の施策番号が「{typed}」に書き換えられているため、この行は読み取りませんでした。配布したときの施策番号に戻して再提出してください。"),

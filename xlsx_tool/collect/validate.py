@@ -27,7 +27,7 @@ from xlsx_tool.define import survey as S
 from xlsx_tool.define.master import Loaded, Measure, ended_values, is_ended
 from xlsx_tool.forms import layout as L
 from xlsx_tool.forms.writer import REASON_HEADER
-from xlsx_tool.intake.reader import RawCell, RawWorkbook
+from xlsx_tool.intake.reader import RawCell, RawWorkbook, cell_text
 from xlsx_tool.ledger import Submission
 from xlsx_tool.textnorm import choice_key, measure_key, squash
 from xlsx_tool.wareki import fiscal_year_label
@@ -339,9 +339,15 @@ class _FormCheck:
             return read_number(f, value, cell.style, self.raw.date1904, sub, where)
         if f.type == "date":
             return read_date(value, cell.kind, self.raw.date1904, sub, where)
-        text = _text(value) if not isinstance(value, str) else value
-        if isinstance(value, bool):
-            text = "TRUE" if value else "FALSE"
+        if isinstance(value, str):
+            text = value
+        else:
+            # Excel turns a date or a percentage typed into any cell into a number with a format:
+            # the answer is what the department sees there (60%, 2025/4/1), not 0.6 or 45748
+            text, faithful = cell_text(cell, self.raw.date1904)
+            text = text.strip()  # a format's padding (_) is layout, not text
+            if not faithful:
+                sub.add("shown-as-number", value=text, detail=cell.format, **where)
         limit = f.max_length or 32767
         if len(text) > limit:
             sub.add("too-long", length=len(text), limit=limit, **where)

@@ -66,7 +66,7 @@ def in_list_order(departments: Iterable[str], listing: DepartmentList | None) ->
 def load_departments(survey: Survey, master, pool: Pool | None = None
                      ) -> tuple[DepartmentList | None, list[Problem]]:
     """Read and check the list named in survey.toml; (None, []) when it names none."""
-    from xlsx_tool.define.master import TableError, _cell_text, read_table
+    from xlsx_tool.define.master import TableError, _cell_text, read_table, shown_problems
 
     if not survey.departments_file:
         return None, []
@@ -125,4 +125,8 @@ def load_departments(survey: Survey, master, pool: Pool | None = None
     for d in master.departments:
         if d not in contacts:
             found.append(P.make("department-no-contact", file=file, value=d))
+    header = [""] * len(rows[0])
+    for name, i in index.items():
+        header[i] = name
+    found += shown_problems(file, rows, header, first)  # an 内線 whose format we cannot show, an error value
     return DepartmentList(file, contacts), found

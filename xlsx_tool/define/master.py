@@ -23,7 +23,7 @@ from xlsx_tool import problems as P
 from xlsx_tool.define import survey as S
 from xlsx_tool.define.survey import Group, Survey
 from xlsx_tool.intake.preflight import MAX_FILE_BYTES
-from xlsx_tool.intake.reader import FIRST_SHEET, RawWorkbook
+from xlsx_tool.intake.reader import FIRST_SHEET, RawWorkbook, cell_text
 from xlsx_tool.intake.sandbox import Pool, ReadTask
 from xlsx_tool.problems import Problem
 from xlsx_tool.textnorm import choice_key, measure_key, natural_key, squash
@@ -234,7 +234,19 @@ VERDICTS = {  # what a pre-flight verdict means for the section's own file
 }
 
 
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """A cell of the section's workbook that is not plain text: what Excel shows, the number
+    behind it, and a problem code when Excel's display cannot be reproduced."""
+    text: str  # as Excel shows it: 60%, 2025/3/31, 0012; the number as General where it cannot
+    number: float | None = None
+    problem: str = ""  # "format-not-shown" or "error-in-table"
+    detail: str = ""  # the number format, or the error value
+
+
 def _rows(raw: RawWorkbook) -> list[list[object]]:
+    """The first sheet as a grid: text as str, every number and error value as Shown (a date
+    or a percentage typed in Excel is a number with a format: the grid has what it shows)."""
     if raw.failure:
         detail = VERDICTS.get(raw.failure) or (
             f"{raw.detail}（Excel で開いて .xlsx 形式で保存し直してください）" if raw.detail
@@ -251,16 +263,21 @@ def _rows(raw: RawWorkbook) -> list[list[object]]:
         if r > last_row or c > last_col:
             continue
         if cell.kind == "e":
-            value: object = ""
-        elif cell.kind == "b":
-            value = "TRUE" if cell.value else "FALSE"
+            value: object = Shown("", problem="error-in-table", detail=str(cell.value))
+        elif cell.kind == "n" and isinstance(cell.value, float):
+            text, faithful = cell_text(cell, raw.date1904)
+            value = Shown(text, cell.value, "" if faithful else "format-not-shown", cell.format)
+        elif cell.value is None:
+            value = None
         else:
-            value = cell.value
+            value = cell_text(cell)[0]
         grid[r - 1][c - 1] = value
     return grid
 
 
 def _cell_text(value: object) -> str:
+    if isinstance(value, Shown):
+        value = value.text
     if type(value) is str:  # the usual case (every CSV cell): no more work than this
         if "\r" in value:  # a line break inside a quoted CSV cell, or Excel's _x000D_: one \n
             value = value.replace("\r\n", "\n").replace("\r", "\n")
@@ -326,6 +343,19 @@ def load_master(survey: Survey, pool: Pool | None = None) -> tuple[Master | None
         i = index.get(column)
         return keep(_cell_text(row[i]) if i is not None and i < len(row) else "")
 
+    def key(row: list[object], column: str, r: int) -> str:
+        """A measure number is the number the cell holds (4.0 is "4"), whatever its format shows:
+        it pairs answers and years. Where the format shows something else (0004), say so."""
+        i = index.get(column)
+        value = row[i] if i is not None and i < len(row) else None
+        if not isinstance(value, Shown):
+            return measure_key(value)
+        number = measure_key(value.number) if value.number is not None else ""
+        if number and not value.problem and measure_key(value.text) != number:
+            found.append(P.make("number-shown-differently", file=file, row=r, column=column,
+                                value=value.text, detail=number))
+        return number
+
     measures: list[Measure] = []
     seen: dict[str, int] = {}
     known = {S.COL_NUMBER, S.COL_NAME, S.COL_DEPARTMENT, S.COL_ACHIEVEMENT, label,
@@ -334,8 +364,7 @@ def load_master(survey: Survey, pool: Pool | None = None) -> tuple[Master | None
     for r, row in enumerate(rows[1:], start=first + 1):
         if not any(_cell_text(v) for v in row):
             continue
-        number_cell = row[index[S.COL_NUMBER]] if index[S.COL_NUMBER] < len(row) else None
-        number = measure_key(number_cell)
+        number = key(row, S.COL_NUMBER, r)
         where: dict[str, Any] = {"file": file, "row": r}
         if not number:
             found.append(P.make("empty-measure-number", column=S.COL_NUMBER, **where))
@@ -353,7 +382,7 @@ def load_master(survey: Survey, pool: Pool | None = None) -> tuple[Master | None
             previous_direction=get(row, S.COL_PREV_DIRECTION),
             achievement=get(row, S.COL_ACHIEVEMENT),
             extra=tuple((c, get(row, c)) for c in extra_cols),
-            previous_number=measure_key(get(row, S.COL_PREVIOUS_NUMBER)))
+            previous_number=key(row, S.COL_PREVIOUS_NUMBER, r))
         if not m.name:
             found.append(P.make("empty-measure-name", column=S.COL_NAME, measure=number, **where))
         elif EXAMPLE_MARK in m.name:
@@ -365,8 +394,21 @@ def load_master(survey: Survey, pool: Pool | None = None) -> tuple[Master | None
         measures.append(m)
     if not measures and not found:
         found.append(P.make("empty-master", file=file))
+    found += shown_problems(file, rows, header, first)
     header_kept = tuple(h for h in header if h)
     return Master(file, header_kept, tuple(measures), label), found
+
+
+def shown_problems(file: str, rows: list[list[object]], header: list[str], first: int) -> list[Problem]:
+    """Cells under a heading that Excel shows otherwise than we can (a format we cannot
+    reproduce, an error value): the section is told what the forms will show instead."""
+    found = []
+    for r, row in enumerate(rows[1:], start=first + 1):
+        for column, value in zip(header, row, strict=False):
+            if column and isinstance(value, Shown) and value.problem:
+                found.append(P.make(value.problem, file=file, row=r, column=column, value=value.text,
+                                    detail=value.detail))
+    return found
 
 
 # --- groups ---------------------------------------------------------------------------------

@@ -127,7 +127,8 @@ def fixed_value(col: Column, m: Measure) -> str:
     if col.key == S.COL_NAME:
         return m.name
     if col.key == INDICATOR_KEY:
-        target = f"{m.target}{m.unit}" if m.target else ""
+        # a target typed as 60% (or 100件) already shows its unit: not 60%%
+        target = (m.target if m.target.endswith(m.unit) else m.target + m.unit) if m.target else ""
         lines = [m.indicator + (f"（{m.unit}）" if m.unit and not m.target else "")] if m.indicator else []
         if target:
             lines.append(f"目標値：{target}")
