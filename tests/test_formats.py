@@ -241,6 +241,30 @@ def test_a_percentage_or_a_date_typed_into_a_text_field_is_read_as_shown(survey_
     assert next(d for d in data["departments"] if d["department"] == TARGET)["status"] == "submitted"
 
 
+def test_text_shows_through_its_format_as_excel_shows_it(survey_env: Env):
+    """A format's text section puts literals around text, or hides it (;;;): the answer is what
+    the cell shows; a required answer that shows nothing is missing."""
+    env = survey_env
+
+    def edit(wb, ws, columns, rows):
+        from openpyxl.styles import Protection
+
+        first, second = list(rows)[:2]
+        for ref, code in ((f"{columns['課題・今後の取組']}{rows[first]}", '"（要確認）"@'),
+                          (f"{columns['取組実績']}{rows[second]}", ";;;")):
+            ws[ref].number_format = code
+            ws[ref].protection = Protection(locked=False)
+
+    env.edited("ICT推進課.xlsx", edit)
+    data = _collect_json(env)
+    first, second = env.base.measures[TARGET][:2]
+    answers = _answers(env)
+    assert answers[first]["課題・今後の取組"] == "（要確認）" + env.base.answers[first]["課題・今後の取組"]
+    assert second not in answers  # its required answer shows nothing: the measure awaits a fix
+    found = [(p["code"], p["measure"], p["field"]) for p in data["problems"] if p["file"] == "2_回収/ICT推進課.xlsx"]
+    assert found == [("required", second, "取組実績")]
+
+
 @pytest.mark.libreoffice
 @pytest.mark.parametrize("locale", ["ja-JP", "en-US"])
 def test_typed_in_libreoffice_a_text_field_keeps_what_libreoffice_shows(survey_env: Env, locale):

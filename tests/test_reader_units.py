@@ -128,6 +128,40 @@ def test_style_classes_map_each_cell_style():
     assert R.style_classes(partial) == ["", ""]  # an xf without numFmtId is General (0), whatever 1 became
 
 
+def test_number_formats_are_those_of_numfmts_as_excel_chooses_the_cell_styles():
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    styles = (f'<styleSheet xmlns="{main}" xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006">'
+              '<numFmts count="2"><numFmt numFmtId="164" formatCode="0.0%"/>'
+              '<numFmt numFmtId="165" formatCode="&quot;未&quot;@"/></numFmts>'
+              '<cellXfs count="4"><xf numFmtId="0"/>'
+              # a branch another vendor's program reads, then the one Excel reads (Hancom Office writes these)
+              '<mc:AlternateContent><mc:Choice xmlns:hs="urn:example:hancom" Requires="hs"><xf numFmtId="14"/>'
+              '</mc:Choice><mc:Fallback><xf numFmtId="164"/></mc:Fallback></mc:AlternateContent>'
+              '<xf numFmtId="9"/><xf numFmtId="165"/></cellXfs>'
+              # a differential format (conditional formatting) styles no cell: its numFmt changes nothing
+              '<dxfs><dxf><numFmt numFmtId="164" formatCode="yyyy/m/d"/></dxf></dxfs></styleSheet>').encode()
+    formats = R.number_formats(R.plain_xml(styles, "styles"))
+    assert formats == [R.GENERAL, R.NumberFormat("percent", "0.0%"), R.NumberFormat("percent", "0%"),
+                       R.NumberFormat("", '"未"@', True)]
+    # the text a cell shows through a format with a text section
+    assert R.cell_text(RawCell("達成", "s", False, "", '"未"@')) == ("未達成", True)
+    assert R.cell_text(RawCell("達成", "s", False, "", ";;;")) == ("", True)
+    assert R.cell_text(RawCell(0.6, "n", False, "percent", "0%")) == ("60%", True)
+    assert R.cell_text(RawCell(0.25, "n", False, "", "# ?/?")) == ("0.25", False)  # shown as General
+
+
+def test_text_cells_carry_a_format_only_when_it_changes_what_they_show():
+    styles = [R.GENERAL, R.NumberFormat("", '"未"@', True), R.NumberFormat("", "@")]
+    xml = ('<row r="1"><c r="A1" s="1" t="s"><v>0</v></c><c r="B1" s="1" t="inlineStr"><is><t>x</t></is></c>'
+           '<c r="C1" s="2" t="s"><v>0</v></c><c r="D1" s="1"><v>3</v></c></row>')
+    fmt = '"未"@'
+    expected = {(1, 1): RawCell("達成", "s", False, "", fmt), (1, 2): RawCell("x", "s", False, "", fmt),
+                (1, 3): RawCell("達成", "s"), (1, 4): RawCell(3.0, "n", False, "", fmt)}
+    for xml_form in (xml, general(xml)):  # the one-pass scan and the general parser
+        assert R.sheet_cells(f"<worksheet><sheetData>{xml_form}</sheetData></worksheet>".encode(),
+                             STRINGS, styles) == expected
+
+
 @pytest.mark.parametrize("fid", [14, 22, 27, 36, 45, 47, 50, 58, 71, 81])
 def test_builtin_date_formats(fid):
     assert R.style_classes(f'<cellXfs><xf numFmtId="{fid}"/></cellXfs>'.encode()) == ["date"]

@@ -339,15 +339,21 @@ class _FormCheck:
             return read_number(f, value, cell.style, self.raw.date1904, sub, where)
         if f.type == "date":
             return read_date(value, cell.kind, self.raw.date1904, sub, where)
-        if isinstance(value, str):
+        if isinstance(value, str) and not cell.format:
             text = value
         else:
             # Excel turns a date or a percentage typed into any cell into a number with a format:
-            # the answer is what the department sees there (60%, 2025/4/1), not 0.6 or 45748
+            # the answer is what the department sees there (60%, 2025/4/1), not 0.6 or 45748;
+            # and text shows through its format's text section ("未"@ shows 未達成, ;;; nothing)
             text, faithful = cell_text(cell, self.raw.date1904)
-            text = text.strip()  # a format's padding (_) is layout, not text
+            if not isinstance(value, str):
+                text = text.strip()  # a number format's padding (_) is layout, not text
             if not faithful:
                 sub.add("shown-as-number", value=text, detail=cell.format, **where)
+            if not text.strip():  # a format that shows nothing (;;;): the cell looks empty
+                if required:
+                    sub.add("required", **where)
+                return None
         limit = f.max_length or 32767
         if len(text) > limit:
             sub.add("too-long", length=len(text), limit=limit, **where)

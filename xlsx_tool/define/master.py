@@ -269,8 +269,9 @@ def _rows(raw: RawWorkbook) -> list[list[object]]:
             value = Shown(text, cell.value, "" if faithful else "format-not-shown", cell.format)
         elif cell.value is None:
             value = None
-        else:
-            value = cell_text(cell)[0]
+        else:  # text (as its format shows it: "未"@, ;;;), TRUE/FALSE
+            text, faithful = cell_text(cell)
+            value = text if faithful else Shown(text, problem="format-not-shown", detail=cell.format)
         grid[r - 1][c - 1] = value
     return grid
 

@@ -126,7 +126,7 @@ def _tokens(section: str) -> list[Token]:
         elif first == "\\":
             out.append(("literal", t[1:]))
         elif first == "_":
-            out.append(("literal", " "))  # a space as wide as the next character
+            out.append(("pad", " "))  # a space as wide as the next character: layout
         elif first == "*":
             continue  # a character repeated to fill the column: nothing in a text
         elif first == "[":
@@ -166,13 +166,38 @@ def _bracket(t: str) -> list[Token]:
     raise _Unshowable  # [DBNum1] (Kanji numerals) and the like
 
 
+def shown_text(text: str, code: str) -> str | None:
+    """The text a cell holding the text `text` shows with the format `code`: the format's text
+    section (the fourth, or a lone section with @) puts literals around it, or hides it (;;;);
+    None when that section holds anything else."""
+    sections = _split(code or "General")
+    try:
+        if len(sections) >= 4:
+            tokens = _tokens(sections[3])
+        elif len(sections) == 1 and ("text", "@") in (tokens := _tokens(sections[0])):
+            pass
+        else:
+            return text  # no text section: text shows as it is
+    except _Unshowable:
+        return None
+    out = []
+    for kind, t in tokens:
+        if kind == "text":
+            out.append(text)
+        elif kind == "literal":
+            out.append(t)
+        elif kind != "pad":
+            return None  # digits or dates in a text section: not for text
+    return "".join(out)
+
+
 # --- numbers ---------------------------------------------------------------------------------
 
 def _number(value: float, tokens: list[Token], sign: bool) -> str:
     kinds = [k for k, _t in tokens]
     if "exponent" in kinds or ("slash" in kinds and "digit" in kinds):
         raise _Unshowable  # scientific notation and fractions
-    tokens = [("literal", t) if k in ("slash", "gannen") else (k, t) for k, t in tokens]
+    tokens = [("literal", t) if k in ("slash", "gannen", "pad") else (k, t) for k, t in tokens]
     kinds = [k for k, _t in tokens]
     minus = "-" if sign else ""
     if "general" in kinds or ("text" in kinds and "digit" not in kinds):
@@ -317,7 +342,7 @@ def _date(value: float, tokens: list[Token], date1904: bool) -> str:
         elif k == "gannen":
             continue
         else:
-            out.append(t)  # literals, and . , % / between date parts
+            out.append(t)  # literals, padding, and . , % / between date parts
     return "".join(out)
 
 

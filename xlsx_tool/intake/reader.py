@@ -34,7 +34,7 @@ from typing import NamedTuple
 from xml.parsers import expat
 
 from xlsx_tool.intake import preflight as F
-from xlsx_tool.intake.numfmt import BUILTIN, general, shown
+from xlsx_tool.intake.numfmt import BUILTIN, general, shown, shown_text
 from xlsx_tool.intake.preflight import Refused
 
 MAX_CELLS = 500_000
@@ -68,6 +68,9 @@ def cell_text(cell: RawCell, date1904: bool = False) -> tuple[str, bool]:
         return (general(value), False) if text is None else (text, True)
     if cell.kind == "b":
         return ("TRUE" if value else "FALSE"), True
+    if cell.format and isinstance(value, str):  # a format with a text section: "未"@, ;;;
+        text = shown_text(value, cell.format)
+        return (value, False) if text is None else (text, True)
     return str(value), True
 
 
@@ -357,8 +360,9 @@ def plain_xml(data: bytes, kind: str = "") -> bytes:
     <sheetData>, with every element there unprefixed (the one-pass cell scan reads <c r=…>);
     "styles" up to <extLst>; anything else the whole part."""
     start = data.find(b"?>") + 2 if data.startswith(b"<?xml") else 0
-    root = _ROOT.match(data, data.find(b"<", start))
-    if root is None:
+    at = data.find(b"<", start)
+    root = _ROOT.match(data, at) if at != -1 else None
+    if root is None or root.group(1)[:1] in (b"?", b"!"):  # no element to begin with: expat says why
         return _Rewrite().run(data)
     bound = {(m.group(1) or b"").decode("utf-8"): xml_text(m.group(2) or m.group(3) or b"")
              for m in _XMLNS.finditer(root.group(2))}
@@ -709,9 +713,15 @@ _NUMFMT_ID = re.compile(rb"\snumFmtId\s*=\s*[\"']([0-9]{1,6})[\"']")
 class NumberFormat(NamedTuple):
     style: str  # "date", "percent" or "" (format_class)
     code: str  # the format code, "" for General
+    text: bool = False  # it shows text otherwise than typed (a text section: "未"@, ;;;)
 
 
 GENERAL = NumberFormat("", "")
+
+
+def _number_format(code: str) -> NumberFormat:
+    code = "" if code.lower() == "general" else code
+    return NumberFormat(format_class(code), code, bool(code) and shown_text("\x00", code) != "\x00")
 
 
 def number_formats(data: bytes) -> list[NumberFormat]:
@@ -724,8 +734,7 @@ def number_formats(data: bytes) -> list[NumberFormat]:
         a = _attrs(m.group(1))
         given = a.get("numFmtId", "")
         if given.isascii() and given.isdigit():
-            code = a.get("formatCode", "")
-            custom[int(given)] = NumberFormat(format_class(code), "" if code.lower() == "general" else code)
+            custom[int(given)] = _number_format(a.get("formatCode", ""))
     block = _CELLXFS.search(data)
     formats = []
     for m in _XF.finditer(block.group(2) or b"" if block else b""):
@@ -745,7 +754,7 @@ def _builtin(fid: int) -> NumberFormat:
     return NumberFormat("percent", "0%") if fid in _PERCENT_IDS else GENERAL
 
 
-_BUILTIN_FORMATS = {fid: NumberFormat(format_class(code), "" if fid == 0 else code) for fid, code in BUILTIN.items()}
+_BUILTIN_FORMATS = {fid: _number_format(code) for fid, code in BUILTIN.items()}
 
 
 def style_classes(data: bytes) -> list[str]:
@@ -822,6 +831,7 @@ def _fast_cells(body: bytes, strings: SharedStrings | list[str], styles: Formats
         raise Refused("too-large", f"1 シートに {MAX_CELLS:,} 個を超えるセルがあります")
     cells: Cells = {}
     letters: dict[bytes, int] = {}
+    texts = _text_styles(styles)
     for col, row, s, t, inner in found:
         if not inner:
             continue
@@ -837,7 +847,8 @@ def _fast_cells(body: bytes, strings: SharedStrings | list[str], styles: Formats
                 text = xml_text(plain.group(2))
                 if plain.group(1) is None:  # see t_text
                     text = text.strip(_EDGE_SPACE)
-                cells[(r, c)] = RawCell(decode_escapes(text), "s")
+                cells[(r, c)] = RawCell(decode_escapes(text), "s", False, "",
+                                        styles[int(s)].code if s in texts else "")
                 continue
         if not (inner.startswith(b"<v>") and inner.endswith(b"</v>") and inner.count(b"<") == 2):
             # a formula, rich inline text or anything unusual: the general cell reader
@@ -853,15 +864,16 @@ def _fast_cells(body: bytes, strings: SharedStrings | list[str], styles: Formats
             continue
         value = v.group(1)
         if t == b"s":
-            cells[(r, c)] = _shared(strings, value, False)
+            cell = _shared(strings, value, False)
+            cells[(r, c)] = cell._replace(format=styles[int(s)].code) if s in texts and cell.kind == "s" else cell
         elif not t or t == b"n":
             number = _number(value)
             if number is None:
                 cells[(r, c)] = RawCell(xml_text(value), "s")
                 continue
             si = int(s) if s else 0
-            style, code = styles[si] if si < len(styles) else GENERAL
-            cells[(r, c)] = RawCell(number, "n", False, style, code)
+            f = styles[si] if si < len(styles) else GENERAL
+            cells[(r, c)] = RawCell(number, "n", False, f.style, f.code)
         else:
             attrs = {"t": t.decode("ascii")}
             if s:
@@ -888,6 +900,11 @@ def _number(value: str | bytes) -> float | None:
 _INF = float("inf")
 
 
+def _text_styles(styles: Formats) -> set[bytes]:
+    """The style numbers (as in s="…") whose format shows text otherwise than typed: rare."""
+    return {str(i).encode() for i, f in enumerate(styles) if f.text}
+
+
 def _shared(strings: SharedStrings | list[str], index: str | bytes, formula: bool) -> RawCell:
     """A shared-string cell. A dangling index is an error cell; a string whose XML is broken
     makes the file corrupt (ValueError from xml_text), as it does for an XML parser."""
@@ -903,6 +920,17 @@ def _shared(strings: SharedStrings | list[str], index: str | bytes, formula: boo
 
 def _cell(attrs: dict[str, str], body: bytes | None, strings: SharedStrings | list[str],
           styles: Formats) -> RawCell | None:
+    cell = _value(attrs, body, strings, styles)
+    if cell is not None and cell.kind == "s" and isinstance(cell.value, str):
+        s = attrs.get("s", "")
+        found = styles[int(s)] if s.isascii() and s.isdigit() and int(s) < len(styles) else GENERAL
+        if found.text:  # the text shows through its format's text section
+            return cell._replace(format=found.code)
+    return cell
+
+
+def _value(attrs: dict[str, str], body: bytes | None, strings: SharedStrings | list[str],
+           styles: Formats) -> RawCell | None:
     t = attrs.get("t")  # absent: a number
     formula = body is not None and _F.search(body) is not None
     if t == "inlineStr":
@@ -929,8 +957,8 @@ def _cell(attrs: dict[str, str], body: bytes | None, strings: SharedStrings | li
     if number is None:
         return RawCell(v, "s", formula)
     s = attrs.get("s", "")
-    style, code = styles[int(s)] if s.isascii() and s.isdigit() and int(s) < len(styles) else GENERAL
-    return RawCell(number, "n", formula, style, code)
+    f = styles[int(s)] if s.isascii() and s.isdigit() and int(s) < len(styles) else GENERAL
+    return RawCell(number, "n", formula, f.style, f.code)
 
 
 _WB_PR = _tag(b"workbookPr", body=False)
