@@ -21,6 +21,8 @@ How two cells are compared:
   turned back into one with the workbook's own calendar, 1900 or 1904); that the tool saw a
   number where calamine saw a date (or the reverse) is a difference of kind, not of value.
 - An ISO date cell (t="d") is compared as the instant it names.
+- A cell the tool leaves out because a merge covers it (Excel shows a merge's first cell only)
+  is found by reading the file again with the merges ignored.
 """
 
 from __future__ import annotations
@@ -121,6 +123,7 @@ CLASSES = {
     "negative-date": "a negative serial with a date format: Excel shows ####, calamine a time of day",
     "escape": "_xHHHH_ beyond _x00HH_: Excel decodes every such escape, calamine only the first 256",
     "iso-zone": "an ISO date cell (t=\"d\") with a time zone: calamine leaves it as text",
+    "merge-covered": "a cell a merge covers: Excel shows the merge's first cell only, calamine every cell",
     "unexplained": "none of the above",
 }
 _ISO_ZONE = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:?\d\d)$")
@@ -175,6 +178,17 @@ def compare_file(path_text: str, show: int) -> FileResult:
     for name in sorted(set(their_names) ^ set(ours.cells)):
         # a chart sheet, or a sheet without a part, is a sheet only one reader lists
         result.sheets_only_one_side.append(name)
+    covered: dict[str, set[tuple[int, int]]] = {}  # cells the reader left out under a merge
+    if any(b"mergeCell" in z for z in _sheet_parts(path)):
+        from xlsx_tool.intake import reader as R
+
+        keep = R._drop_covered
+        R._drop_covered = lambda cells, rest: None  # type: ignore[assignment]
+        try:
+            everything = read_workbook(path, names)
+        finally:
+            R._drop_covered = keep
+        covered = {n: set(everything.cells.get(n, {})) - set(c) for n, c in ours.cells.items()}
     for name in their_names:
         if name not in ours.cells:
             continue
@@ -215,13 +229,24 @@ def compare_file(path_text: str, show: int) -> FileResult:
                 result.kind_differs += kind_differs
                 differs = value_differs or kind_differs
             if differs:
-                why = explain(a, b)
+                why = "merge-covered" if a is None and key in covered.get(name, ()) else explain(a, b)
                 result.classes[why] = result.classes.get(why, 0) + 1
             if differs and len(result.samples) < show:
                 result.samples.append({"sheet": name, "cell": f"{_letters(key[1])}{key[0]}",
                                        "ours": a, "calamine": b})
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _sheet_parts(path: Path) -> list[bytes]:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            return [z.read(i) for i in z.infolist() if "sheet" in i.filename.lower()
+                    and i.filename.lower().endswith(".xml") and i.file_size < 64 * 2**20]
+    except Exception:  # noqa: BLE001 - a broken file: the readers say so
+        return []
 
 
 def files_under(folders: list[Path]) -> list[Path]:

@@ -108,6 +108,39 @@ def test_cdata_holds_text_that_looks_like_markup(tmp_path):
     assert raw.cells["調査票"] == {(1, 1): RawCell("a</t><t>b", "s"), (1, 2): RawCell("<v>1</v>", "s")}
 
 
+# --- merged cells: Excel shows the first cell of a merge only ------------------------------------
+
+def merged(tmp_path: Path, rows: str, merges: str):
+    """A sheet whose <mergeCells> (after sheetData, where Excel writes it) is `merges`."""
+    path = tmp_path / "merged.xlsx"
+    path.write_bytes(Package([Sheet("調査票", rows, tail=merges)], SHARED, root_attrs=IGNORABLE).build())
+    return path, read_workbook(path, ("調査票",))
+
+
+def test_a_value_under_a_merge_is_not_read_as_excel_does_not_show_it(tmp_path):
+    # LibreOffice keeps the contents of the cells a merge hides when asked to; a crafted file may too
+    rows = row(1, A1, B1, C1) + row(2, n("A2", "1"), n("B2", "2"))
+    _path, raw = merged(tmp_path, rows, '<mergeCells count="2"><mergeCell ref="A1:B1"/>'
+                                        '<mergeCell ref="$A$2:$B$3"/></mergeCells>')
+    assert raw.cells["調査票"] == {(1, 1): PLAIN[(1, 1)], (1, 3): PLAIN[(1, 3)],
+                                  (2, 1): RawCell(1.0, "n", False, "", "")}
+    # a merge only a comment or an ignorable element speaks of merges nothing
+    for hidden in ('<!-- <mergeCells><mergeCell ref="A1:C1"/></mergeCells> -->',
+                   '<foo:x><mergeCells><mergeCell ref="A1:C1"/></mergeCells></foo:x>'):
+        assert merged(tmp_path, row(1, A1, B1, C1), hidden)[1].cells["調査票"] == PLAIN
+
+
+def test_merges_over_the_whole_sheet_cost_no_more_than_its_cells(tmp_path, monkeypatch):
+    from xlsx_tool.intake import reader as R
+
+    rows = row(1, A1, B1, C1)
+    whole = '<mergeCells>' + '<mergeCell ref="A1:XFD1048576"/>' * 3 + '</mergeCells>'
+    assert merged(tmp_path, rows, whole)[1].cells["調査票"] == {(1, 1): PLAIN[(1, 1)]}
+    monkeypatch.setattr(R, "MAX_MERGE_WORK", 2)
+    _path, raw = merged(tmp_path, rows, whole)
+    assert (raw.failure, raw.detail) == ("too-large", "結合セルの範囲が大きすぎます")
+
+
 # --- refused, with the reason --------------------------------------------------------------------
 
 REFUSED = {
@@ -216,6 +249,22 @@ def test_collect_reads_the_answer_excel_shows_not_one_hidden_in_markup(survey_en
     answers = _answers(env)["1"]
     assert str(answers["実績値"]) == expected_number
     assert answers["取組実績"] == "会議数 </t> 倍増"
+
+
+def test_collect_reads_a_merged_answer_as_the_merge_shows_it(survey_env: Env):
+    """実績値 and 取組実績 merged, the text kept under the merge (LibreOffice asks whether to keep
+    it): the form shows the number only, so the required text is missing."""
+    env = survey_env
+    number_ref, text_ref, _r = _answer_cells(env)
+
+    def patch(xml: bytes) -> bytes:
+        merge = f'<mergeCells count="1"><mergeCell ref="{number_ref}:{text_ref}"/></mergeCells>'.encode()
+        return xml.replace(b"</sheetData>", b"</sheetData>" + merge, 1)
+
+    _returned(env, "ICT推進課.xlsx", patch)
+    data = _collect(env)
+    found = [(p["code"], p["measure"], p["field"]) for p in data["problems"] if p["file"] == "2_回収/ICT推進課.xlsx"]
+    assert found == [("required", "1", "取組実績")]
 
 
 def test_collect_refuses_a_form_whose_cells_hold_what_excel_would_not_show(survey_env: Env):

@@ -25,6 +25,7 @@ class Sheet:
     name: str
     rows: str  # the <row> elements, as XML text
     state: str = "visible"
+    tail: str = ""  # what follows <sheetData> (<mergeCells>…), as XML text
 
 
 @dataclass
@@ -62,7 +63,7 @@ class Package:
                 state = f' state="{sh.state}"' if sh.state != "visible" else ""
                 sheets_xml.append(f'<{p}sheet name="{escape(sh.name)}" sheetId="{i}"{state} r:id="rId{i}"/>')
                 z.writestr(target, f'<?xml version="1.0" encoding="UTF-8"?><{p}worksheet {ns}{self.root_attrs}>'
-                                   f"<{p}sheetData>{sh.rows}</{p}sheetData></{p}worksheet>")
+                                   f"<{p}sheetData>{sh.rows}</{p}sheetData>{sh.tail}</{p}worksheet>")
                 overrides.append((target, "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"))
             n = len(self.sheets)
             rels.append((f"rId{n + 1}", f"{rel}/sharedStrings", _relative(self.strings_name, wb_dir)))

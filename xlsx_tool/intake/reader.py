@@ -375,8 +375,8 @@ def plain_xml(data: bytes, kind: str = "") -> bytes:
     end = len(data)
     if b"MustUnderstand" in data:  # mc:MustUnderstand: whether Excel can, the rewrite decides
         return _Rewrite().run(data)
-    if kind == "sheet":  # to the last mention of sheetData: the cell scan reads that far
-        end = max(data.rfind(b"sheetData"), root.end())
+    if kind == "sheet":  # to the last mention of sheetData or mergeCell: the sheet is read that far
+        end = max(data.rfind(b"sheetData"), data.rfind(b"mergeCell"), root.end())
         content = set()  # and it reads unprefixed cells only
     elif kind == "styles":
         extensions = data.find(b"<extLst", root.end())
@@ -791,12 +791,18 @@ def sheet_cells(data: bytes, strings: SharedStrings | list[str], styles: Formats
     `data` is a worksheet in the plain form (plain_xml)."""
     m = _SHEET_DATA.search(data)
     body = (m.group(1) or b"") if m else b""
+    if not body or m is None:
+        return {}
+    cells = _fast_cells(body, strings, styles)
+    if cells is None:
+        cells = _general_cells(body, strings, styles)
+    if b"mergeCell" in data[m.end():]:
+        _drop_covered(cells, data[m.end():])
+    return cells
+
+
+def _general_cells(body: bytes, strings: SharedStrings | list[str], styles: Formats) -> Cells:
     cells: Cells = {}
-    if not body:
-        return cells
-    fast = _fast_cells(body, strings, styles)
-    if fast is not None:
-        return fast
     row_no = 0
     for row in _ROW.finditer(body):
         r = _attrs(row.group(1)).get("r", "")
@@ -817,6 +823,34 @@ def sheet_cells(data: bytes, strings: SharedStrings | list[str], styles: Formats
                 if len(cells) > MAX_CELLS:
                     raise Refused("too-large", f"1 シートに {MAX_CELLS:,} 個を超えるセルがあります")
     return cells
+
+
+_MERGE = _tag(b"mergeCell", body=False)
+_RANGE = re.compile(r"^([A-Z]{1,3})([0-9]{1,7}):([A-Z]{1,3})([0-9]{1,7})$")
+MAX_MERGE_WORK = 5_000_000  # cells looked at to apply the merges of one sheet
+
+
+def _drop_covered(cells: Cells, rest: bytes) -> None:
+    """Of merged cells Excel shows the first (top left) only; the others show nothing, whatever
+    they hold (LibreOffice keeps them when asked to, a hand-made file may have them)."""
+    work = 0
+    for found in _MERGE.finditer(rest):
+        ref = _RANGE.match(_attrs(found.group(1)).get("ref", "").replace("$", ""))
+        if ref is None:
+            continue
+        top, left = int(ref.group(2)), column_index(ref.group(1))
+        bottom, right = int(ref.group(4)), column_index(ref.group(3))
+        area = (bottom - top + 1) * (right - left + 1)
+        work += min(area, len(cells))
+        if work > MAX_MERGE_WORK:
+            raise Refused("too-large", "結合セルの範囲が大きすぎます")
+        if area <= len(cells):
+            covered = [(r, c) for r in range(top, bottom + 1) for c in range(left, right + 1)]
+        else:
+            covered = [k for k in cells if top <= k[0] <= bottom and left <= k[1] <= right]
+        for key in covered:
+            if key != (top, left):
+                cells.pop(key, None)
 
 
 def _fast_cells(body: bytes, strings: SharedStrings | list[str], styles: Formats) -> Cells | None:
