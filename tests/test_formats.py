@@ -215,7 +215,7 @@ def _answers(env: Env) -> dict:
     from xlsx_tool import ledger
 
     with ledger.open_ledger(env.folder / "回収台帳.sqlite3") as book:
-        return book.snapshot().answers
+        return book.current_answers(env.loaded).answers
 
 
 def test_a_percentage_or_a_date_typed_into_a_text_field_is_read_as_shown(survey_env: Env):

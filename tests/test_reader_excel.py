@@ -224,7 +224,7 @@ def _answers(env: Env) -> dict:
     from xlsx_tool import ledger
 
     with ledger.open_ledger(env.folder / "回収台帳.sqlite3") as book:
-        return book.snapshot().answers
+        return book.current_answers(env.loaded).answers
 
 
 def test_collect_reads_the_answer_excel_shows_not_one_hidden_in_markup(survey_env: Env):

@@ -34,7 +34,7 @@ from xlsx_tool.wareki import fiscal_year_label
 
 # Which checker checked a stored result: bump it whenever a rule of this module (or of the reader
 # it relies on) changes, and every file still in 2_回収 is checked again by the next collect.
-CHECKER_VERSION = "3"
+CHECKER_VERSION = "4"  # 4: text fields read as shown (60%, 2025/4/1); the reader trims <t> as Excel does
 
 Versions = dict[str, dict[str, list[str]]]  # department -> form version -> its measures
 Names = dict[str, dict[str, dict[str, str]]]  # department -> form version -> measure -> name shown
