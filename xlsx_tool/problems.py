@@ -177,6 +177,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
 
 # A few words per code, for tables that summarise what is wrong (回収状況, the console).
 SHORT: dict[str, str] = {
+    "number-shown-differently": "表示と異なる番号", "format-not-shown": "再現できない表示形式",
+    "error-in-table": "エラー値のセル", "shown-as-number": "表示形式どおりに読めない値",
     "required": "未入力", "unknown-choice": "選択肢にない値", "not-selectable": "選べない値",
     "not-a-number": "数値でない", "number-is-date": "日付になった数値", "number-is-percent": "%付きの数値",
     "out-of-range": "範囲外の数値", "not-a-date": "日付でない", "too-long": "文字数超過",
