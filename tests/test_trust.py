@@ -329,3 +329,22 @@ def test_an_earlier_year_that_cannot_be_counted_is_said_why_and_the_summary_goes
         conn.execute("UPDATE meta SET value='99' WHERE key='schema'")
     res = runner.invoke(cli, ["summarize", str(y2)])
     assert res.exit_code == 0 and "令和3年度の台帳を読めません" in res.stderr and "より新しい版" in res.stderr
+
+
+def test_a_cell_that_shows_another_answer_than_it_holds_is_refused(survey_env: Env):
+    # 「達成」 in the cell, shown as 「未達成」 through its format: which one did the department mean?
+    env = survey_env
+    env.put_valid(exclude={TARGET})
+    m = first_measure(env)
+
+    def edit(wb, ws, columns, rows):
+        cell = ws[f"{columns['評価']}{rows[m]}"]
+        cell.value = "達成"
+        cell.number_format = '"未"@'
+
+    env.edited("書式.xlsx", edit)
+    code, data = collect(env.folder)
+    (p,) = [p for p in data["problems"] if p["code"] == "shown-differs"]
+    assert p["measure"] == m and "「未達成」と表示されていますが、値は「達成」" in p["message"]
+    assert status(data, TARGET)["status"] == "needs_fix" and code == 1
+    assert m not in answers(env.folder)

@@ -643,3 +643,24 @@ def test_every_problem_of_a_reworked_form_says_where(loaded):
 def test_without_a_file_time_the_submission_has_none(loaded):
     sub = check_submission(loaded, form(loaded, answers=good_answers(loaded)), "f.xlsx")
     assert (sub.mtime, sub.saved_at) == ("", "2022-05-09T01:00:00Z")
+
+
+@pytest.mark.parametrize(("field", "cell", "codes", "value"), [
+    # a text format shows another choice than the cell holds
+    pytest.param("評価", RawCell("A", "s", format='"未"@'), ["shown-differs"], None, id="text-section"),
+    pytest.param("評価", RawCell("A", "s", format=";;;"), ["shown-differs"], None, id="hidden-choice"),
+    pytest.param("評価", RawCell("A", "s", format="@"), [], "A", id="text-format-is-itself"),
+    # a number shown as another number
+    pytest.param("実績値", RawCell(50.0, "n", format='0"0"'), ["shown-differs"], None, id="digit-literal"),
+    pytest.param("実績値", RawCell(1500.0, "n", format="#,##0,"), ["shown-differs"], None, id="scaled"),
+    pytest.param("実績値", RawCell(50.0, "n", format=";;;"), ["shown-differs"], None, id="hidden-number"),
+    # shown as itself: separators, a unit, rounding to the decimals shown
+    pytest.param("実績値", RawCell(1234.0, "n", format='#,##0"件"'), [], 1234, id="unit"),
+    pytest.param("実績値", RawCell(12.345, "n", format="0.0"), [], 12.345, id="rounded"),
+])
+def test_a_format_that_shows_another_answer_is_refused(loaded, field, cell, codes, value):
+    sub, got, read = answer(loaded, field, cell)
+    assert got == codes and read == value
+    if codes:
+        assert sub.problems[0].message.startswith(f"「{field}」のセルは「")
+        assert "1" in sub.invalid

@@ -153,6 +153,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "out-of-range": (ERROR, "「{field}」の「{value}」は範囲外です。{hint}"),
     "not-a-date": (ERROR, "「{field}」の「{value}」は日付として読めません。2025/4/1 の形で入力してください。"),
     "too-long": (ERROR, "「{field}」が {length} 文字あり、上限 {limit} 文字を超えています。短くしてください。"),
+    "shown-differs": (ERROR, "「{field}」のセルは「{shown}」と表示されていますが、値は「{value}」です（セルの書式で表示が変えられています）。セルの書式を「標準」に戻し、値を入力し直してください。"),
     "error-value": (ERROR, "「{field}」がエラー値「{value}」です。正しい値を入力してください。"),
     "formula-no-value": (ERROR, "「{field}」は数式ですが計算結果が保存されていません。値を直接入力してください。"),
     "formula-value": (NOTICE, "「{field}」は数式のため、計算結果「{value}」を読み取りました。"),
@@ -197,7 +198,7 @@ SHORT: dict[str, str] = {
     "row-number-changed": "施策番号・施策名の書き換え", "measure-renumbered": "施策番号の変更",
     "measure-renamed-after-form": "作成後の施策名の変更", "measure-ambiguous-after-form": "作成後に番号が変わり特定できない施策",
     "newest-file-missing": "最新の提出が 2_回収 にない", "newest-file-gone-stale": "最新の提出が 2_回収 にない",
-    "order-unknown": "新旧が不明な提出", "older-save-chosen": "保存日時が古い提出を採用",
+    "order-unknown": "新旧が不明な提出", "shown-differs": "表示と値が違うセル", "older-save-chosen": "保存日時が古い提出を採用",
     "respondent-missing": "記入者・内線の空欄",
 }
 

@@ -34,7 +34,7 @@ from xlsx_tool.wareki import fiscal_year_label
 
 # Which checker checked a stored result: bump it whenever a rule of this module (or of the reader
 # it relies on) changes, and every file still in 2_回収 is checked again by the next collect.
-CHECKER_VERSION = "4"  # 4: text fields read as shown (60%, 2025/4/1); the reader trims <t> as Excel does
+CHECKER_VERSION = "5"  # 4: text fields read as shown (60%, 2025/4/1), <t> trimmed as Excel does; 5: a choice or number cell whose format shows another answer
 
 Versions = dict[str, dict[str, list[str]]]  # department -> form version -> its measures
 Names = dict[str, dict[str, dict[str, str]]]  # department -> form version -> measure -> name shown
@@ -333,6 +333,13 @@ class _FormCheck:
             if required:
                 sub.add("required", **where)
             return None
+        if f.type in ("choice", "number") and cell.format and cell.style not in ("date", "percent"):
+            shown, faithful = cell_text(cell, self.raw.date1904)
+            if faithful and _shows_otherwise(value, shown):
+                # a format makes Excel show another answer than the cell holds ("未"@ shows 未達成,
+                # 0"0" shows 500 for 50, ;;; nothing): the department and the tool would disagree
+                sub.add("shown-differs", value=_text(value), shown=shown.strip() or "（空欄）", **where)
+                return None
         if f.type == "choice":
             return self.read_choice(f, value, where)
         if f.type == "number":
@@ -372,6 +379,25 @@ class _FormCheck:
         if canonical != typed:
             self.sub.add("normalized", value=typed, normalized=canonical, **where)
         return canonical
+
+
+_SHOWN_NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.(\d+))?")
+
+
+def _shows_otherwise(value: object, shown: str) -> bool:
+    """Does a cell show another answer than the value it holds? Text must show as itself; a
+    number must show as itself (rounded to the decimals shown, with separators or a unit)."""
+    shown = shown.strip()
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return squash(shown) != squash(_text(value))
+    for m in _SHOWN_NUMBER.finditer(shown):
+        try:
+            number = float(m.group(0).replace(",", ""))
+        except ValueError:
+            continue
+        if round(float(value), len(m.group(1) or "")) == number:
+            return False
+    return True
 
 
 def _filled(cell: RawCell | None) -> bool:
