@@ -348,3 +348,19 @@ def test_a_cell_that_shows_another_answer_than_it_holds_is_refused(survey_env: E
     assert p["measure"] == m and "「未達成」と表示されていますが、値は「達成」" in p["message"]
     assert status(data, TARGET)["status"] == "needs_fix" and code == 1
     assert m not in answers(env.folder)
+
+
+def test_a_hidden_input_sheet_behind_a_look_alike_is_not_read(survey_env: Env):
+    env = survey_env
+    env.put_valid(exclude={TARGET})
+
+    def edit(wb, ws, columns, rows):
+        copy = wb.copy_worksheet(ws)  # what the clerk sees and types into
+        copy.title = "調査票（作業用）"
+        ws.sheet_state = "hidden"
+
+    env.edited("隠し.xlsx", edit)
+    code, data = collect(env.folder)
+    (p,) = [p for p in data["problems"] if p["code"] == "input-sheet-hidden"]
+    assert p["sheet"] == "調査票" and "非表示" in p["message"]
+    assert status(data, TARGET)["status"] == "needs_fix" and code == 1

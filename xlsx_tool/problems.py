@@ -117,6 +117,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "department-renamed": (WARNING, "調査票の所管課「{value}」は施策マスタにありませんが、この調査票の施策は現在すべて「{current}」の施策のため、「{current}」の提出として読み取りました（組織改正などによる課名の変更）。"),
     "department-split": (ERROR, "調査票の所管課「{value}」は施策マスタにありません。この調査票の施策は現在「{current}」に分かれているため、どの課の回答とも決められません。それぞれの課の新しい調査票（1_配布）で回答してもらってください。"),
     "old-form": (WARNING, "この調査票は施策マスタまたは調査定義が変わる前に作った版です。変わった点は下の各行のとおり扱いました。"),
+    "input-sheet-hidden": (ERROR, "シート「{sheet}」が非表示になっているため読み取りませんでした（表示されている別のシートの内容とは限りません）。非表示を解除し、配布した調査票の「{sheet}」シートに入力して再提出してください。"),
     "missing-sheet": (ERROR, "シート「{sheet}」がありません。シート名を変更・削除せず、配布した調査票に入力して再提出してください。"),
     "layout-changed": (ERROR, "列の構成が変わっているため読み取れません（{detail}）。列の追加・削除・見出しの変更をせず、配布した調査票に入力して再提出してください。"),
     "columns-moved": (NOTICE, "列の位置が配布時と違います（列の挿入・削除・移動）。各項目を見出しで確認して読み取りました。"),
@@ -198,7 +199,7 @@ SHORT: dict[str, str] = {
     "row-number-changed": "施策番号・施策名の書き換え", "measure-renumbered": "施策番号の変更",
     "measure-renamed-after-form": "作成後の施策名の変更", "measure-ambiguous-after-form": "作成後に番号が変わり特定できない施策",
     "newest-file-missing": "最新の提出が 2_回収 にない", "newest-file-gone-stale": "最新の提出が 2_回収 にない",
-    "order-unknown": "新旧が不明な提出", "shown-differs": "表示と値が違うセル", "older-save-chosen": "保存日時が古い提出を採用",
+    "order-unknown": "新旧が不明な提出", "shown-differs": "表示と値が違うセル", "input-sheet-hidden": "非表示の調査票シート", "older-save-chosen": "保存日時が古い提出を採用",
     "respondent-missing": "記入者・内線の空欄",
 }
 

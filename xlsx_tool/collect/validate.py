@@ -34,7 +34,7 @@ from xlsx_tool.wareki import fiscal_year_label
 
 # Which checker checked a stored result: bump it whenever a rule of this module (or of the reader
 # it relies on) changes, and every file still in 2_回収 is checked again by the next collect.
-CHECKER_VERSION = "5"  # 4: text fields read as shown (60%, 2025/4/1), <t> trimmed as Excel does; 5: a choice or number cell whose format shows another answer
+CHECKER_VERSION = "6"  # 4: text fields read as shown (60%, 2025/4/1), <t> trimmed as Excel does; 5: a choice or number cell whose format shows another answer; 6: a hidden input sheet
 
 Versions = dict[str, dict[str, list[str]]]  # department -> form version -> its measures
 Names = dict[str, dict[str, dict[str, str]]]  # department -> form version -> measure -> name shown
@@ -84,6 +84,11 @@ def check_submission(loaded: Loaded, raw: RawWorkbook, file: str, mtime: str = "
     sheet = record.sheet if record.sheet in raw.cells else survey.input_sheet
     if sheet not in raw.cells:
         sub.add("missing-sheet", sheet=survey.input_sheet)
+        sub.invalid = {m.number for m in measures}
+        return sub
+    if dict(raw.sheets).get(sheet, "visible") != "visible":
+        # what the department saw and typed is elsewhere (a look-alike sheet): nothing here is read
+        sub.add("input-sheet-hidden", sheet=sheet)
         sub.invalid = {m.number for m in measures}
         return sub
     _FormCheck(loaded, sub, raw, sheet, record, stale, on_form, shown).run(measures)
