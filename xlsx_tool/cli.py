@@ -18,7 +18,7 @@ import click
 
 from xlsx_tool import __version__, cli_text
 from xlsx_tool.errors import ToolError
-from xlsx_tool.problems import NOTICE, SEVERITY_LABEL, WARNING, Problem
+from xlsx_tool.problems import NOTICE, SEVERITY_LABEL, WARNING, Problem, sentence
 from xlsx_tool.textnorm import clip, display_width, pad
 
 cli_text.install()
@@ -178,7 +178,7 @@ def init(folder: Path | None, template: str, previous: Path | None, year: int | 
             click.echo(f"{name}\t{about}")
         return
     if folder is None:
-        raise ToolError("作成する調査フォルダを指定してください（例: xlsx-tool init 令和7年度調査）。")
+        raise ToolError(sentence("init-no-folder"))
     if previous is not None:
         from xlsx_tool import pipeline
 

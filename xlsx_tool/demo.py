@@ -18,6 +18,7 @@ from xlsx_tool.define import survey as S
 from xlsx_tool.define.master import Loaded
 from xlsx_tool.errors import SurveyError
 from xlsx_tool.forms import layout as L
+from xlsx_tool.problems import sentence
 from xlsx_tool.textnorm import measure_key
 from xlsx_tool.xlsxout import ensure_folder
 
@@ -28,7 +29,7 @@ ANSWERS_FILE = "回答例.csv"
 def copy_example(target: Path, name: str = EXAMPLE) -> None:
     """Copy the bundled example (definition, master, department list) into a new survey folder."""
     if (target / S.DEFINITION_FILE).exists():
-        raise SurveyError(f"{target} には既に調査があります。空のフォルダを指定してください。")
+        raise SurveyError(sentence("demo-folder-used", folder=target))
     source = bundled("examples").joinpath(name)
     ensure_folder(target)
     for entry in source.iterdir():

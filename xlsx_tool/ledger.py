@@ -571,23 +571,22 @@ def _open_readonly(path: Path) -> sqlite3.Connection:
 
 
 def _too_new(path: Path, version: int) -> LedgerTooNew:
-    return LedgerTooNew(f"回収台帳 {path} は、より新しい版の xlsx-tool で作られています（台帳の形式 {version}、"
-                        f"この版が使えるのは {SCHEMA_VERSION} まで）。xlsx-tool を新しい版に更新してから実行してください。")
+    return LedgerTooNew(P.sentence("ledger-too-new", path=path, version=version, supported=SCHEMA_VERSION))
 
 
 def _failure(path: Path, exc: sqlite3.Error) -> OutputError:
     text = str(exc).lower()
     if "locked" in text or "busy" in text:
-        why = "別のプログラム（別の xlsx-tool や DB ツール）が使用中です。終了してから再実行してください"
+        why = "ledger-locked"
     elif "readonly" in text or "read-only" in text:
-        why = "書き込みできません（読み取り専用）。ファイルやフォルダの設定を確認してください"
+        why = "ledger-readonly"
     elif "disk" in text and "full" in text:
-        why = "ディスクの空き容量が足りません"
+        why = "ledger-disk-full"
     elif "not a database" in text or "malformed" in text:
-        why = "台帳ファイルが壊れています。別名で退避してから collect を再実行してください"
+        why = "ledger-corrupt"
     else:
-        why = "開けません。ファイルのアクセス権や空き容量を確認してください"
-    return OutputError(f"回収台帳 {path} を使えません。{why}。")
+        why = "ledger-cannot-open"
+    return OutputError(P.sentence("ledger-unusable", path=path, why=P.sentence(why)))
 
 
 @contextmanager

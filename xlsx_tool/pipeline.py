@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from xlsx_tool.define.master import Loaded, load
 from xlsx_tool.errors import ToolError
 from xlsx_tool.intake.sandbox import Pool
-from xlsx_tool.problems import Problem
+from xlsx_tool.problems import Problem, sentence
 
 if TYPE_CHECKING:
     from xlsx_tool.collect.decide import CollectResult
@@ -28,8 +28,7 @@ class DefinitionErrors(ToolError):
     def __init__(self, folder: Path, problems: list[Problem]):
         self.problems = problems
         errors = sum(p.is_error for p in problems) or 1
-        super().__init__(f"調査定義または施策マスタに {errors} 件のエラーがあります。"
-                         f"xlsx-tool check {folder} で確認し、修正してから再実行してください。")
+        super().__init__(sentence("definition-errors", errors=errors, folder=folder))
 
 
 def load_checked(folder: Path, pool: Pool | None = None) -> Loaded:
@@ -123,5 +122,5 @@ def demo(folder: Path, say: Callable[[str], None]) -> DemoResult:
         result = run_collect(loaded, pool)
     summary = run_summarize(loaded)
     if summary.refused:
-        raise ToolError("例の回答に未回答の施策があります（同梱データの誤りです）。")
+        raise ToolError(sentence("demo-unanswered"))
     return DemoResult(loaded, made.written, returned, result, summary)

@@ -31,7 +31,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bad-field-name": (ERROR, "項目名「{field}」は使えません（{reason}）。"),
     "bad-range": (ERROR, "項目「{field}」の minimum（{low}）が maximum（{high}）より大きくなっています。"),
     "duplicate-group": (ERROR, "groups の id「{value}」が重複しています。1つにしてください。"),
-    "unknown-field-type": (ERROR, "項目「{field}」の型「{value}」は使えません。choice / number / text / date のいずれかにしてください。"),
     "unknown-scale": (ERROR, "項目「{field}」が参照する選択肢「{value}」が [scales] にありません。名前を確認してください。"),
     "duplicate-field": (ERROR, "項目名「{field}」が重複しています。別の名前にしてください。"),
     "reserved-field": (ERROR, "項目名「{field}」は調査票の固定列と同じ名前です。別の名前にしてください。"),
@@ -45,7 +44,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bad-rating-field": (ERROR, "rating_field「{value}」は fields にある選択式（choice）の項目ではありません。fields の選択式の項目名を指定してください。"),
     "bad-direction-field": (ERROR, "direction_field「{value}」は fields にある選択式（choice）の項目ではありません。fields の選択式の項目名を指定してください。"),
     "no-ended-value": (WARNING, "前年度方向性が「完了」の施策がありますが、評価の選択肢に「終了」がないため、通常の施策として調査します。"),
-    "password-too-long": (ERROR, "シート保護のパスワードは255文字以内にしてください。"),
     # --- measure master ---
     "master-missing": (ERROR, "施策マスタ「{file}」が見つかりません。survey.toml の master に正しいファイル名を指定してください。"),
     "master-unreadable": (ERROR, "読み込めません（{detail}）。"),
@@ -175,6 +173,58 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "fixed-changed": (WARNING, "固定の項目「{field}」が配布時の「{expected}」から「{value}」に書き換えられています。変更はできないため、配布時の値で集計します。"),
     "ended-changed": (WARNING, "終了した施策の「{field}」が変更されています。「{expected}」として集計します。"),
 }
+
+
+# Sentences of a command that cannot go on (errors.ToolError and its kinds), keyed like the findings:
+# `sentence(code, …)` fills one, and every placeholder must be given (a test holds every call site).
+SENTENCES: dict[str, str] = {
+    "init-no-folder": "作成する調査フォルダを指定してください（例: xlsx-tool init 令和7年度調査）。",
+    "unknown-template": "テンプレート「{name}」はありません。{names} のいずれかを指定してください（一覧は xlsx-tool init --list）。",
+    "survey-exists": "{folder} には既に {file} があります。別のフォルダを指定してください。",
+    "no-definition": "{folder} に {file} がありません。調査フォルダを指定するか、xlsx-tool init で作成してください。",
+    "demo-folder-used": "{folder} には既に調査があります。空のフォルダを指定してください。",
+    "demo-unanswered": "例の回答に未回答の施策があります（同梱データの誤りです）。",
+    "definition-errors": "調査定義または施策マスタに {errors} 件のエラーがあります。xlsx-tool check {folder} で確認し、修正してから再実行してください。",
+    "forms-changed": "配布済みの調査票と内容が変わる所管課が {count} 課あります（{departments}）。施策マスタや調査定義を配布後に変えた場合は、--force を付けて再実行すると新しい版を作り、配布済みの版は {kept} に残します。",
+    "stale-answers": "回収（collect）の後に調査定義（survey.toml）または施策マスタが変更されています。回答を新しい施策マスタで確認し直すため、xlsx-tool collect {folder} を実行してから集計してください（xlsx-tool run なら続けて行います）。",
+    "previous-errors": "前年度の調査フォルダ {folder} の調査定義または施策マスタにエラーがあります。xlsx-tool check {folder} で確認してください。",
+    "previous-not-collected": "前年度の調査フォルダ {folder} に、現在の施策マスタで回収した結果がありません。xlsx-tool collect {folder} を実行してから引き継いでください。",
+    "previous-incomplete-measures": "前年度に評価のない施策が {count} 件あります。前年度の回収を完了させるか、前年度評価を空欄のまま引き継ぐ場合は --allow-incomplete を付けてください。",
+    "prepared-master-unreadable": "用意されていた施策マスタ {file} を読み込めません。",
+    "prepared-master-no-header": "用意されていた施策マスタ {file} に見出し行がありません。見出し行と施策を入力するか、ファイルを移してから再実行してください。",
+    "prepared-master-no-number": "用意されていた施策マスタ {file} に「{column}」の列がありません。",
+    "ledger-too-new": "回収台帳 {path} は、より新しい版の xlsx-tool で作られています（台帳の形式 {version}、この版が使えるのは {supported} まで）。xlsx-tool を新しい版に更新してから実行してください。",
+    "ledger-unusable": "回収台帳 {path} を使えません。{why}。",
+    "ledger-locked": "別のプログラム（別の xlsx-tool や DB ツール）が使用中です。終了してから再実行してください",
+    "ledger-readonly": "書き込みできません（読み取り専用）。ファイルやフォルダの設定を確認してください",
+    "ledger-disk-full": "ディスクの空き容量が足りません",
+    "ledger-corrupt": "台帳ファイルが壊れています。別名で退避してから collect を再実行してください",
+    "ledger-cannot-open": "開けません。ファイルのアクセス権や空き容量を確認してください",
+    # why the section's own table (施策マスタ, 所管課一覧) cannot be read: the detail of master-unreadable
+    "table-too-large": "ファイルが大きすぎます（上限 50 MB）",
+    "table-no-permission": "読み取る権限がありません",
+    "table-unreadable": "ファイルを読み取れません",
+    "table-encoding": "文字コードを判別できません。UTF-8 または Shift_JIS で保存してください",
+    "table-not-text": "テキスト（CSV）ではありません。Excel で開いて .xlsx 形式で保存し直してください",
+    "table-too-many-rows": "行が {limit} 行を超えています",
+    "table-csv-syntax": "CSV の {row} 行目付近の書式が読めません（引用符 \" の対応を確認してください）",
+    "table-empty-file": "ファイルが空（0 バイト）です",
+    "table-encrypted": "パスワードで保護（暗号化）されています。パスワードを解除して保存し直してください",
+    "table-legacy-xls": "古い Excel 形式（.xls）です。Excel で .xlsx 形式で保存し直してください",
+    "table-xlsb": "Excel バイナリ形式（.xlsb）です。.xlsx 形式で保存し直してください",
+    "table-ods": "OpenDocument 形式（.ods）です。.xlsx 形式で保存し直してください",
+    "table-zip-archive": "ZIP 圧縮ファイルです。展開した .xlsx を指定してください",
+    "table-no-permission-file": "読み取る権限がありません。ファイルのアクセス権を確認してください",
+    "table-hostile-xml": "通常の Excel が書き出さない定義（DOCTYPE）を含みます。Excel で開いて保存し直してください",
+    "table-reader-timeout": "読み込みに時間がかかりすぎるため中止しました",
+    "table-other": "{detail}（Excel で開いて .xlsx 形式で保存し直してください）",
+    "table-unknown": "Excel で開けるか確認し、.xlsx 形式で保存し直してください",
+}
+
+
+def sentence(code: str, **kw: Any) -> str:
+    """One sentence of SENTENCES, every placeholder filled (a missing one is a KeyError)."""
+    return SENTENCES[code].format(**kw)
 
 
 # A few words per code, for tables that summarise what is wrong (回収状況, the console).

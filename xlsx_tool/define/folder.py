@@ -13,6 +13,7 @@ from xlsx_tool.bundled import bundled
 from xlsx_tool.define import survey as S
 from xlsx_tool.define.master import EXAMPLE_MARK
 from xlsx_tool.errors import SurveyError
+from xlsx_tool.problems import sentence
 from xlsx_tool.wareki import fiscal_year_of
 from xlsx_tool.xlsxout import atomic_write, close_to_bytes, ensure_folder, new_workbook, ok
 
@@ -30,8 +31,7 @@ def templates() -> dict[str, str]:
 def template_text(name: str) -> str:
     names = templates()
     if name not in names:
-        raise SurveyError(f"テンプレート「{name}」はありません。{'、'.join(names)} のいずれかを指定してください"
-                          "（一覧は xlsx-tool init --list）。")
+        raise SurveyError(sentence("unknown-template", name=name, names="、".join(names)))
     return bundled("templates").joinpath(f"{name}.toml").read_text(encoding="utf-8")
 
 
@@ -68,7 +68,7 @@ def init_survey(folder: Path, template: str, fiscal_year: int | None = None) -> 
     blocks its own retry.
     """
     if (folder / S.DEFINITION_FILE).exists():
-        raise SurveyError(f"{folder} には既に {S.DEFINITION_FILE} があります。別のフォルダを指定してください。")
+        raise SurveyError(sentence("survey-exists", folder=folder, file=S.DEFINITION_FILE))
     text = template_text(template)
     year = fiscal_year or default_fiscal_year()
     text = re.sub(r"(?m)^fiscal_year\s*=.*$", f"fiscal_year = {year}", text, count=1)

@@ -193,12 +193,12 @@ def read_table(path: Path, pool: Pool | None = None) -> list[list[object]]:
 def _read_csv(path: Path) -> list[list[object]]:
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
-            raise TableError("master-unreadable", {"detail": "ファイルが大きすぎます（上限 50 MB）"})
+            raise TableError("master-unreadable", {"detail": P.sentence("table-too-large")})
         raw = path.read_bytes()
     except PermissionError as exc:
-        raise TableError("master-unreadable", {"detail": "読み取る権限がありません"}) from exc
+        raise TableError("master-unreadable", {"detail": P.sentence("table-no-permission")}) from exc
     except OSError as exc:
-        raise TableError("master-unreadable", {"detail": "ファイルを読み取れません"}) from exc
+        raise TableError("master-unreadable", {"detail": P.sentence("table-unreadable")}) from exc
     for encoding in ("utf-8-sig", "cp932"):
         try:
             text = raw.decode(encoding)
@@ -206,32 +206,26 @@ def _read_csv(path: Path) -> list[list[object]]:
         except UnicodeDecodeError:
             continue
     else:
-        raise TableError("master-unreadable", {"detail": "文字コードを判別できません。UTF-8 または Shift_JIS で保存してください"})
+        raise TableError("master-unreadable", {"detail": P.sentence("table-encoding")})
     if "\x00" in text:
-        raise TableError("master-unreadable", {"detail": "テキスト（CSV）ではありません。Excel で開いて .xlsx 形式で保存し直してください"})
+        raise TableError("master-unreadable", {"detail": P.sentence("table-not-text")})
     rows: list[list[object]] = []
     try:
         for row in csv.reader(io.StringIO(text, newline="")):
             rows.append(list(row[:MAX_COLUMNS]))
             if len(rows) > MAX_ROWS:
-                raise TableError("master-unreadable", {"detail": f"行が {MAX_ROWS:,} 行を超えています"})
+                raise TableError("master-unreadable", {"detail": P.sentence("table-too-many-rows", limit=f"{MAX_ROWS:,}")})
     except csv.Error as exc:
         raise TableError("master-unreadable", {
-            "detail": f"CSV の {len(rows) + 1} 行目付近の書式が読めません（引用符 \" の対応を確認してください）"}) from exc
+            "detail": P.sentence("table-csv-syntax", row=len(rows) + 1)}) from exc
     return rows
 
 
-VERDICTS = {  # what a pre-flight verdict means for the section's own file
-    "empty-file": "ファイルが空（0 バイト）です",
-    "encrypted": "パスワードで保護（暗号化）されています。パスワードを解除して保存し直してください",
-    "legacy-xls": "古い Excel 形式（.xls）です。Excel で .xlsx 形式で保存し直してください",
-    "xlsb": "Excel バイナリ形式（.xlsb）です。.xlsx 形式で保存し直してください",
-    "ods": "OpenDocument 形式（.ods）です。.xlsx 形式で保存し直してください",
-    "zip-archive": "ZIP 圧縮ファイルです。展開した .xlsx を指定してください",
-    "no-permission": "読み取る権限がありません。ファイルのアクセス権を確認してください",
-    "hostile-xml": "通常の Excel が書き出さない定義（DOCTYPE）を含みます。Excel で開いて保存し直してください",
-    "reader-timeout": "読み込みに時間がかかりすぎるため中止しました",
-}
+# what a pre-flight verdict means for the section's own file: a sentence of problems.SENTENCES
+VERDICTS = {"empty-file": "table-empty-file", "encrypted": "table-encrypted", "legacy-xls": "table-legacy-xls",
+            "xlsb": "table-xlsb", "ods": "table-ods", "zip-archive": "table-zip-archive",
+            "no-permission": "table-no-permission-file", "hostile-xml": "table-hostile-xml",
+            "reader-timeout": "table-reader-timeout"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,9 +242,10 @@ def _rows(raw: RawWorkbook) -> list[list[object]]:
     """The first sheet as a grid: text as str, every number and error value as Shown (a date
     or a percentage typed in Excel is a number with a format: the grid has what it shows)."""
     if raw.failure:
-        detail = VERDICTS.get(raw.failure) or (
-            f"{raw.detail}（Excel で開いて .xlsx 形式で保存し直してください）" if raw.detail
-            else "Excel で開けるか確認し、.xlsx 形式で保存し直してください")
+        if raw.failure in VERDICTS:
+            detail = P.sentence(VERDICTS[raw.failure])
+        else:
+            detail = P.sentence("table-other", detail=raw.detail) if raw.detail else P.sentence("table-unknown")
         raise TableError("master-unreadable", {"detail": detail})
     name = raw.first_sheet()
     cells = raw.cells.get(name or "", {})

@@ -266,9 +266,7 @@ def load_definition(folder: Path) -> tuple[Survey | None, list[Problem]]:
     """Read survey.toml in `folder`; return the Survey (None if unusable) and all problems."""
     path = folder / DEFINITION_FILE
     if not path.is_file():
-        raise SurveyError(
-            f"{folder} に {DEFINITION_FILE} がありません。調査フォルダを指定するか、"
-            f"xlsx-tool init で作成してください。")
+        raise SurveyError(P.sentence("no-definition", folder=folder, file=DEFINITION_FILE))
     data, unreadable = read_toml(path)
     if data is None:
         return None, unreadable

@@ -130,21 +130,18 @@ def init_from(new: Path, old: Path, fiscal_year: int | None = None, allow_incomp
               pool: Pool | None = None) -> Carried:
     """Write next year's survey folder from last year's; never leaves a half-made folder."""
     if (new / S.DEFINITION_FILE).exists():
-        raise SurveyError(f"{new} には既に {S.DEFINITION_FILE} があります。別のフォルダを指定してください。")
+        raise SurveyError(P.sentence("survey-exists", folder=new, file=S.DEFINITION_FILE))
     loaded, problems = load(old, pool)
     if loaded is None or any(p.is_error for p in problems):
-        raise CarryError(f"前年度の調査フォルダ {old} の調査定義または施策マスタにエラーがあります。"
-                         f"xlsx-tool check {old} で確認してください。", [p for p in problems if p.is_error])
+        raise CarryError(P.sentence("previous-errors", folder=old), [p for p in problems if p.is_error])
     snap = answers_of(loaded)
     if snap is None:
-        raise CarryError(f"前年度の調査フォルダ {old} に、現在の施策マスタで回収した結果がありません。"
-                         f"xlsx-tool collect {old} を実行してから引き継いでください。")
+        raise CarryError(P.sentence("previous-not-collected", folder=old))
     answers, missing = final_answers(loaded, snap)
     if missing and not allow_incomplete:
         listed = [P.make("previous-incomplete", file=loaded.master.file, measure=m.number, value=m.name,
                          department=m.department) for m in missing]
-        raise CarryError(f"前年度に評価のない施策が {len(missing)} 件あります。前年度の回収を完了させるか、"
-                         "前年度評価を空欄のまま引き継ぐ場合は --allow-incomplete を付けてください。", listed)
+        raise CarryError(P.sentence("previous-incomplete-measures", count=len(missing)), listed)
     year = fiscal_year or loaded.survey.fiscal_year + 1
     carried = Carried(new, old, year, len(loaded.master.measures),
                       [m.number for m in loaded.master.measures
@@ -236,20 +233,19 @@ def carried_into(path: Path, loaded: Loaded, answers: dict[str, FinalAnswer], po
         table = read_table(path, pool)
     except TableError as exc:
         code, kw = exc.args
-        raise CarryError(f"用意されていた施策マスタ {path.name} を読み込めません。",
+        raise CarryError(P.sentence("prepared-master-unreadable", file=path.name),
                          [P.make(code, file=path.name, **kw)]) from exc
     while table and not any(_cell_text(v) for v in table[0]):
         table.pop(0)
     if not table:
-        raise CarryError(f"用意されていた施策マスタ {path.name} に見出し行がありません。見出し行と施策を入力するか、"
-                         "ファイルを移してから再実行してください。")
+        raise CarryError(P.sentence("prepared-master-no-header", file=path.name))
     header = [_cell_text(v) for v in table[0]]
     survey = loaded.survey
     wanted = [S.COL_PREV_RATING] + ([S.COL_PREV_DIRECTION] if survey.direction_field else [])
     columns = header + [c for c in wanted if c not in header]
     at = {c: i for i, c in reversed(list(enumerate(columns)))}
     if S.COL_NUMBER not in at:
-        raise CarryError(f"用意されていた施策マスタ {path.name} に「{S.COL_NUMBER}」の列がありません。")
+        raise CarryError(P.sentence("prepared-master-no-number", file=path.name, column=S.COL_NUMBER))
     rows = []
     for raw in table[1:]:
         row = [_cell_text(v) for v in raw] + [""] * (len(columns) - len(raw))

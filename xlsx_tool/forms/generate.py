@@ -26,6 +26,7 @@ from xlsx_tool.errors import ToolError
 from xlsx_tool.forms import layout as L
 from xlsx_tool.forms.writer import form_bytes
 from xlsx_tool.ledger import open_ledger
+from xlsx_tool.problems import sentence
 from xlsx_tool.xlsxout import atomic_write, ensure_folder, write_failure
 
 OLD_DIR = "旧版"
@@ -38,10 +39,8 @@ class FormsChanged(ToolError):
 
     def __init__(self, departments: list[str]):
         shown = "、".join(departments[:10]) + (f" ほか {len(departments) - 10} 課" if len(departments) > 10 else "")
-        super().__init__(
-            f"配布済みの調査票と内容が変わる所管課が {len(departments)} 課あります（{shown}）。"
-            "施策マスタや調査定義を配布後に変えた場合は、--force を付けて再実行すると新しい版を作り、"
-            f"配布済みの版は {S.FORMS_DIR}/{OLD_DIR} に残します。")
+        super().__init__(sentence("forms-changed", count=len(departments), departments=shown,
+                                  kept=f"{S.FORMS_DIR}/{OLD_DIR}"))
         self.departments = departments
 
 

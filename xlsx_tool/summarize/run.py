@@ -12,7 +12,7 @@ from xlsx_tool.errors import ToolError
 from xlsx_tool.intake.sandbox import Pool
 from xlsx_tool.ledger import AnswersState, CurrentAnswers
 from xlsx_tool.ledger import current_answers as ledger_answers
-from xlsx_tool.problems import Problem
+from xlsx_tool.problems import Problem, sentence
 from xlsx_tool.summarize.history import YearCounts
 from xlsx_tool.summarize.report import Report, build
 from xlsx_tool.summarize.tally import Tally, tally
@@ -53,10 +53,7 @@ def current_answers(loaded: Loaded) -> CurrentAnswers:
     """The last collect's answers, refused when the definition or master changed since."""
     answers = ledger_answers(loaded)
     if answers.state == AnswersState.STALE:
-        raise StaleAnswers(
-            "回収（collect）の後に調査定義（survey.toml）または施策マスタが変更されています。"
-            f"回答を新しい施策マスタで確認し直すため、xlsx-tool collect {loaded.survey.folder} を"
-            "実行してから集計してください（xlsx-tool run なら続けて行います）。")
+        raise StaleAnswers(sentence("stale-answers", folder=loaded.survey.folder))
     return answers
 
 
