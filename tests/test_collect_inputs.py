@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import inspect
 import re
-import resource
 import shutil
 import subprocess
 import sys
@@ -42,6 +42,7 @@ from conftest import (
     touch_back,
 )
 
+from tests.support import memory
 from xlsx_tool import problems as P
 from xlsx_tool.cli import cli
 from xlsx_tool.collect.corrections import CORRECTION_PREFIX, CORRECTIONS_DIR
@@ -276,7 +277,7 @@ def make_subfolder(env):
 # --- extra checks for some cases ---------------------------------------------------------
 
 BOMB_PROBE = """
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
 from xlsx_tool.define import master
 from xlsx_tool.collect.run import collect
@@ -286,7 +287,7 @@ if __name__ == "__main__":
     start = time.monotonic()
     result = collect(loaded, write_outputs=False)
     elapsed = time.monotonic() - start
-    print(json.dumps({"elapsed": elapsed, "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    print(json.dumps({"elapsed": elapsed, "peak_mb": peak_rss_mb(),
                       "codes": sorted((p.file, p.code) for p in result.problems)}))
 """
 
@@ -296,14 +297,14 @@ def check_bomb(env, result, elapsed, made):
     # benchmarks/, not for assertions). Peak RSS of the collecting (parent) process, measured in a process of its own: this
     # test process's ru_maxrss is a lifetime peak that earlier tests may have raised.
     probe = env.folder.parent / "bomb_probe.py"
-    probe.write_text(BOMB_PROBE, encoding="utf-8")
+    probe.write_text(inspect.getsource(memory) + BOMB_PROBE, encoding="utf-8")
     run = subprocess.run([sys.executable, str(probe), str(env.folder)], capture_output=True,
                          text=True, timeout=120, check=False)
     assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
     data = json.loads(run.stdout)
     assert [env.rel(made[0]), "too-large"] in data["codes"]
-    assert data["maxrss_kib"] / 1024 < 500, f"parent peak RSS {data['maxrss_kib'] / 1024:.0f} MB"
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    assert data["peak_mb"] < 500, f"parent peak RSS {data['peak_mb']:.0f} MB"
+    own = memory.peak_rss_mb()
     assert own < 500, f"test process peak RSS {own:.0f} MB"
 
 
@@ -617,6 +618,7 @@ def test_correction_copy_marks_problem_cells_and_fix_resubmits(needs_fix_env):
     assert not copy.exists()  # a fixed department keeps no stale correction copy
 
 
+@pytest.mark.calamine
 def test_status_workbook_lists_departments_and_problem_cells(needs_fix_env):
     from python_calamine import CalamineWorkbook
 

@@ -7,7 +7,6 @@ import zipfile
 
 import openpyxl
 import pytest
-from python_calamine import CalamineWorkbook
 
 from tests.survey_helpers import copy_example, make_survey
 from tests.survey_helpers import forms_of as generate
@@ -137,7 +136,10 @@ def test_instructions_carry_definitions_and_deadline(example):
     assert "行や列の追加・削除" in text
 
 
+@pytest.mark.calamine
 def test_independent_reader_sees_the_same_cells(example):
+    from python_calamine import CalamineWorkbook
+
     loaded, paths = example
     wb = CalamineWorkbook.from_path(str(paths[0]))
     assert wb.sheet_names[:2] == ["記入要領", "調査票"]

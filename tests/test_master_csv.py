@@ -41,7 +41,7 @@ def test_an_unclosed_quote_names_the_row_where_it_opens(tmp_path):
     """A quote left open swallows the rest of the file into one field, until the csv module gives up."""
     folder, path = survey(tmp_path)
     rows = [f"{i},施策{i},Ⅰ,課A\r\n" for i in range(1, 4)] + ['4,"施策4,Ⅰ,課A\r\n'] + ["5,施策,Ⅰ,課A\r\n"] * 15000
-    path.write_text(HEADER + "".join(rows), encoding="utf-8")
+    path.write_text(HEADER + "".join(rows), encoding="utf-8", newline="")  # newline="": these bytes, on Windows too
     assert problems_of(folder) == [("master-unreadable", "施策マスタ.csv",
                                     "読み込めません（CSV の 5 行目付近の書式が読めません（引用符 \" の対応を確認してください））。")]
 
@@ -83,7 +83,7 @@ def test_a_master_that_is_a_folder(tmp_path):
 @pytest.mark.parametrize("content", ["", "\r\n,,,\r\n\r\n"])
 def test_a_master_with_nothing_in_it(tmp_path, content):
     folder, path = survey(tmp_path)
-    path.write_text(content, encoding="utf-8")
+    path.write_text(content, encoding="utf-8", newline="")
     assert problems_of(folder) == [("empty-master", "施策マスタ.csv", "施策が1件もありません。2行目以降に施策を入力してください。")]
 
 
@@ -96,7 +96,7 @@ def test_every_column_of_a_master_row_reaches_its_measure(tmp_path):
         ",,,,,,,,\r\n"
         "番号のない施策,,Ⅰ,ICT推進課,,,,\r\n"  # one cell short of the number's column
         "番号が重なる施策,,Ⅰ,ICT推進課,,,,,1\r\n"
-        "研修の充実,,Ⅱ,人事課,受講率,%,80,,2\r\n", encoding="utf-8")
+        "研修の充実,,Ⅱ,人事課,受講率,%,80,,2\r\n", encoding="utf-8", newline="")
     loaded, problems = load(folder)
     assert [(p.code, p.row) for p in problems] == [("empty-measure-number", 4), ("duplicate-measure", 5)]
     assert problems[1].message == "施策番号「1」が 2 行目と重複しています。番号を修正してください。"
@@ -108,14 +108,14 @@ def test_every_column_of_a_master_row_reaches_its_measure(tmp_path):
 
 def test_a_row_shorter_than_the_header_reads_its_missing_cells_as_empty(tmp_path):
     folder, path = survey(tmp_path)
-    path.write_text("施策番号,施策名,基本方針,所管課,指標\r\n3,短い行,Ⅰ,課A\r\n", encoding="utf-8")
+    path.write_text("施策番号,施策名,基本方針,所管課,指標\r\n3,短い行,Ⅰ,課A\r\n", encoding="utf-8", newline="")
     assert problems_of(folder) == []
     assert [(m.number, m.department, m.indicator) for m in load_master_of(folder)] == [("3", "課A", "")]
 
 
 def test_a_column_named_twice_is_one_problem_and_the_columns_after_it_are_read(tmp_path):
     folder, path = survey(tmp_path)
-    path.write_text("施策番号,施策名,施策名,基本方針,所管課\r\n1,A,B,Ⅰ,課A\r\n", encoding="utf-8")
+    path.write_text("施策番号,施策名,施策名,基本方針,所管課\r\n1,A,B,Ⅰ,課A\r\n", encoding="utf-8", newline="")
     assert problems_of(folder) == [("duplicate-column", "施策マスタ.csv",
                                     "列名「施策名」が見出し行に2回あります。片方の名前を変えてください。")]
 

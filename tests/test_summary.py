@@ -21,7 +21,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from python_calamine import CalamineWorkbook
 
 from tests.support.reference import REPORT_2025, norm, reference_path
 from tests.survey_helpers import fill_placeholders
@@ -123,6 +122,8 @@ def formulas(demo_book):
 
 @pytest.fixture(scope="module")
 def calamine_book(demo_book):
+    from python_calamine import CalamineWorkbook
+
     return CalamineWorkbook.from_path(str(demo_book))
 
 
@@ -299,6 +300,7 @@ def test_rating_table_openpyxl(wb, formulas, reference):
     assert formulas[RATINGS].cell(total, 3).value == f"=SUM(C{head + 2}:C{total - 1})"
 
 
+@pytest.mark.calamine
 def test_rating_table_calamine(calamine_book, reference):
     assert calamine_book.sheet_names == [RATINGS, GROUPS, MEASURES, REPORT, CHART_DATA]
     rows = calamine_book.get_sheet_by_name(RATINGS).to_python()
@@ -325,6 +327,7 @@ def test_pie_labels_are_formulas_on_the_hidden_sheet(wb, formulas):
 
 # --------------------------------------------------------------------------- group sheet
 
+@pytest.mark.calamine
 def test_group_sheet(wb, calamine_book):
     expected = [("Ⅰ", 11, 3, 8, 0), ("Ⅱ", 4, 1, 2, 1), ("Ⅲ", 4, 1, 3, 0), ("Ⅳ", 6, 0, 6, 0),
                 ("合計", 25, 5, 19, 1)]
