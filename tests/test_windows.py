@@ -1,0 +1,86 @@
+"""What Windows asks of the tool (DESIGN §11), checked where it can be: the package's source on
+every platform, and the behaviour itself on Windows CPython (the Windows lane of .ci/run runs
+this suite under Wine, with the users' code page 932)."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import re
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+import xlsx_tool
+from xlsx_tool.cli import cli
+
+PACKAGE = Path(xlsx_tool.__file__).parent
+
+# --- no strftime with a non-ASCII format ------------------------------------------------------
+#
+# Before 3.12, Windows CPython encodes a strftime format in the locale's code page: 「%Y年」 raises
+# UnicodeEncodeError under a code page without 年 (CPython issue 52551), and Wine's ja_JP locale
+# raised ValueError on 3.11 and 3.12. Dates are formatted in Python instead.
+
+_FORMAT_FIELD = re.compile(r"\{[^{}]*:[^{}]*%[^{}]*\}")  # "{:%Y年}" for str.format / format()
+
+
+def non_ascii_strftime(source: str) -> list[int]:
+    """Lines where a date would be formatted by strftime with a non-ASCII format."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr == "strftime" and node.args:
+            fmt = node.args[0]
+            text = fmt.value if isinstance(fmt, ast.Constant) and isinstance(fmt.value, str) \
+                else ast.unparse(fmt)
+            if not text.isascii():
+                lines.append(node.lineno)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "format" \
+                and len(node.args) == 2 and isinstance(node.args[1], ast.Constant) \
+                and "%" in str(node.args[1].value) and not str(node.args[1].value).isascii():
+            lines.append(node.lineno)
+        elif isinstance(node, ast.FormattedValue) and node.format_spec is not None:
+            spec = ast.unparse(node.format_spec)  # f"{made:%Y年}" calls made.__format__ → strftime
+            if "%" in spec and not spec.isascii():
+                lines.append(node.lineno)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if any(not m.group().isascii() for m in _FORMAT_FIELD.finditer(node.value)):
+                lines.append(node.lineno)
+    return sorted(set(lines))
+
+
+@pytest.mark.parametrize(("source", "found"), [
+    ('text = f"作成日時：{made:%Y年%m月%d日 %H:%M}"', [1]),  # the line collect crashed on
+    ('text = made.strftime("%Y年%m月")', [1]),
+    ('text = "{:%Y年}".format(made)', [1]),
+    ('text = format(made, "%m月")', [1]),
+    ('text = f"作成日時：{made.year}年{made.month:02d}月"', []),
+    ('text = made.strftime("%Y%m%d%H%M%S")', []),
+    ('text = f"{made:%Y-%m-%d}年"', []),
+])
+def test_the_scan_finds_each_way_of_formatting_a_date_with_strftime(source, found):
+    assert non_ascii_strftime(source) == found
+
+
+def test_no_date_in_the_package_is_formatted_by_strftime_with_a_non_ascii_format():
+    found = {str(path.relative_to(PACKAGE)): lines for path in sorted(PACKAGE.rglob("*.py"))
+             if (lines := non_ascii_strftime(path.read_text(encoding="utf-8")))}
+    assert found == {}
+
+
+def test_the_status_workbook_says_when_it_was_made(survey_env):
+    env = survey_env
+    env.put_valid()
+    before = dt.datetime.now().replace(second=0, microsecond=0)
+    result = CliRunner().invoke(cli, ["collect", str(env.folder)])
+    after = dt.datetime.now()
+    assert result.exit_code == 0, result.output
+    ws = openpyxl.load_workbook(env.output / "回収状況.xlsx")["回収状況"]
+    m = re.fullmatch(r"作成日時：令和(\d+|元)年(\d+)月(\d+)日 (\d+):(\d\d)", ws["A2"].value)
+    assert m, ws["A2"].value
+    era_year, *rest = m.groups()
+    made = dt.datetime(2018 + (1 if era_year == "元" else int(era_year)), *map(int, rest))  # 令和元年 = 2019
+    assert before <= made <= after
