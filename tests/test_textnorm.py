@@ -100,6 +100,10 @@ def test_sheet_name_problem(name, problem):
     ("LPT9", "_LPT9.xlsx"),
     ("COM10", "COM10.xlsx"),
     ("CONSOLE", "CONSOLE.xlsx"),
+    ("CON .課", "_CON .課.xlsx"),  # Windows ignores the spaces before the dot: still the console
+    ("conin$", "_conin$.xlsx"),
+    ("COM¹", "_COM¹.xlsx"),
+    ("LPT0", "_LPT0.xlsx"),
     ("FAX", "FAX.xlsx"),  # only dots and spaces are taken off the end
     ("a.b", "a.b.xlsx"),
 ])

@@ -84,3 +84,74 @@ def test_the_status_workbook_says_when_it_was_made(survey_env):
     era_year, *rest = m.groups()
     made = dt.datetime(2018 + (1 if era_year == "元" else int(era_year)), *map(int, rest))  # 令和元年 = 2019
     assert before <= made <= after
+
+
+# --- file names valid on Windows, whatever a department is called ----------------------------
+#
+# Under Windows (and Wine, which keeps the same rules), "NUL.eml" is written into the null device
+# and nothing is left on disk, "CON.xlsx" cannot be opened, a trailing dot or space is dropped
+# and a name of more than 255 characters is refused. Each department here must still get its own
+# form, correction copy and mail draft, found on disk and holding that department.
+
+HOSTILE = ["CON", "aux", "NUL", "COM1", "LPT1.出張所", "CON .課", "総務課.", "課" * 255, "x" * 255]
+
+
+def _rename_departments(folder: Path) -> dict[str, str]:
+    """The example survey with its nine departments renamed to HOSTILE; old name -> new."""
+    import csv
+
+    listing = folder / "所管課一覧.csv"
+    with listing.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    renamed = {row["所管課"]: new for row, new in zip(rows, HOSTILE, strict=True)}
+    for name in ("所管課一覧.csv", "施策マスタ.csv"):
+        path = folder / name
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh)
+            fields, table = reader.fieldnames, list(reader)
+        for row in table:
+            row["所管課"] = renamed[row["所管課"]]
+        with path.open("w", encoding="utf-8-sig", newline="") as fh:
+            writer = csv.DictWriter(fh, fields)
+            writer.writeheader()
+            writer.writerows(table)
+    return renamed
+
+
+def _department_of(form: Path) -> str:
+    from xlsx_tool.forms.layout import ID_SHEET
+
+    ws = openpyxl.load_workbook(form, read_only=True)[ID_SHEET]
+    return next(row[1] for row in ws.iter_rows(values_only=True) if row[0] == "department")
+
+
+def test_every_department_gets_its_own_files_whatever_it_is_called(tmp_path):
+    import email.utils
+
+    from xlsx_tool import demo
+
+    folder = tmp_path / "調査"
+    demo.copy_example(folder)
+    _rename_departments(folder)
+    runner = CliRunner()
+    done = runner.invoke(cli, ["generate", str(folder)])
+    assert done.exit_code == 0, done.output
+    forms = sorted((folder / "1_配布").iterdir())
+    assert sorted(_department_of(f) for f in forms) == sorted(HOSTILE)
+
+    # every rating typed wrong: each department gets a correction copy
+    answers = {m: {**a, "評価": "わからない"} for m, a in demo.example_answers(folder).items()}
+    for form in forms:
+        demo.fill_form(form, folder / "2_回収" / form.name, answers)
+    done = runner.invoke(cli, ["collect", str(folder)])
+    assert done.exit_code == 1, done.output
+    copies = sorted((folder / "3_集計" / "修正依頼").iterdir())
+    assert sorted(_department_of(c) for c in copies) == sorted(HOSTILE)
+
+    done = runner.invoke(cli, ["mail", str(folder), "distribute"])
+    assert done.exit_code == 0, done.output
+    drafts = sorted((folder / "4_メール" / "配布").iterdir())
+    to = {email.utils.parseaddr(email.message_from_bytes(d.read_bytes())["To"])[1] for d in drafts}
+    assert len(drafts) == len(to) == len(HOSTILE)
+    listing = (folder / "所管課一覧.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
+    assert {line.rsplit(",", 1)[1] for line in listing} == to

@@ -9,8 +9,12 @@ import unicodedata
 SHEET_NAME_MAX = 31
 _SHEET_FORBIDDEN = set('[]:*?/\\')
 _FILE_FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
-_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
-                     *(f"LPT{i}" for i in range(1, 10))}
+# Windows device names: "NUL.eml" is written into the null device and "CON.xlsx" cannot be
+# opened, whatever the extension (also "CON .xlsx": spaces before the dot do not count).
+# Windows 10 also reserves the superscript digits ¹²³ after COM and LPT, and Microsoft's list
+# names COM0 and LPT0 (creatable in practice; a "_" in front costs nothing).
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
+                     *(f"COM{i}" for i in "0123456789¹²³"), *(f"LPT{i}" for i in "0123456789¹²³")}
 _SPACES = re.compile(r"\s+")
 _NEEDS_COLLAPSE = re.compile(r"\s\s|[^\S ]")  # two spaces in a row, or any space but " "
 _MEASURE_PREFIX = re.compile(r"^(?:No|NO|no|№)\.?\s*")
@@ -84,7 +88,7 @@ def safe_file_name(stem: str, suffix: str = ".xlsx", limit: int = 150) -> str:
     while len(stem.encode("utf-8")) > limit:
         stem = stem[:-1]
     stem = stem.rstrip(". ") or "_"
-    if stem.split(".")[0].upper() in _WINDOWS_RESERVED:
+    if stem.split(".")[0].rstrip(" ").upper() in _WINDOWS_RESERVED:
         stem = "_" + stem
     return stem + suffix
 
