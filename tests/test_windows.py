@@ -155,3 +155,49 @@ def test_every_department_gets_its_own_files_whatever_it_is_called(tmp_path):
     assert len(drafts) == len(to) == len(HOSTILE)
     listing = (folder / "所管課一覧.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
     assert {line.rsplit(",", 1)[1] for line in listing} == to
+
+
+# --- console output under code page 932 ------------------------------------------------------
+#
+# Redirected to a pipe or a file, Windows CPython writes in the ANSI code page (932 on a Japanese
+# PC), which has no 𠮷: a department of that name must not stop a command halfway. The Windows
+# lane runs this under code page 932; elsewhere PYTHONIOENCODING asks for the same encoding.
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("into", ["pipe", "file"])
+def test_output_redirected_under_cp932_never_fails_on_a_name_outside_it(tmp_path, into):
+    import locale
+    import os
+    import subprocess
+    import sys
+
+    from xlsx_tool import demo
+    from xlsx_tool.define import master
+    from xlsx_tool.forms.generate import generate
+
+    if sys.platform == "win32" and os.environ.get("CI") == "true":
+        assert locale.getencoding() == "cp932", "the Windows lane runs the suite under code page 932"
+    folder = tmp_path / "調査"
+    demo.copy_example(folder)
+    renamed = _rename_departments(folder)
+    name = "𠮷﨑出張所"
+    for path in (folder / "所管課一覧.csv", folder / "施策マスタ.csv"):
+        text = path.read_text(encoding="utf-8-sig")
+        path.write_text(text.replace(renamed["ICT推進課"], name), encoding="utf-8-sig")
+    loaded, _problems = master.load(folder)
+    forms = generate(loaded).written
+    answers = {m: {**a, "評価": "わからない"} for m, a in demo.example_answers(folder).items()}
+    for form in forms:
+        demo.fill_form(form, folder / "2_回収" / form.name, answers)
+    env = dict(os.environ, PYTHONIOENCODING="cp932")
+    for command, code in ((["collect", str(folder)], 1), (["summarize", str(folder)], 1)):
+        out = tmp_path / "out.txt"
+        with out.open("wb") as fh:
+            done = subprocess.run([sys.executable, "-m", "xlsx_tool", *command], env=env, timeout=300,
+                                  stdin=subprocess.DEVNULL, check=False, stderr=subprocess.PIPE,
+                                  stdout=fh if into == "file" else subprocess.PIPE)
+        stdout = out.read_bytes() if into == "file" else done.stdout
+        assert done.returncode == code, done.stderr.decode("utf-8", "replace")
+        assert b"Traceback" not in done.stderr and b"UnicodeEncodeError" not in done.stderr
+        shown = stdout.decode("utf-8") + done.stderr.decode("utf-8")
+        assert name in shown, shown
