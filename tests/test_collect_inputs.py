@@ -719,7 +719,7 @@ def test_two_workers_give_exactly_what_a_serial_run_gives(example_base, tmp_path
 
     def relative(env, data):
         text = json.dumps(data, ensure_ascii=False, sort_keys=True)
-        return json.loads(text.replace(str(env.folder), "<survey>"))
+        return json.loads(text.replace(json.dumps(str(env.folder))[1:-1], "<survey>"))  # "\\" on Windows
 
     got, want = relative(first, parallel.as_json()), relative(second, serial.as_json())
     assert {d["status"] for d in want["departments"]} >= {"submitted", "needs_fix"}
