@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 import xlsx_tool
+from tests.support.wine import windows_only
 from xlsx_tool.cli import cli
 
 PACKAGE = Path(xlsx_tool.__file__).parent
@@ -201,3 +202,51 @@ def test_output_redirected_under_cp932_never_fails_on_a_name_outside_it(tmp_path
         assert b"Traceback" not in done.stderr and b"UnicodeEncodeError" not in done.stderr
         shown = stdout.decode("utf-8") + done.stderr.decode("utf-8")
         assert name in shown, shown
+
+
+# --- an output open in Excel -------------------------------------------------------------------
+#
+# Excel keeps a workbook open with read sharing only, so Windows refuses to replace it (a sharing
+# violation or access denied). Another Windows process holds 回収状況.xlsx open that way while
+# collect writes it: the message names the file and says to close it, the old file stays whole,
+# and once it is closed the same command succeeds.
+
+HOLD = """
+import ctypes, sys
+from ctypes import wintypes
+kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+kernel32.CreateFileW.restype = wintypes.HANDLE
+kernel32.CreateFileW.argtypes = [wintypes.LPCWSTR, wintypes.DWORD, wintypes.DWORD, ctypes.c_void_p,
+                                 wintypes.DWORD, wintypes.DWORD, wintypes.HANDLE]
+GENERIC_READ, FILE_SHARE_READ, OPEN_EXISTING = 0x80000000, 1, 3
+handle = kernel32.CreateFileW(sys.argv[1], GENERIC_READ, FILE_SHARE_READ, None, OPEN_EXISTING, 0, None)
+print("held" if handle != wintypes.HANDLE(-1).value else f"error {ctypes.get_last_error()}", flush=True)
+sys.stdin.readline()
+"""
+
+
+@windows_only
+@pytest.mark.e2e
+def test_a_status_workbook_open_in_excel_is_named_and_kept(survey_env, tmp_path):
+    import subprocess
+    import sys
+
+    env = survey_env
+    env.put_valid()
+    runner = CliRunner()
+    assert runner.invoke(cli, ["collect", str(env.folder)]).exit_code == 0
+    status = env.output / "回収状況.xlsx"
+    before = status.read_bytes()
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(status)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        done = runner.invoke(cli, ["collect", str(env.folder)])
+    finally:
+        holder.communicate("\n", timeout=60)
+    assert done.exit_code == 2, done.output
+    assert f"{status} に書き込めません。Excel で開いたままか" in done.output
+    assert "閉じ" in done.output and "Traceback" not in done.output
+    assert status.read_bytes() == before
+    assert not [p for p in env.output.iterdir() if p.name.startswith(".~xlsx-tool-")]  # no temporary left
+    assert runner.invoke(cli, ["collect", str(env.folder)]).exit_code == 0
