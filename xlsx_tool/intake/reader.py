@@ -108,6 +108,8 @@ def read_workbook(path: Path, want: tuple[str, ...] = ()) -> RawWorkbook:
                                            f"（上限 {F.MAX_FILE_BYTES // F.MB} MB）")
             data = path.read_bytes()
         except PermissionError as exc:
+            if path.is_dir():  # Windows answers "access denied" for a folder, not IsADirectoryError
+                raise Refused("not-a-workbook", "フォルダ") from exc
             raise Refused("no-permission") from exc
         except IsADirectoryError as exc:
             raise Refused("not-a-workbook", "フォルダ") from exc
