@@ -250,3 +250,119 @@ def test_a_status_workbook_open_in_excel_is_named_and_kept(survey_env, tmp_path)
     assert status.read_bytes() == before
     assert not [p for p in env.output.iterdir() if p.name.startswith(".~xlsx-tool-")]  # no temporary left
     assert runner.invoke(cli, ["collect", str(env.folder)]).exit_code == 0
+
+
+# --- paths over 260 characters -------------------------------------------------------------
+#
+# Windows, unless long paths are enabled, refuses a full path of 260 characters or more and says
+# the path does not exist: winerror 3 or 206, both FileNotFoundError in CPython (measured with
+# CPython's own mapping under Wine). Wine itself takes long paths, so on Windows the error is made
+# as Windows makes it; on Linux the kernel's own limit (4,096 bytes) gives a real ENAMETOOLONG.
+
+@pytest.mark.parametrize("command", ["generate", "collect"])
+def test_a_survey_folder_too_deep_for_its_ledger_is_one_sentence(tmp_path, command):
+    """SQLite opens no database whose full path reaches 512 bytes (Windows: 260 characters) and
+    says only "unable to open database file"; the length tells why."""
+    from xlsx_tool import demo
+
+    folder = tmp_path / ("深い階層のフォルダ" * 9) / ("深い階層のフォルダ" * 9) / "調査"
+    assert len(str((folder / "回収台帳.sqlite3").absolute()).encode()) > 512
+    demo.copy_example(folder)
+    done = CliRunner().invoke(cli, [command, str(folder)])
+    assert done.exit_code == 2, done.output
+    length = len(str((folder / "回収台帳.sqlite3").absolute()))
+    assert f"回収台帳.sqlite3 を使えません。パスが長すぎます（{length} 文字）。" in done.output
+    assert "調査フォルダを浅い場所（例: C:\\調査）に移すか、Windows の長いパスの設定を有効にして" in done.output
+
+
+def test_a_survey_folder_path_longer_than_the_system_takes_is_named_with_the_remedy(tmp_path, monkeypatch):
+    """Linux refuses a path over 4,096 bytes (ENAMETOOLONG); Windows one of 260 characters, saying
+    it does not exist (made here as Windows makes it: Wine takes long paths)."""
+    import os
+
+    folder = tmp_path.joinpath(*["長いフォルダ名" * 10] * 25)
+    if os.name == "nt":
+        real_stat = Path.stat
+
+        def windows_stat(self, *args, **kwargs):
+            if len(str(self.absolute())) >= 260:
+                raise OSError(0, "The system cannot find the path specified", str(self), 3)
+            return real_stat(self, *args, **kwargs)
+
+        monkeypatch.setattr(Path, "stat", windows_stat)
+    done = CliRunner().invoke(cli, ["collect", str(folder)])
+    assert done.exit_code == 2
+    assert f"フォルダ「{folder}」を開けません。パスが長すぎます（{len(str(folder.absolute()))} 文字）。" in done.output
+    missing = CliRunner().invoke(cli, ["collect", str(tmp_path / "ない")])
+    assert missing.exit_code == 2 and "がありません" in missing.output
+
+
+@windows_only
+@pytest.mark.parametrize("winerror", [3, 206])
+def test_an_output_past_260_characters_names_the_file_and_the_remedy(tmp_path, monkeypatch, winerror):
+    import os
+
+    from xlsx_tool import demo
+
+    folder = tmp_path / ("とても深いフォルダ" * 15) / "調査"  # the forms' paths pass 260 characters
+    demo.copy_example(folder)
+    real_replace = os.replace
+
+    def windows_replace(src, dst):  # as Windows without long paths (Wine has no such limit)
+        if len(os.path.abspath(dst)) >= 260:
+            raise OSError(0, "The system cannot find the path specified", str(src), winerror, str(dst))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", windows_replace)
+    done = CliRunner().invoke(cli, ["generate", str(folder)])
+    assert done.exit_code == 2, done.output
+    assert "に書き込めません。パスが長すぎます（" in done.output and "文字）" in done.output
+    assert "Windows の長いパスの設定を有効にして" in done.output
+
+
+@windows_only
+def test_a_returned_file_past_260_characters_is_named_with_the_remedy(tmp_path, monkeypatch):
+    from xlsx_tool.intake.reader import read_workbook
+
+    path = tmp_path / ("長" * 250) / "返送.xlsx"
+    real_stat = Path.stat
+
+    def windows_stat(self, *args, **kwargs):
+        if len(str(self.absolute())) >= 260:
+            raise OSError(0, "The filename or extension is too long", str(self), 206)
+        return real_stat(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", windows_stat)
+    result = read_workbook(path)
+    assert result.failure == "unreadable"
+    assert result.detail.startswith(f"パスが長すぎます（{len(str(path.absolute()))} 文字）")
+    short = read_workbook(tmp_path / "ない.xlsx")  # a file that is really missing stays that
+    assert short.failure == "unreadable" and "見つかりません" in short.detail
+
+
+@windows_only
+def test_a_returned_form_deep_in_2_kaishu_is_listed_as_too_long_not_as_a_broken_link(survey_env, monkeypatch):
+    import json
+    import os
+
+    env = survey_env
+    deep = env.returns / ("各課から届いたもの" * 14)
+    deep.mkdir()
+    form = deep / env.base.form_names["人事課"]
+    form.write_bytes(env.base.filled["人事課"].read_bytes())
+    assert len(str(form.absolute())) >= 260
+    real_stat = os.stat
+
+    def windows_stat(path, *args, **kwargs):  # as Windows without long paths (Wine has no such limit)
+        if len(os.path.abspath(path)) >= 260:
+            raise OSError(0, "The system cannot find the path specified", str(path), 3)
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", windows_stat)
+    done = CliRunner().invoke(cli, ["collect", "--json", str(env.folder)])
+    assert done.exit_code == 1
+    result = json.loads(done.output)
+    assert [s["reason"] for s in result["skipped"]] == [
+        "パス（フォルダ名とファイル名）が長すぎるため読み取れません（Windows では 260 文字まで）。"
+        "2_回収 の中のフォルダ名やファイル名を短くするか、調査フォルダを浅い場所に移してください。"]
+    assert {d["department"]: d["status"] for d in result["departments"]}["人事課"] == "missing"

@@ -8,6 +8,7 @@ an output that cannot be written). `--debug` adds the traceback and keeps the ex
 from __future__ import annotations
 
 import json
+import stat
 import sys
 import traceback
 import warnings
@@ -20,6 +21,7 @@ from xlsx_tool import __version__, cli_text
 from xlsx_tool.errors import ToolError
 from xlsx_tool.problems import NOTICE, SEVERITY_LABEL, WARNING, Problem, sentence
 from xlsx_tool.textnorm import clip, display_width, pad
+from xlsx_tool.xlsxout import path_too_long, too_long_remedy
 
 cli_text.install()
 
@@ -33,7 +35,13 @@ class _SurveyFolder(click.ParamType):
 
     def convert(self, value: Any, param: Any, ctx: Any) -> Path:
         path = Path(value)
-        if not path.is_dir():
+        try:
+            found = stat.S_ISDIR(path.stat().st_mode)
+        except OSError as exc:
+            if length := path_too_long(exc, path):  # Windows says "not found" past 260 characters
+                self.fail(f"フォルダ「{value}」を開けません。{too_long_remedy(length)}。", param, ctx)
+            found = False
+        if not found:
             self.fail(f"フォルダ「{value}」がありません。調査フォルダのパスを確認してください。", param, ctx)
         return path
 

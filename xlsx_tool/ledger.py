@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from xlsx_tool import problems as P
 from xlsx_tool.errors import OutputError
 from xlsx_tool.problems import Problem
+from xlsx_tool.xlsxout import database_path_too_long
 
 if TYPE_CHECKING:
     from xlsx_tool.define.master import Loaded
@@ -582,6 +583,8 @@ def _failure(path: Path, exc: sqlite3.Error) -> OutputError:
         why = "ledger-readonly"
     elif "disk" in text and "full" in text:
         why = "ledger-disk-full"
+    elif "unable to open" in text and (length := database_path_too_long(path)):
+        return OutputError(P.sentence("ledger-unusable", path=path, why=P.sentence("too-long-path", length=length)))
     elif "not a database" in text or "malformed" in text:
         why = "ledger-corrupt"
     else:

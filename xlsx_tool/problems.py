@@ -88,6 +88,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "broken-link": (NOTICE, "リンク（ショートカット）の先にファイルがないため読み飛ばしました。"),
     "link-loop": (NOTICE, "リンクが循環しているため読み飛ばしました。"),
     "entry-unreadable": (NOTICE, "ファイルの情報を読み取れないため読み飛ばしました。"),
+    "path-too-long": (WARNING, "パス（フォルダ名とファイル名）が長すぎるため読み取れません（Windows では 260 文字まで）。"
+                               "2_回収 の中のフォルダ名やファイル名を短くするか、調査フォルダを浅い場所に移してください。"),
     "too-deep": (NOTICE, "フォルダの階層が深すぎる（32 階層超）ため、中を確認しませんでした。ファイルを浅い場所に移してください。"),
     "special-file": (NOTICE, "通常のファイルではない（名前付きパイプ・デバイスなど）ため読み飛ばしました。"),
     "lock-file": (NOTICE, "Excel が開いている間に作る一時ファイル（~$）のため読み飛ばしました。"),
@@ -200,6 +202,8 @@ SENTENCES: dict[str, str] = {
     "ledger-disk-full": "ディスクの空き容量が足りません",
     "ledger-corrupt": "台帳ファイルが壊れています。別名で退避してから collect を再実行してください",
     "ledger-cannot-open": "開けません。ファイルのアクセス権や空き容量を確認してください",
+    # a path longer than the system takes (Windows: 260 characters unless long paths are enabled)
+    "too-long-path": "パスが長すぎます（{length} 文字）。調査フォルダを浅い場所（例: C:\\調査）に移すか、Windows の長いパスの設定を有効にしてから再実行してください",
     # why the section's own table (施策マスタ, 所管課一覧) cannot be read: the detail of master-unreadable
     "table-too-large": "ファイルが大きすぎます（上限 50 MB）",
     "table-no-permission": "読み取る権限がありません",

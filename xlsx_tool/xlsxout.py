@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from xlsx_tool import problems as P
 from xlsx_tool.errors import FormWriteError, OutputError
 
 FONT = "游ゴシック"
@@ -291,9 +292,49 @@ def _umask() -> int:
     return current
 
 
+WINDOWS_MAX_PATH = 260  # characters in a full path on Windows, unless long paths are enabled
+
+
+def path_too_long(exc: OSError, *paths: Path | str) -> int:
+    """The length of the path that was too long for the system, or 0 when `exc` is something else.
+
+    Linux says ENAMETOOLONG (a path over 4,096 bytes, a name over 255). Windows, where long paths
+    are not enabled, says the path does not exist once a full path reaches 260 characters:
+    winerror 3 (path not found) or 206 (ERROR_FILENAME_EXCED_RANGE), both FileNotFoundError in
+    CPython. There only the length tells it from a file that is really missing.
+    """
+    names = [os.path.abspath(p) for p in (*paths, exc.filename, exc.filename2) if isinstance(p, str | Path)]
+    longest = max((len(name) for name in names), default=0)
+    winerror = getattr(exc, "winerror", None)
+    if exc.errno == errno.ENAMETOOLONG or winerror == 206:
+        return max(longest, 1)
+    # a folder's path must leave room for a file name (248), and listing it adds a "\*"
+    if winerror in (2, 3) and longest >= WINDOWS_MAX_PATH - 12:
+        return longest
+    return 0
+
+
+SQLITE_MAX_PATHNAME = 512  # bytes: SQLite's limit for a database's full path (Windows: 260 characters)
+
+
+def database_path_too_long(path: Path) -> int:
+    """The length of a database path SQLite cannot open for its length, else 0 (it says only
+    "unable to open database file")."""
+    full = os.path.abspath(path)
+    if len(full.encode("utf-8")) >= SQLITE_MAX_PATHNAME or (os.name == "nt" and len(full) >= WINDOWS_MAX_PATH):
+        return len(full)
+    return 0
+
+
+def too_long_remedy(length: int) -> str:
+    return P.sentence("too-long-path", length=length)
+
+
 def write_failure(path: Path, exc: OSError) -> OutputError:
     """What to tell a user whose output could not be written, by what went wrong."""
     code = exc.errno
+    if length := path_too_long(exc, path):
+        return OutputError(f"{path} に書き込めません。{too_long_remedy(length)}。")
     if code == errno.ENOSPC or code == getattr(errno, "EDQUOT", -1):
         why = "ディスクの空き容量が足りません。空き容量を増やしてから再実行してください"
     elif code == errno.EROFS:
@@ -305,8 +346,6 @@ def write_failure(path: Path, exc: OSError) -> OutputError:
         why = "同じ名前のファイルがあるためフォルダを作れません。そのファイルの名前を変えてから再実行してください"
     elif isinstance(exc, IsADirectoryError):
         why = "同じ名前のフォルダがあります。フォルダの名前を変えてから再実行してください"
-    elif code == errno.ENAMETOOLONG:
-        why = "パスが長すぎます。調査フォルダを浅い場所に移してください"
     else:
         why = "書き込めませんでした。ディスクやネットワークの状態を確認してから再実行してください"
     return OutputError(f"{path} に書き込めません。{why}。")

@@ -31,6 +31,7 @@ from xlsx_tool.intake.preflight import MAX_FILE_BYTES, OLE_MAGIC, ZIP_MAGIC
 from xlsx_tool.intake.reader import read_workbook
 from xlsx_tool.intake.sandbox import Pool
 from xlsx_tool.ledger import open_ledger
+from xlsx_tool.xlsxout import path_too_long
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".ods", ".zip"}
 TEMP_NAMES = {"thumbs.db", "desktop.ini", ".ds_store"}
@@ -132,16 +133,16 @@ def scan_returns(folder: Path, returns: Path) -> tuple[list[Entry], list[dict[st
         except PermissionError:
             skip(current, "folder-denied")
             continue
-        except OSError:
-            skip(current, "folder-unreadable")
+        except OSError as exc:
+            skip(current, "path-too-long" if path_too_long(exc, current) else "folder-unreadable")
             continue
         subdirs = []
         for e in entries:
             path = Path(e.path)
             try:
                 st = os.stat(e.path)  # follows links
-            except FileNotFoundError:
-                skip(path, "broken-link")
+            except FileNotFoundError as exc:  # Windows says the same of a path past 260 characters
+                skip(path, "path-too-long" if path_too_long(exc, path) else "broken-link")
                 continue
             except OSError as exc:
                 skip(path, "link-loop" if exc.errno == 40 else "entry-unreadable")

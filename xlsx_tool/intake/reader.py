@@ -36,6 +36,7 @@ from xml.parsers import expat
 from xlsx_tool.intake import preflight as F
 from xlsx_tool.intake.numfmt import BUILTIN, general, shown, shown_text
 from xlsx_tool.intake.preflight import Refused
+from xlsx_tool.xlsxout import path_too_long, too_long_remedy
 
 MAX_CELLS = 500_000
 MAX_ROW, MAX_COLUMN = 1_048_576, 16_384  # Excel limits
@@ -114,7 +115,7 @@ def read_workbook(path: Path, want: tuple[str, ...] = ()) -> RawWorkbook:
         except IsADirectoryError as exc:
             raise Refused("not-a-workbook", "フォルダ") from exc
         except OSError as exc:
-            raise Refused("unreadable", _os_reason(exc)) from exc
+            raise Refused("unreadable", _os_reason(exc, path)) from exc
         result.sha256 = hashlib.sha256(data).hexdigest()
         read_bytes(data, result, want)
     except Refused as exc:
@@ -133,7 +134,9 @@ def read_workbook(path: Path, want: tuple[str, ...] = ()) -> RawWorkbook:
     return result
 
 
-def _os_reason(exc: OSError) -> str:
+def _os_reason(exc: OSError, path: Path | None = None) -> str:
+    if length := path_too_long(exc, *([path] if path else [])):
+        return too_long_remedy(length)
     return {2: "ファイルが見つかりません（読み取り中に移動・削除された可能性があります）",
             5: "入出力エラー（ディスクやネットワークの不調）"}.get(exc.errno or 0, "読み取りエラー")
 
