@@ -13,8 +13,8 @@ Then: the CLI's --json output over all the table's files at once, the correction
 from __future__ import annotations
 
 import datetime as dt
-import json
 import inspect
+import json
 import re
 import shutil
 import subprocess
