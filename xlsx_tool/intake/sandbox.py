@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import sys
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -22,7 +23,7 @@ from typing import Any, Protocol
 from xlsx_tool.intake.reader import RawWorkbook, read_workbook
 
 DEFAULT_TIMEOUT = 60.0
-DEFAULT_MEMORY = 1536 * 1024 * 1024  # address space per worker
+DEFAULT_MEMORY = 1536 * 1024 * 1024  # per worker: address space (POSIX), committed memory (Windows)
 
 
 class Task(Protocol):
@@ -45,16 +46,74 @@ class ReadTask:
 
 
 def _limit_memory(limit: int) -> None:
-    try:
-        import resource  # POSIX only; on Windows the pre-flight caps are the bound
-    except ImportError:
+    """Bound this worker's memory: its address space on POSIX, a Job Object on Windows.
+
+    A reader that asks for more gets MemoryError (a failure line for its file), not the machine.
+    """
+    if sys.platform == "win32":
+        _join_memory_job(limit)
         return
+    import resource
+
     try:
         _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         if hard == resource.RLIM_INFINITY or hard > limit:
             resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
     except (ValueError, OSError):
         pass
+
+
+_JOB: Any = None  # the worker's Job Object: kept open for the life of the process
+
+
+def _join_memory_job(limit: int) -> None:
+    """Put this process into a new Job Object whose processes may commit at most `limit` bytes.
+
+    Windows has no RLIMIT_AS; JOB_OBJECT_LIMIT_PROCESS_MEMORY makes an allocation beyond the
+    limit fail (MemoryError in Python). Jobs nest since Windows 8, so a worker started from a
+    terminal that is itself in a job still gets its own. On failure the worker runs unbounded, as
+    before, bounded only by the pre-flight's size limits.
+    """
+    global _JOB
+    if sys.platform != "win32":  # for the type checker: ctypes.WinDLL exists only there
+        return
+    import ctypes
+    from ctypes import wintypes
+
+    class Basic(ctypes.Structure):  # JOBOBJECT_BASIC_LIMIT_INFORMATION
+        _fields_ = [("PerProcessUserTimeLimit", ctypes.c_int64), ("PerJobUserTimeLimit", ctypes.c_int64),
+                    ("LimitFlags", wintypes.DWORD), ("MinimumWorkingSetSize", ctypes.c_size_t),
+                    ("MaximumWorkingSetSize", ctypes.c_size_t), ("ActiveProcessLimit", wintypes.DWORD),
+                    ("Affinity", ctypes.c_size_t), ("PriorityClass", wintypes.DWORD),
+                    ("SchedulingClass", wintypes.DWORD)]
+
+    class Extended(ctypes.Structure):  # JOBOBJECT_EXTENDED_LIMIT_INFORMATION
+        _fields_ = [("BasicLimitInformation", Basic), ("IoInfo", ctypes.c_uint64 * 6),
+                    ("ProcessMemoryLimit", ctypes.c_size_t), ("JobMemoryLimit", ctypes.c_size_t),
+                    ("PeakProcessMemoryUsed", ctypes.c_size_t), ("PeakJobMemoryUsed", ctypes.c_size_t)]
+
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    kernel32.CreateJobObjectW.restype = wintypes.HANDLE
+    kernel32.CreateJobObjectW.argtypes = [ctypes.c_void_p, wintypes.LPCWSTR]
+    kernel32.SetInformationJobObject.argtypes = [wintypes.HANDLE, ctypes.c_int, ctypes.c_void_p, wintypes.DWORD]
+    kernel32.AssignProcessToJobObject.argtypes = [wintypes.HANDLE, wintypes.HANDLE]
+    kernel32.GetCurrentProcess.restype = wintypes.HANDLE
+    job = kernel32.CreateJobObjectW(None, None)
+    if not job:
+        return
+    info = Extended()
+    info.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_PROCESS_MEMORY
+    info.ProcessMemoryLimit = limit
+    if kernel32.SetInformationJobObject(job, JOB_OBJECT_EXTENDED_LIMIT_INFORMATION, ctypes.byref(info),
+                                        ctypes.sizeof(info)) \
+            and kernel32.AssignProcessToJobObject(job, kernel32.GetCurrentProcess()):
+        _JOB = job
+    else:
+        kernel32.CloseHandle(job)
+
+
+JOB_OBJECT_EXTENDED_LIMIT_INFORMATION = 9  # JobObjectExtendedLimitInformation
+JOB_OBJECT_LIMIT_PROCESS_MEMORY = 0x100
 
 
 def run_one(task: Task, path: Path) -> Any:
