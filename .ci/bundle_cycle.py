@@ -45,8 +45,8 @@ class Bundle:
         self.check(boot.returncode == 0, "wineboot", boot.stderr)
         with zipfile.ZipFile(zip_path) as zf:  # as Explorer's 「すべて展開」 does
             zf.extractall(self.drive / "ツール")
-        (top,) = (self.drive / "ツール").iterdir()
-        self.cmd = "C:\\ツール\\" + top.name + "\\xlsx-tool.cmd"
+        (self.top,) = (self.drive / "ツール").iterdir()
+        self.cmd = "C:\\ツール\\" + self.top.name + "\\xlsx-tool.cmd"
         self.home = self.drive / "調査"
         self.home.mkdir()
 
@@ -62,9 +62,19 @@ class Bundle:
                    done.stdout + done.stderr)
         return done.stdout
 
+    def everything_imports(self) -> None:
+        """Every package in the bundle's site-packages imports on Windows (compiled ones too)."""
+        site = self.top / "python" / "Lib" / "site-packages"
+        names = sorted(p.name for p in site.iterdir() if p.is_dir() and not p.name.endswith(".dist-info")
+                       and (p / "__init__.py").is_file())
+        python = "C:\\ツール\\" + self.top.name + "\\python\\python.exe"
+        done = wine_run([python, "-c", f"import importlib; [importlib.import_module(n) for n in {names!r}]"],
+                        self.prefix, cwd=self.home, **JAPANESE)
+        self.check(done.returncode == 0, "every package in the bundle imports: " + ", ".join(names), done.stderr)
+
     def no_other_python(self) -> None:
         found = [p for p in self.drive.rglob("python*.exe") if "ツール" not in p.parts]
-        bare = wine_run(["cmd", "/c", "python", "-V"], self.prefix, cwd=self.home)  # Wine's `where` is a stub
+        bare = wine_run(["cmd", "/c", "python", "-V"], self.prefix, cwd=self.home, **JAPANESE)  # Wine's `where` is a stub
         self.check(not found and bare.returncode != 0, "no other Python in the prefix",
                    str(found) + bare.stdout + bare.stderr)
 
@@ -112,6 +122,7 @@ def main() -> int:
     b = Bundle(args.zip.resolve(), args.work.resolve())
     try:
         b.no_other_python()
+        b.everything_imports()
         out = b.tool("--help")
         b.check("使い方:" in out and "collect" in out, "--help is in Japanese", out)
         b.tool("demo", "例")

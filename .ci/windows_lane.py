@@ -75,11 +75,16 @@ def lane(minor: str, work: Path, wheel: Path, suite: Path, prefix: Path, pytest_
     start = time.monotonic()
     python = test_python(minor, work, wheel)
     exe = str(python / "python.exe")
+    lxml = wine_run([exe, "-c", "import lxml.etree, openpyxl; assert openpyxl.LXML; print(lxml.etree.__version__)"],
+                    prefix, cwd=work)
+    ok = lxml.returncode == 0
+    print(f"== Windows CPython {minor}: lxml {lxml.stdout.strip()} (win_amd64 wheel) loads, openpyxl uses it"
+          if ok else f"== Windows CPython {minor}: lxml does not load\n{lxml.stderr}", flush=True)
     demo = work / f"demo{minor}"
     shutil.rmtree(demo, ignore_errors=True)
     done = wine_run([exe, "-m", "xlsx_tool", "demo", str(demo)], prefix, cwd=work, **WESTERN)
     print(done.stdout, done.stderr, sep="", flush=True)
-    ok = done.returncode == 0 and (demo / "3_集計" / "集計結果.xlsx").is_file()
+    ok = ok and done.returncode == 0 and (demo / "3_集計" / "集計結果.xlsx").is_file()
     print(f"== Windows CPython {minor}: demo (code page 1252) {'ok' if ok else 'FAILED'}", flush=True)
     cmd = [exe, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-m", SUITE_MARKERS, *pytest_args]
     code = wine_stream(cmd, prefix, cwd=suite, encoding="cp932", CI="true", **JAPANESE)

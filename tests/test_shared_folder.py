@@ -57,7 +57,9 @@ def test_two_collects_at_once_on_one_folder_leave_one_consistent_ledger(survey_e
     alone = tmp_path / "alone"
     shutil.copytree(env.folder, alone)
     runs = [_collect(env.folder), _collect(env.folder)]  # as two PCs on one shared folder
-    outcomes = [(run.wait(timeout=300), *run.communicate()) for run in runs]
+    # read the output while waiting: a Windows pipe holds only a few KB of the JSON
+    outcomes = [(*run.communicate(timeout=300), run.returncode) for run in runs]
+    outcomes = [(code, out, err) for out, err, code in outcomes]
     for code, out, err in outcomes:
         assert b"Traceback" not in err, err.decode("utf-8", "replace")
         if code == 0:
