@@ -63,6 +63,8 @@ def _limit_memory(limit: int) -> None:
         pass
 
 
+JOB_OBJECT_EXTENDED_LIMIT_INFORMATION = 9  # JobObjectExtendedLimitInformation
+JOB_OBJECT_LIMIT_PROCESS_MEMORY = 0x100
 _JOB: Any = None  # the worker's Job Object: kept open for the life of the process
 
 
@@ -110,10 +112,6 @@ def _join_memory_job(limit: int) -> None:
         _JOB = job
     else:
         kernel32.CloseHandle(job)
-
-
-JOB_OBJECT_EXTENDED_LIMIT_INFORMATION = 9  # JobObjectExtendedLimitInformation
-JOB_OBJECT_LIMIT_PROCESS_MEMORY = 0x100
 
 
 def run_one(task: Task, path: Path) -> Any:
