@@ -15,7 +15,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from python_calamine import CalamineWorkbook
 
 from tests import reference2020 as R
 from tests.survey_helpers import copy_example, forms_of, make_survey
@@ -203,7 +202,10 @@ def test_no_number_stored_as_text_marks_where_numbers_are_text(collected2025, ye
 
 # --- 回収状況 ---------------------------------------------------------------------------------
 
+@pytest.mark.calamine
 def test_status_workbook_in_the_sections_order_and_in_wareki(collected2025):
+    from python_calamine import CalamineWorkbook
+
     folder, _ = collected2025
     path = folder / "3_集計" / "回収状況.xlsx"
     rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("回収状況").to_python()

@@ -19,7 +19,6 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 from conftest import TARGET, Env, form_layout
-from python_calamine import CalamineWorkbook
 
 from tests.support.lo import convert, libreoffice_or_skip, lo_edit
 from tests.survey_helpers import make_survey
@@ -158,7 +157,10 @@ def test_check_names_the_cells_whose_display_the_forms_cannot_reproduce(tmp_path
     ]
 
 
+@pytest.mark.calamine
 def test_generated_forms_show_the_master_as_the_section_sees_it(tmp_path):
+    from python_calamine import CalamineWorkbook
+
     folder = xlsx_master_survey(tmp_path / "survey")
     res = CliRunner().invoke(cli, ["generate", str(folder)])
     assert res.exit_code == 0, res.output

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 from conftest import INPUT_SHEET, TARGET, Env, form_layout, rewrite_zip
-from python_calamine import CalamineWorkbook
 
 from tests.support.ooxml import Package, Sheet, inline, n, row, s
 from xlsx_tool.intake.reader import RawCell, read_workbook
@@ -176,8 +175,11 @@ TRIMMED = {  # the <si> or <is> body, the text Excel shows
 }
 
 
+@pytest.mark.calamine
 @pytest.mark.parametrize(("body", "text"), TRIMMED.values(), ids=TRIMMED.keys())
 def test_edge_white_space_is_trimmed_as_excel_trims_it(tmp_path, body, text):
+    from python_calamine import CalamineWorkbook
+
     path, raw = cells(tmp_path, row(1, s("A1", 0), inline("B1", body)), shared=[body])
     got = raw.cells["調査票"]
     assert got.get((1, 1), RawCell("", "s")).value == text
