@@ -113,6 +113,14 @@ def rating_counts(summary: Path) -> dict[str, int]:
             if row[0] in PUBLISHED and isinstance(row[2], int)}
 
 
+def report_text(document: Path) -> bool:
+    """The report document is a Word file whose text names the plan's results (read from Linux)."""
+    if not document.is_file():
+        return False
+    with zipfile.ZipFile(document) as zf:
+        return "施策" in zf.read("word/document.xml").decode("utf-8")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="Run the offline bundle through a whole cycle under Wine.")
     parser.add_argument("--zip", type=Path, required=True)
@@ -127,6 +135,7 @@ def main() -> int:
         b.check("使い方:" in out and "collect" in out, "--help is in Japanese", out)
         b.tool("demo", "例")
         b.check(rating_counts(b.home / "例" / "3_集計" / "集計結果.xlsx") == PUBLISHED, "demo: the published counts")
+        b.check(report_text(b.home / "例" / "3_集計" / "実績報告書.docx"), "demo: 実績報告書.docx (python-docx, lxml)")
         year = "令和7年度調査"
         b.tool("init", year, "--template", "2025")
         fill_definition(b.home / year)

@@ -35,8 +35,12 @@ def validator() -> str | None:
 
 def validator_or_skip() -> str:
     """The validator's path; skip without it, fail under CI=true."""
+    import sys
+
     import pytest
 
+    if sys.platform == "win32":  # the Windows lane (.ci/run): the Linux lane validates the same outputs
+        pytest.skip("the Open XML SDK validator is a linux-x64 program")
     found = validator()
     if found:
         return found
