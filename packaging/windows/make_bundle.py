@@ -36,8 +36,8 @@ MINOR = "3.12"
 # it runs on Windows (pip issue 4304): from Linux it is named here. click (8.1) requires colorama on
 # Windows for its console colours; embed.windows_gaps() fails the build if anything else is missing.
 WINDOWS_ONLY = ["colorama"]
-# Not needed to run: caches, C sources and headers of compiled packages, Linux launchers.
-PRUNE_DIRS = {"__pycache__", "bin", "includes"}
+# Not needed to run: caches, C sources and headers of compiled packages, Linux launchers, tests.
+PRUNE_DIRS = {"__pycache__", "bin", "includes", "tests"}
 PRUNE_SUFFIXES = {".pyc", ".pyx", ".pxd", ".pxi", ".h", ".c"}
 
 CMD = r"""@echo off
