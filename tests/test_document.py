@@ -342,7 +342,8 @@ def test_2020_placeholders_carry_each_measures_answers(ref2020):
     assert texts == ["（理由を記入）"] * 6 + ["（今後の予定を記入）"]
     assert set(ref2020.highlighted()) == set(texts)
     comments = [c for t, c in ref2020.placeholders() if t == "（理由を記入）"]
-    assert "No.4 新公会計システムの運用（財政課）【B評価 → A評価】\n取組実績：施策4の取組を実施した。" in comments[0]
+    assert ("No.4 新公会計システムの運用（財政課）【B評価 → A評価】\n評価の変更理由：新公会計システムにて財務諸表を"
+            "作成及び公表をすることができた\n取組実績：施策4の取組を実施した。") in comments[0]  # the form's answers
     # the three measures of one sentence share its placeholder, and its comment holds all three
     three = next(c for c in comments if "No.27" in c)
     assert "No.40" in three and "No.41" in three and "施策41の取組を実施した。" in three

@@ -60,6 +60,9 @@ def run_year(folder: Path, answers: dict[str, tuple[str, str]]) -> dict:
     names = file_names(loaded.survey, loaded.master.departments)
     typed = {n: {"評価": r, "方向性": d, "取組実績": f"施策{n}の{loaded.survey.year_label}の取組"}
              for n, (r, d) in answers.items()}
+    for n, (r, _d) in answers.items():  # a rating changed from last year's comes with its reason
+        if n in loaded.by_number and loaded.by_number[n].previous_rating not in ("", r):
+            typed[n]["評価の変更理由"] = f"施策{n}の状況が変わった"
     for department in loaded.asked:
         form = folder / "1_配布" / names[department]
         fill_form(form, folder / "2_回収" / form.name, typed)
