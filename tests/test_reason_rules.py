@@ -1,4 +1,5 @@
-"""Issue 26, the rules alone (no cycle): declaring the reason field in survey.toml.
+"""Issue 26, the rules alone (no cycle): declaring the reason field in survey.toml, and a
+department's reason written into the report's change sentence.
 
 The CLI, the forms, LibreOffice and the documents are in tests/test_reasons.py.
 """
@@ -11,6 +12,8 @@ from tests.survey_helpers import make_survey
 from xlsx_tool.define import survey as S
 from xlsx_tool.define.master import load
 from xlsx_tool.define.survey import load_definition
+from xlsx_tool.summarize.tally import DECLINED, IMPROVED, Change
+from xlsx_tool.summarize.wording import Placeholder, Wording, plain, reason_runs, reason_text
 
 REASON_FIELD = '''[[fields]]
 name = "評価の変更理由"
@@ -81,3 +84,64 @@ def test_without_a_previous_year_the_reason_is_not_asked(tmp_path):
     assert [(p.code, p.column, p.severity) for p in problems] == [("reason-field-unused", "前年度評価", "notice")]
     loaded, problems = load(make_survey(tmp_path / "b", "2020", header, [[1, "施策1", "① 行政運営", "課A", "B", ""]]))
     assert loaded.survey.reason_field == "評価の変更理由" and not problems
+
+
+# --- the reason in the report's sentence ---------------------------------------------------------
+
+@pytest.mark.parametrize(("typed", "written"), [
+    # a plain predicate takes 「ことにより、」, as the reference's No.4 and No.36
+    ("新公会計システムにて財務諸表を作成及び公表をすることができた", "新公会計システムにて財務諸表を作成及び公表をすることができたことにより、"),
+    ("令和元年５月に運用が開始した。", "令和元年５月に運用が開始したことにより、"),  # a trailing 。 dropped
+    ("  実績値が1.5倍に伸びた。\n", "実績値が1.5倍に伸びたことにより、"),  # a dot in a number is no sentence's end
+    ("行政手続のオンライン化を進めている", "行政手続のオンライン化を進めていることにより、"),
+    ("利用者が少ない", "利用者が少ないことにより、"),
+    ("導入できたこと", "導入できたことにより、"),
+    # a reason that says why already takes only 「、」, as the reference's No.21, No.27 and No.35
+    ("平成30年度から引き続き指標の目標を100％で維持しているため", "平成30年度から引き続き指標の目標を100％で維持しているため、"),
+    ("着実に検討が進み、計画どおりのスケジュールで進捗しており", "着実に検討が進み、計画どおりのスケジュールで進捗しており、"),
+    ("国の新たな動きに対応する必要が出てきた影響により", "国の新たな動きに対応する必要が出てきた影響により、"),
+    ("予算が確保できず", "予算が確保できず、"),
+    ("国の補助金が廃止されて", "国の補助金が廃止されて、"),
+    ("運用を開始した、", "運用を開始したことにより、"),
+])
+def test_a_reason_that_fits_is_written_as_the_department_wrote_it(typed, written):
+    assert reason_runs(reason_text(typed)) == (written,)
+
+
+@pytest.mark.parametrize(("typed", "quoted", "why"), [
+    ("新システムの運用を開始しました。", "「新システムの運用を開始しました」ことにより", "です・ます調"),
+    ("新システムの導入", "「新システムの導入」ことにより", "名詞で終わる"),
+    ("年度末まで", "「年度末まで」ことにより", "名詞で終わる"),
+    ("システムを導入した。運用も開始した。", "「システムを導入した。運用も開始した」ことにより", "複数の文"),
+    ("システムを導入\n運用を開始", "「システムを導入　運用を開始」ことにより", "複数の文"),
+])
+def test_a_reason_that_does_not_fit_is_quoted_for_the_writer(typed, quoted, why):
+    runs = reason_runs(reason_text(typed), "各課の回答")
+    assert [type(r) for r in runs] == [Placeholder, str] and runs[1] == "、"
+    assert runs[0].text == quoted
+    assert why in runs[0].help and runs[0].help.endswith("\n\n各課の回答")
+
+
+@pytest.fixture(scope="module")
+def survey(tmp_path_factory):
+    loaded, _ = load(make_survey(tmp_path_factory.mktemp("w") / "s", "2020"))
+    return loaded.survey
+
+
+def test_one_sentence_per_reason_within_a_move(survey):
+    """The reference names No.27, 40 and 41 together because one reason covers them: measures of one
+    move with the same reason (a trailing 。 aside) share a sentence; another reason, or none, is a
+    sentence of its own, next to the others of its move."""
+    w = Wording(survey)
+    changes = [Change("1", "施策一", "①", "B", "A", IMPROVED, "研修を実施した"),
+               Change("2", "施策二", "①", "A", "C", DECLINED, "予算が確保できず"),
+               Change("3", "施策三", "①", "B", "A", IMPROVED, "システムを更新した"),
+               Change("4", "施策四", "①", "B", "A", IMPROVED, "研修を実施した。"),
+               Change("5", "施策五", "①", "B", "A", IMPROVED)]
+    got = w.change_sentences(changes, lambda cs: "、".join(c.measure for c in cs))
+    assert [plain(s) for s in got] == [
+        "令和２年度B評価であった【No.１ 施策一】、【No.４ 施策四】は、研修を実施したことにより、A評価に改善した。",
+        "また、令和２年度B評価であった【No.３ 施策三】は、システムを更新したことにより、A評価に改善した。",
+        "また、令和２年度B評価であった【No.５ 施策五】は、（理由を記入）A評価に改善した。",
+        "また、令和２年度A評価であった【No.２ 施策二】が、予算が確保できず、C評価となった。"]
+    assert [r for r in got[2] if isinstance(r, Placeholder)] == [Placeholder("（理由を記入）", "5")]

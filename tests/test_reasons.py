@@ -1,19 +1,26 @@
 """Issue 26: the reason for a changed rating, asked on the form and carried into the report.
 
 A 2020-style survey (its template asks 評価の変更理由) goes through the CLI: forms generated,
-filled as departments would (openpyxl), collected. What comes out is read back with openpyxl.
+filled as departments would (openpyxl; LibreOffice in the test marked so), collected, summarized.
+What comes out is read back with independent readers: openpyxl for the forms, correction copies
+and 集計結果, python-docx for 実績報告書.docx, LibreOffice's print for the highlight. The receipts
+that follow a collect are in tests/test_receipts.py.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
+import docx
 import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from tests.support.lo import convert, libreoffice_or_skip, lo_fill
+from tests.support.pdf import pages, pdftotext_available
 from tests.survey_helpers import make_survey
 from xlsx_tool.cli import cli
 from xlsx_tool.define import survey as S
@@ -213,3 +220,148 @@ def test_an_unchanged_rating_keeps_its_reason_and_new_measures_need_none(without
     folder, _code, data = without_reason
     assert not [p for p in data["problems"] if p["measure"] in ("2", "5") and p["severity"] != "notice"]
     # the kept reason is an answer of its field: 全施策一覧 shows it (after the fix, below)
+
+
+def test_reasons_reach_the_ledger_the_measure_list_and_json(with_reasons):
+    folder, data = with_reasons
+    changes = {c["measure"]: (c["previous"], c["current"], c["trend"], c["reason"]) for c in data["changes"]}
+    assert changes == {
+        "1": ("B", "A", "improved", FIRST), "4": ("C", "B", "improved", "窓口で新しい決済端末の運用を開始した。"),
+        "6": ("B", "A", "improved", SHARED), "7": ("B", "A", "improved", SHARED + "。"),
+        "8": ("B", "A", "improved", "新システムの運用を開始しました。"), "3": ("A", "終了", "unranked", None)}
+    book = openpyxl.load_workbook(data["output"])
+    ws = book["全施策一覧"]
+    head = [c.value for c in ws[1]]
+    rows = {str(r[0]): dict(zip(head, r, strict=True)) for r in ws.iter_rows(min_row=2, values_only=True)}
+    assert rows["1"][REASON] == FIRST
+    assert rows["2"][REASON] == "前年度に続き目標を達成した"  # an unchanged rating keeps its reason
+    assert not rows["5"][REASON]
+    ws = book["前年度比較"]
+    head = [c.value for c in ws[3]]
+    assert head[-1] == REASON
+    listed = {str(r[0]): r[-1] for r in ws.iter_rows(min_row=4, values_only=True) if r[0] and r[1]}
+    assert listed["1"] == FIRST and listed["8"] == "新システムの運用を開始しました。"
+
+
+SENTENCES = [
+    f"令和２年度B評価であった【No.１ 新公会計システムの運用】は、{FIRST}ことにより、A評価に改善した。",
+    "令和２年度C評価であった【No.４ 窓口キャッシュレス化】は、窓口で新しい決済端末の運用を開始したことにより、B評価に改善した。",
+    "また、令和２年度B評価であった【No.６ EMSツールを活用した環境データの一元管理】、【No.７ RPAを活用した業務効率化の推進】は、"
+    f"{SHARED}、A評価に改善した。",
+    "また、令和２年度B評価であった【No.８ AIを活用したシステムの導入】は、「新システムの運用を開始しました」ことにより、A評価に改善した。",
+]
+QUOTED = "「新システムの運用を開始しました」ことにより"
+
+
+def test_the_report_writes_each_reason_in_its_own_sentence(with_reasons):
+    """The report's pattern, 「…は、<reason>ことにより、A評価に改善した。」; No.6 and No.7 share one reason
+    (a trailing 。 aside) and one sentence, as the reference joins No.27, 40 and 41; No.8's reason is its
+    own sentence, its です・ます quoted and highlighted for the writer."""
+    folder, data = with_reasons
+    lines = [str(r[0]) for r in openpyxl.load_workbook(data["output"])["報告文案"].iter_rows(values_only=True) if r[0]]
+    for sentence in SENTENCES:
+        assert sentence in lines, sentence
+    assert lines.index(SENTENCES[2]) == lines.index(SENTENCES[1]) + 1  # one move, then the next
+    paragraphs = [p.text for p in docx.Document(data["document"]).paragraphs]
+    for sentence in SENTENCES:
+        assert sentence in paragraphs, sentence
+    assert not any("（理由を記入）" in p for p in paragraphs)  # every change has its reason
+
+
+def test_a_reason_that_does_not_fit_the_sentence_is_highlighted_with_a_comment(with_reasons):
+    _folder, data = with_reasons
+    doc = docx.Document(data["document"])
+    (paragraph,) = [p for p in doc.paragraphs if p.text == SENTENCES[3]]
+    marked = [r.text for r in paragraph.runs if r.font.highlight_color is not None]
+    assert marked == [QUOTED]
+    comments = [c.text for c in doc.comments]
+    (note,) = [c for c in comments if "そのまま引用" in c]
+    assert "です・ます調" in note and "No.8 AIを活用したシステムの導入（区民課）【B評価 → A評価】" in note
+    # the 報告文案 sheet: the quoted clause red on yellow, the same help as the cell's comment
+    ws = openpyxl.load_workbook(data["output"], rich_text=True)["報告文案"]
+    (cell,) = [c for row in ws.iter_rows() for c in row if str(c.value) == SENTENCES[3]]
+    red = [b.text for b in cell.value if hasattr(b, "font") and b.font.color is not None
+           and isinstance(b.font.color.rgb, str) and b.font.color.rgb.endswith("C00000")]
+    assert red == [QUOTED]
+    assert "です・ます調" in cell.comment.text
+    # the reason itself is in the summarize --json report model as a placeholder with that help
+    found = [p for s in data["report"] for b in s["content"] if b["type"] == "paragraph" for p in b["placeholders"]]
+    assert [p["text"] for p in found if p["text"] == QUOTED] == [QUOTED]
+
+
+# --- LibreOffice: the highlight appears and clears; the reason typed there is collected ---------
+
+ORANGE = tuple(int(W.REQUIRED_FILL[i:i + 2], 16) for i in (1, 3, 5))
+
+
+def orange_box(pdf: Path, page: int, tmp: Path) -> tuple[float, float, float, float] | None:
+    """The box (points) of the orange-filled pixels on a printed page, or None: rendered with
+    pdftoppm, read as a PPM (no imaging library needed)."""
+    dpi = 50
+    prefix = tmp / f"{pdf.stem}-{page}"
+    subprocess.run(["pdftoppm", "-f", str(page), "-l", str(page), "-r", str(dpi), str(pdf), str(prefix)],
+                   check=True, timeout=120)
+    (ppm,) = tmp.glob(f"{prefix.name}-*.ppm")
+    data = ppm.read_bytes()
+    fields, offset = [], 0
+    while len(fields) < 4:  # "P6", width, height, maxval, separated by whitespace
+        end = offset
+        while data[end:end + 1].isspace():
+            end += 1
+        start = end
+        while not data[end:end + 1].isspace():
+            end += 1
+        fields.append(data[start:end])
+        offset = end
+    width, height = int(fields[1]), int(fields[2])
+    pixels = data[offset + 1:]
+    xs, ys = [], []
+    for i in range(width * height):
+        rgb = pixels[3 * i:3 * i + 3]
+        if all(abs(rgb[k] - ORANGE[k]) <= 3 for k in range(3)):
+            xs.append(i % width)
+            ys.append(i // width)
+    ppm.unlink()
+    if not xs:
+        return None
+    scale = 72 / dpi
+    return min(xs) * scale, min(ys) * scale, (max(xs) + 1) * scale, (max(ys) + 1) * scale
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_shows_the_reason_wanted_until_it_is_typed_and_the_reason_is_collected(survey, tmp_path):
+    libreoffice_or_skip()
+    if not pdftotext_available() or shutil.which("pdftoppm") is None:
+        pytest.skip("poppler-utils (pdftotext, pdftoppm) not installed")
+    form = form_of(survey, "財政課")
+    at = {(m, f): cell_of(survey, m, f) for m in ("1", "2") for f in ("評価", "方向性", "取組実績", REASON)}
+    filled = {at["1", "評価"]: "A", at["1", "方向性"]: "計画どおり推進", at["1", "取組実績"]: "公表した",
+              at["2", "評価"]: "A", at["2", "方向性"]: "事業拡大", at["2", "取組実績"]: "継続した"}
+    changed = tmp_path / "changed.xlsx"
+    lo_fill(form, changed, {"調査票": filled})
+    pdf = convert(changed, "pdf", tmp_path / "a")
+    page = next(p for p in pages(pdf) if p.width > p.height)  # the input sheet prints landscape
+    head = next(w for w in page.words if w.text.startswith(REASON))
+    name = next(w for w in page.words if w.text.startswith("新公会計"))
+    box = orange_box(pdf, page.number, tmp_path)
+    # the one orange cell on the page is No.1's reason: its column, its row (every required cell is filled)
+    assert box is not None
+    x0, y0, x1, y1 = box
+    assert x0 <= (head.x0 + head.x1) / 2 <= x1 and y0 <= (name.y0 + name.y1) / 2 <= y1
+    assert y1 < next(w for w in page.words if w.text.startswith("電子申請")).y0  # not No.2's (unchanged) row
+    typed = tmp_path / "typed.xlsx"
+    lo_fill(changed, typed, {"調査票": {at["1", REASON]: FIRST}})
+    pdf = convert(typed, "pdf", tmp_path / "b")
+    assert orange_box(pdf, page.number, tmp_path) is None  # cleared by the reason
+    shutil.copyfile(typed, survey / S.RETURNS_DIR / "財政課（LibreOffice）.xlsx")
+    code, data = collect_json(survey)
+    status = {d["department"]: d["status"] for d in data["departments"]}
+    assert status["財政課"] == "submitted" and not [p for p in data["problems"] if p["severity"] == "error"
+                                                    and p["department"] == "財政課"]
+    send_back(survey, "区民課", CITIZENS)
+    assert collect_json(survey)[0] == 0
+    res = runner.invoke(cli, ["summarize", str(survey), "--json"])
+    assert res.exit_code == 0, res.output
+    lines = [str(r[0]) for r in openpyxl.load_workbook(json.loads(res.stdout)["output"])["報告文案"]
+             .iter_rows(values_only=True) if r[0]]
+    assert SENTENCES[0] in lines
