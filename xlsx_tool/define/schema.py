@@ -91,7 +91,7 @@ def _t(**keys: Key) -> dict[str, Key]:
     return keys
 
 
-MAIL_KINDS = ("distribute", "remind", "correct")
+MAIL_KINDS = ("distribute", "remind", "correct", "receipt")
 MESSAGE = _t(subject=Key("str", nonempty=True), body=Key("str", nonempty=True))
 
 SCHEMA: dict[str, Key] = _t(

@@ -129,7 +129,8 @@ class Group:
 
 # Placeholders a mail subject or body may use (survey.toml [mail.<kind>]).
 MAIL_PLACEHOLDERS = ("所管課", "担当者", "年度", "調査名", "提出期限", "再提出期限", "問合せ先",
-                     "返送先", "未提出施策", "修正内容", "状況", "添付ファイル", "差出人", "期限", "署名")
+                     "返送先", "未提出施策", "修正内容", "状況", "添付ファイル", "差出人", "期限", "署名",
+                     "受領ファイル", "受付日時", "確認結果")
 
 
 @dataclass(frozen=True)
