@@ -365,3 +365,15 @@ def test_libreoffice_shows_the_reason_wanted_until_it_is_typed_and_the_reason_is
     lines = [str(r[0]) for r in openpyxl.load_workbook(json.loads(res.stdout)["output"])["報告文案"]
              .iter_rows(values_only=True) if r[0]]
     assert SENTENCES[0] in lines
+
+
+def test_the_form_and_the_correction_copy_with_the_reason_are_valid_packages(without_reason):
+    """Per-row input messages and highlights, and the red mark on the reason: Excel opens them
+    without a repair prompt (Microsoft's Open XML SDK validator)."""
+    from tests.support.openxml_sdk import validate, validator_or_skip
+
+    validator_or_skip()
+    folder, _code, _data = without_reason
+    (copy,) = (folder / S.OUTPUT_DIR / "修正依頼").glob("*.xlsx")
+    for path in (form_of(folder, "財政課"), form_of(folder, "区民課"), copy):
+        assert [str(f) for f in validate(path)] == [], path.name
