@@ -167,3 +167,18 @@ def test_receipt_text_is_editable_in_the_survey_definition(survey):
 def test_mail_help_names_the_receipt_in_japanese():
     res = runner.invoke(cli, ["mail", "--help"])
     assert res.exit_code == 0 and "receipt 受領通知" in res.output
+
+
+def test_a_corrected_address_gets_the_receipt(survey, smtp):
+    """A receipt is keyed by the file and the recipient, as the other kinds: sent to a mistyped
+    address, it goes again once the 所管課一覧 is corrected, and only there."""
+    inbox, port = smtp
+    with_server(survey, port)
+    listing = survey / "所管課一覧.csv"
+    listing.write_text(listing.read_text(encoding="utf-8-sig").replace("kumin@", "kumn@"), encoding="utf-8-sig")
+    assert runner.invoke(cli, ["mail", str(survey), "receipt", "--send"]).exit_code == 0
+    listing.write_text(listing.read_text(encoding="utf-8-sig").replace("kumn@", "kumin@"), encoding="utf-8-sig")
+    res = runner.invoke(cli, ["mail", str(survey), "receipt", "--send"])
+    assert "[送信] 区民課 <kumin@example.lg.jp>" in res.output and "送信済みのため省略 1 通" in res.output
+    assert [m["To"].addresses[0].addr_spec for m in inbox.messages] == [
+        "zaisei@example.lg.jp", "kumn@example.lg.jp", "kumin@example.lg.jp"]
