@@ -38,6 +38,7 @@ ROWS = [
     [1, "新公会計システムの運用", "① 開かれた区政の実現", "財政課", "B", "計画どおり推進"],
     [2, "電子申請の拡大", "① 開かれた区政の実現", "財政課", "A", "事業拡大"],
     [3, "旧システムの廃止", "① 開かれた区政の実現", "財政課", "A", "完了"],  # 終了: not asked
+    [9, "庁内LANの更新", "① 開かれた区政の実現", "財政課", "B", "計画どおり推進"],  # B again, after A and 終了
     [4, "窓口キャッシュレス化", "② 区民サービスの向上", "区民課", "C", "計画修正"],
     [5, "AI議事録の導入", "② 区民サービスの向上", "区民課", "", ""],  # new this year: nothing to differ from
     [6, "EMSツールを活用した環境データの一元管理", "② 区民サービスの向上", "区民課", "B", "計画どおり推進"],
@@ -56,8 +57,8 @@ def answer(rating: str, direction: str = "計画どおり推進", reason: str = 
     return found
 
 
-FINANCE_WITHOUT_REASON = {"1": answer("A"), "2": answer("A", "事業拡大", "前年度に続き目標を達成した")}
-FINANCE = {"1": answer("A", reason=FIRST), "2": FINANCE_WITHOUT_REASON["2"]}
+FINANCE_WITHOUT_REASON = {"1": answer("A"), "2": answer("A", "事業拡大", "前年度に続き目標を達成した"), "9": answer("B")}
+FINANCE = {**FINANCE_WITHOUT_REASON, "1": answer("A", reason=FIRST)}
 CITIZENS = {
     "4": answer("B", "計画修正", "窓口で新しい決済端末の運用を開始した。"),  # a trailing 。 the sentence drops
     "5": answer("A"),  # new: no reason asked
@@ -154,13 +155,17 @@ def test_the_form_asks_the_reason_where_a_rating_can_change_from_last_years(gene
     rules = {str(cf.sqref): [(r.type, r.formula, r.dxf.fill.bgColor.rgb[-6:]) for r in cf.rules]
              for cf in ws.conditional_formatting if str(cf.sqref).startswith(column)}
     col = rating.rstrip("0123456789")
-    # orange (the legend's colour of an empty required cell) while empty and the rating is not 前年度評価
+    # orange (the legend's colour of an empty required cell) while the reason is empty and the rating
+    # chosen is not 前年度評価: one rule per previous value over its rows (No.1 and No.9 were B), relative
+    # to the topmost (LibreOffice shows both: the test below); row 8 is 終了 (locked, grey): none
     assert rules == {
-        f"{column}6": [("expression", [f'AND(LEN({column}6)=0,AND(LEN(${col}6)>0,${col}6<>"B"))'], W.REQUIRED_FILL[1:])],
-        f"{column}7": [("expression", [f'AND(LEN({column}7)=0,AND(LEN(${col}7)>0,${col}7<>"A"))'], W.REQUIRED_FILL[1:])],
-    }  # row 8 is 終了 (locked, grey): no rule
+        f"{column}6 {column}9": [("expression", [f'AND(LEN({column}6)=0,AND(LEN(${col}6)>0,${col}6<>"B"))'],
+                                  W.REQUIRED_FILL[1:])],
+        f"{column}7": [("expression", [f'AND(LEN({column}7)=0,AND(LEN(${col}7)>0,${col}7<>"A"))'], W.REQUIRED_FILL[1:])]}
     messages = {str(dv.sqref): dv.prompt for dv in ws.data_validations.dataValidation if str(dv.sqref).startswith(column)}
-    assert messages[f"{column}6"].startswith("前年度評価は「B」です。評価を「B」から変えた場合は、変えた理由を入力してください")
+    assert sorted(messages) == [f"{column}6 {column}9", f"{column}7"]  # one message per 前年度評価
+    assert messages[f"{column}6 {column}9"].startswith(
+        "前年度評価は「B」です。評価を「B」から変えた場合は、変えた理由を入力してください")
     assert messages[f"{column}7"].startswith("前年度評価は「A」です。")
     told = [str(c.value) for row in openpyxl.load_workbook(form)["記入要領"].iter_rows() for c in row if c.value]
     assert f"評価（必須）：一覧から選択。前年度から変えたときは「{REASON}」も入力" in told
@@ -208,8 +213,9 @@ def test_the_correction_copy_marks_the_reason_cell_until_a_reason_is_typed(witho
     col = rating.rstrip("0123456789")
     red = [r for cf in ws.conditional_formatting if str(cf.sqref) == reason for r in cf.rules
            if r.dxf.fill.bgColor.rgb[-6:] == W.PROBLEM_FILL[1:]]
+    # red until a reason is typed, or the rating is set back to B (LibreOffice shows it: below)
     assert [(r.formula, r.stopIfTrue) for r in red] == [
-        ([f'AND(LEN({reason})=0,AND(LEN(${col}6)>0,${col}6<>"B"))'], True)]  # cleared by a reason (or by B again)
+        ([f'AND(LEN({reason})=0,AND(LEN(${col}6)>0,${col}6<>"B"))'], True)]
     assert ws[rating].value == "A"  # the department's answers kept
     reasons = {ws.cell(L.HEADER_ROW + 1, c).value: c for c in range(1, ws.max_column + 1)}
     printed = ws.cell(6, reasons[W.REASON_HEADER]).value
@@ -292,40 +298,36 @@ def test_a_reason_that_does_not_fit_the_sentence_is_highlighted_with_a_comment(w
 # --- LibreOffice: the highlight appears and clears; the reason typed there is collected ---------
 
 ORANGE = tuple(int(W.REQUIRED_FILL[i:i + 2], 16) for i in (1, 3, 5))
+RED = tuple(int(W.PROBLEM_FILL[i:i + 2], 16) for i in (1, 3, 5))
 
 
-def orange_box(pdf: Path, page: int, tmp: Path) -> tuple[float, float, float, float] | None:
-    """The box (points) of the orange-filled pixels on a printed page, or None: rendered with
-    pdftoppm, read as a PPM (no imaging library needed)."""
+def orange_at(pdf: Path, page: int, points: list[tuple[float, float]], tmp: Path,
+              colour: tuple[int, ...] = ORANGE) -> list[bool]:
+    """Whether the printed page is orange (the highlight; or `colour`) around each point (x, y in
+    points): the page rendered with pdftoppm and read as a PPM, no imaging library needed."""
     dpi = 50
     prefix = tmp / f"{pdf.stem}-{page}"
     subprocess.run(["pdftoppm", "-f", str(page), "-l", str(page), "-r", str(dpi), str(pdf), str(prefix)],
                    check=True, timeout=120)
     (ppm,) = tmp.glob(f"{prefix.name}-*.ppm")
     data = ppm.read_bytes()
-    fields, offset = [], 0
-    while len(fields) < 4:  # "P6", width, height, maxval, separated by whitespace
-        end = offset
-        while data[end:end + 1].isspace():
-            end += 1
-        start = end
-        while not data[end:end + 1].isspace():
-            end += 1
-        fields.append(data[start:end])
-        offset = end
-    width, height = int(fields[1]), int(fields[2])
-    pixels = data[offset + 1:]
-    xs, ys = [], []
-    for i in range(width * height):
-        rgb = pixels[3 * i:3 * i + 3]
-        if all(abs(rgb[k] - ORANGE[k]) <= 3 for k in range(3)):
-            xs.append(i % width)
-            ys.append(i // width)
     ppm.unlink()
-    if not xs:
-        return None
-    scale = 72 / dpi
-    return min(xs) * scale, min(ys) * scale, (max(xs) + 1) * scale, (max(ys) + 1) * scale
+    fields, offset = [], 0
+    while len(fields) < 4:  # "P6", width, height, maxval, separated by white space
+        while data[offset:offset + 1].isspace():
+            offset += 1
+        start = offset
+        while not data[offset:offset + 1].isspace():
+            offset += 1
+        fields.append(data[start:offset])
+    width, pixels = int(fields[1]), data[offset + 1:]
+    found = []
+    for x, y in points:
+        px, py = round(x * dpi / 72), round(y * dpi / 72)
+        window = [pixels[3 * (j * width + i):3 * (j * width + i) + 3] for j in range(py - 2, py + 3)
+                  for i in range(px - 2, px + 3)]
+        found.append(sum(all(abs(p[k] - colour[k]) <= 3 for k in range(3)) for p in window) > len(window) // 2)
+    return found
 
 
 @pytest.mark.libreoffice
@@ -334,26 +336,31 @@ def test_libreoffice_shows_the_reason_wanted_until_it_is_typed_and_the_reason_is
     if not pdftotext_available() or shutil.which("pdftoppm") is None:
         pytest.skip("poppler-utils (pdftotext, pdftoppm) not installed")
     form = form_of(survey, "財政課")
-    at = {(m, f): cell_of(survey, m, f) for m in ("1", "2") for f in ("評価", "方向性", "取組実績", REASON)}
+    at = {(m, f): cell_of(survey, m, f) for m in ("1", "2", "9") for f in ("評価", "方向性", "取組実績", REASON)}
+    # No.1 (B) and No.9 (B, three rows down: the same rule) changed to A, No.2 (A) kept; no reason yet
     filled = {at["1", "評価"]: "A", at["1", "方向性"]: "計画どおり推進", at["1", "取組実績"]: "公表した",
-              at["2", "評価"]: "A", at["2", "方向性"]: "事業拡大", at["2", "取組実績"]: "継続した"}
+              at["2", "評価"]: "A", at["2", "方向性"]: "事業拡大", at["2", "取組実績"]: "継続した",
+              at["9", "評価"]: "A", at["9", "方向性"]: "計画どおり推進", at["9", "取組実績"]: "更新した"}
+    def highlighted(saved: Path) -> list[bool]:
+        """Whether the reason cells of No.1, No.2 and No.9 print orange."""
+        pdf = convert(saved, "pdf", tmp_path / saved.stem)
+        page = next(p for p in pages(pdf) if p.width > p.height)  # the input sheet prints landscape
+        head = next(w for w in page.words if w.text.startswith(REASON))
+        rows = [next(w for w in page.words if w.text.startswith(name)) for name in ("新公会計", "電子申請", "庁内LAN")]
+        # inside each row's reason cell, above any text typed there (a row grows with a reason typed)
+        return orange_at(pdf, page.number, [((head.x0 + head.x1) / 2, w.y0 + 4) for w in rows], tmp_path)
+
     changed = tmp_path / "changed.xlsx"
     lo_fill(form, changed, {"調査票": filled})
-    pdf = convert(changed, "pdf", tmp_path / "a")
-    page = next(p for p in pages(pdf) if p.width > p.height)  # the input sheet prints landscape
-    head = next(w for w in page.words if w.text.startswith(REASON))
-    name = next(w for w in page.words if w.text.startswith("新公会計"))
-    box = orange_box(pdf, page.number, tmp_path)
-    # the one orange cell on the page is No.1's reason: its column, its row (every required cell is filled)
-    assert box is not None
-    x0, y0, x1, y1 = box
-    assert x0 <= (head.x0 + head.x1) / 2 <= x1 and y0 <= (name.y0 + name.y1) / 2 <= y1
-    assert y1 < next(w for w in page.words if w.text.startswith("電子申請")).y0  # not No.2's (unchanged) row
+    # every other required cell is filled: orange is the reason wanted, for No.1 and No.9 only
+    assert highlighted(changed) == [True, False, True]
     typed = tmp_path / "typed.xlsx"
     lo_fill(changed, typed, {"調査票": {at["1", REASON]: FIRST}})
-    pdf = convert(typed, "pdf", tmp_path / "b")
-    assert orange_box(pdf, page.number, tmp_path) is None  # cleared by the reason
-    shutil.copyfile(typed, survey / S.RETURNS_DIR / "財政課（LibreOffice）.xlsx")
+    assert highlighted(typed) == [False, False, True]  # cleared by the reason
+    again = tmp_path / "again.xlsx"
+    lo_fill(typed, again, {"調査票": {at["9", "評価"]: "B"}})  # No.9 back to its 前年度評価: none wanted
+    assert highlighted(again) == [False, False, False]
+    shutil.copyfile(again, survey / S.RETURNS_DIR / "財政課（LibreOffice）.xlsx")
     code, data = collect_json(survey)
     status = {d["department"]: d["status"] for d in data["departments"]}
     assert status["財政課"] == "submitted" and not [p for p in data["problems"] if p["severity"] == "error"
@@ -365,6 +372,25 @@ def test_libreoffice_shows_the_reason_wanted_until_it_is_typed_and_the_reason_is
     lines = [str(r[0]) for r in openpyxl.load_workbook(json.loads(res.stdout)["output"])["報告文案"]
              .iter_rows(values_only=True) if r[0]]
     assert SENTENCES[0] in lines
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_shows_the_correction_copys_mark_until_a_reason_is_typed(without_reason, tmp_path):
+    libreoffice_or_skip()
+    if not pdftotext_available() or shutil.which("pdftoppm") is None:
+        pytest.skip("poppler-utils (pdftotext, pdftoppm) not installed")
+    folder, _code, _data = without_reason
+    (copy,) = (folder / S.OUTPUT_DIR / "修正依頼").glob("*.xlsx")
+    pdf = convert(copy, "pdf", tmp_path / "a")
+    page = next(p for p in pages(pdf) if p.width > p.height)
+    head = next(w for w in page.words if w.text.startswith(REASON))
+    name = next(w for w in page.words if w.text.startswith("新公会計"))
+    cell = [((head.x0 + head.x1) / 2, name.y0 + 4)]
+    assert orange_at(pdf, page.number, cell, tmp_path, RED) == [True]
+    typed = tmp_path / "typed.xlsx"
+    lo_fill(copy, typed, {"調査票": {cell_of(folder, "1", REASON): FIRST}})
+    pdf = convert(typed, "pdf", tmp_path / "b")
+    assert orange_at(pdf, page.number, cell, tmp_path, RED) == [False]
 
 
 def test_the_form_and_the_correction_copy_with_the_reason_are_valid_packages(without_reason):

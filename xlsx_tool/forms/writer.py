@@ -334,7 +334,8 @@ class _FormWriter:
             long_text = long_text or bool(col.field and col.field.type == "text" and (col.field.max_length or 0) > 100)
             cell_marks = marks.get((m.number, col.key))
             if cell_marks:
-                self._mark(r, c, col.field, cell_marks, self._changed(r, m))
+                changed = self._changed(r, m.previous_rating) if m.previous_rating and not is_end else ""
+                self._mark(r, c, col.field, cell_marks, changed)
                 # a message names its field already (「評価」の「良い」は…): no 「評価：」 before it
                 reasons += [mk.message if f"「{col.key}」" in mk.message else f"{col.key}：{mk.message}"
                             for mk in cell_marks]
@@ -354,13 +355,11 @@ class _FormWriter:
                                                    "format": self.f_mark, "stop_if_true": True}),
            "mark")
 
-    def _changed(self, r: int, m: Measure) -> str:
-        """An Excel formula, TRUE while row r's rating is chosen and differs from the measure's
-        前年度評価 ("" where the measure has none to differ from, or has ended)."""
-        if not m.previous_rating or is_ended(self.survey, m):
-            return ""
+    def _changed(self, r: int, previous: str) -> str:
+        """An Excel formula, TRUE while row r's rating is chosen and is not `previous` (its
+        前年度評価); relative to the row, so one rule serves every row of that 前年度評価."""
         rating = f"${L.column_letters(self.rating_col + 1)}{r + 1}"
-        return f'AND(LEN({rating})>0,{rating}<>{_excel_text(m.previous_rating)})'
+        return f'AND(LEN({rating})>0,{rating}<>{_excel_text(previous)})'
 
     def _input_format(self, f: Field | None):
         if f is None:
@@ -406,31 +405,41 @@ class _FormWriter:
                        f"highlight {f.name}")
 
     def _reason_rules(self, c: int, f: Field) -> None:
-        """The reason for a changed rating: each run of rows sharing a 前年度評価 gets an input
-        message naming it, and a highlight (orange, as an empty required cell) while its rating
-        differs from it and no reason is typed. Rows without a previous rating (new measures)
-        are told that nothing is needed; ended rows are locked and need nothing."""
+        """The reason for a changed rating: the rows sharing a 前年度評価 get an input message naming
+        it, and a highlight (orange, as an empty required cell) while their rating differs from it
+        and no reason is typed. Rows without a previous rating (new measures) are told that nothing
+        is needed; ended rows are locked and need nothing.
+
+        One rule per previous value over all its rows, not one per row: xlsxwriter spends ~0.3 ms
+        writing each rule's formula, and a rule per row was a third of a 20-measure form's time. The
+        rows are a range list in one column, topmost first (「H6:H7 H9」): Excel reads a rule's formula
+        relative to the first range's top-left cell, LibreOffice to the list's top-left, the same
+        cell here."""
         ws = self.ws
-        runs: list[tuple[int, int, str]] = []  # (first row, last row, 前年度評価)
+        rows: dict[str, list[tuple[int, int]]] = {}  # 前年度評価 -> its runs of rows, top down
         for i, m in enumerate(self.measures):
             r = L.FIRST_ROW + i
             if is_ended(self.survey, m):
                 continue
-            if runs and runs[-1][1] == r - 1 and runs[-1][2] == m.previous_rating:
-                runs[-1] = (runs[-1][0], r, m.previous_rating)
+            runs = rows.setdefault(m.previous_rating, [])
+            if runs and runs[-1][1] == r - 1:
+                runs[-1] = (runs[-1][0], r)
             else:
-                runs.append((r, r, m.previous_rating))
-        for first, last, previous in runs:
+                runs.append((r, r))
+        letter = L.column_letters(c + 1)
+        for previous, runs in rows.items():
+            first, last = runs[0][0], runs[-1][1]
+            where = " ".join(f"{letter}{a + 1}" if a == b else f"{letter}{a + 1}:{letter}{b + 1}" for a, b in runs)
             rule = self._validation(f)
+            rule["multi_range"] = where
             if previous:
                 rule["input_message"] = _clip(
                     f"前年度評価は「{previous}」です。評価を「{previous}」から変えた場合は、変えた理由を"
                     f"入力してください（{f.max_length or 32767}文字以内）。" + (f"{f.help}" if f.help else ""))
-                top = self._changed(first, self.measures[first - L.FIRST_ROW])
-                reason = L.cell_ref(first + 1, c + 1)
+                top = self._changed(first, previous)
                 ok(ws.conditional_format(first, c, last, c, {
-                    "type": "formula", "criteria": f"=AND(LEN({reason})=0,{top})", "format": self.f_required}),
-                   f"highlight {f.name}")
+                    "type": "formula", "criteria": f"=AND(LEN({letter}{first + 1})=0,{top})",
+                    "format": self.f_required, "multi_range": where}), f"highlight {f.name}")
             else:
                 rule["input_message"] = "前年度評価のない施策のため、入力は不要です。"
             ok(ws.data_validation(first, c, last, c, rule), f"validation {f.name}")
