@@ -412,9 +412,9 @@ class _FormWriter:
 
         One rule per previous value over all its rows, not one per row: xlsxwriter spends ~0.3 ms
         writing each rule's formula, and a rule per row was a third of a 20-measure form's time. The
-        rows are a range list in one column, topmost first (「H6:H7 H9」): Excel reads a rule's formula
-        relative to the first range's top-left cell, LibreOffice to the list's top-left, the same
-        cell here."""
+        rows are a range list in one column, topmost first (「H6:H7 H9」): Excel takes a rule's formula
+        relative to the top-left cell of its first range, and LibreOffice highlights every range of
+        it by its own row (tests/test_reasons.py prints one)."""
         ws = self.ws
         rows: dict[str, list[tuple[int, int]]] = {}  # 前年度評価 -> its runs of rows, top down
         for i, m in enumerate(self.measures):

@@ -23,6 +23,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from urllib.parse import quote
 
+from xlsx_tool import problems as P
 from xlsx_tool.define import survey as S
 from xlsx_tool.define.departments import in_list_order
 from xlsx_tool.define.master import Loaded
@@ -219,8 +220,6 @@ def _checked(problems: list[dict], requested: bool) -> str:
     """What checking the file found, in brief: nothing, or the problems and where to fix them."""
     if not problems:
         return "確認の結果、内容に問題はありませんでした。"
-    from xlsx_tool import problems as P
-
     counts = P.summary([P.Problem(**p) for p in problems], limit=6)
     copy = ("修正箇所を示した調査票を、お送りした修正依頼のメールに添付しています。" if requested
             else "修正箇所を示した調査票を、修正依頼のメールで別途お送りします。")

@@ -263,11 +263,11 @@ class Wording:
 
     def change_sentences(self, changes: Sequence[Change],
                          about: Callable[[Sequence[Change]], str] = lambda _c: "") -> list[Runs]:
-        """Skeletons for the section to complete: one sentence per move (previous → current) of
-        the group, the measures that made the same move named together as the 2020 report does
+        """One sentence per move (previous → current) of the group and reason, the measures that
+        made the same move for the same reason named together as the 2020 report does
         (「また、【No27 …】、【No40 …】、【No41 …】は、…A評価に改善した。」). A move to or from an
         unranked value (その他) is told too; 終了 is not a change to explain. Where a change
-        carries its reason it is written (「…ことにより、」); otherwise 「（理由を記入）」, with
+        carries its reason it is written in (reason_runs); otherwise 「（理由を記入）」, with
         `about(changes)` (the departments' answers) as its help."""
         # a move's measures are named together only where one reason covers them all, as the
         # report joins No.27, 40 and 41: a different reason (or none) is a sentence of its own
