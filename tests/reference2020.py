@@ -3,11 +3,13 @@
 「板橋区ICT推進・活用計画2020」令和元年度 (FY2019): 41 measures in six groups, rated against
 平成30年度. The numbers are the report's: A評価 24, B評価 14, 終了 3; directions 計画どおり推進 36
 (A:23 B:13), 計画修正 1 (B:1), 完了 4 (A:1 終了:3); the changes it names (No.4, 36, 21, 24, 27,
-40, 41 improved, No.35 declined). Measures the report does not name are numbered to fit.
+40, 41 improved, No.35 declined). Measures the report does not name are numbered to fit. The
+departments give the reasons the report's change sentences carry (評価の変更理由, issue 26).
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from tests.survey_helpers import fill_placeholders, write_master
@@ -31,9 +33,22 @@ RATINGS = {
     5: {34: "B", 35: "B"},
 }
 PREVIOUS = {4: "B", 36: "B", 21: "B", 24: "C", 27: "B", 40: "B", 41: "B", 35: "A"}  # the rest: unchanged
+# the reasons as the reference report words them (its ３ 各基本目標別の実施結果); No.27, 40 and 41 share one
+REASONS = {4: "新公会計システムにて財務諸表を作成及び公表をすることができた", 36: "令和元年５月に運用が開始した",
+           21: "平成30年度から引き続き指標の目標を100％で維持しているため", 24: "指標①の実績値が大きく伸びた",
+           27: "着実に検討が進み、計画どおりのスケジュールで進捗しており",
+           40: "着実に検討が進み、計画どおりのスケジュールで進捗しており",
+           41: "着実に検討が進み、計画どおりのスケジュールで進捗しており",
+           35: "国の新たな動きに対応する必要が出てきた影響により"}
 ENDED = {14, 15, 33}  # 完了 in 平成30年度: 終了 now, not asked
 DIRECTION = {9: "完了", 22: "計画修正"}  # the rest: 計画どおり推進
 DEPARTMENTS = ["情報政策課", "区政情報課", "総務課", "危機管理室", "財政課", "教育総務課"]
+
+
+def pieces(sentence: str) -> list[str]:
+    """A change sentence cut where the report's own wording differs only in form (its 【No24 …】
+    without a dot or a space, a comma after a reason or not): each piece must be the report's."""
+    return [p for p in re.split(r"、|【No\.\S+ |】", sentence) if p]
 
 
 def build(folder: Path) -> dict[str, dict[str, str]]:
@@ -57,6 +72,8 @@ def build(folder: Path) -> dict[str, dict[str, str]]:
             if not ended:
                 answers[str(number)] = {"評価": rating, "方向性": DIRECTION.get(number, "計画どおり推進"),
                                         "取組実績": f"施策{number}の取組を実施した。"}
+                if number in REASONS:
+                    answers[str(number)]["評価の変更理由"] = REASONS[number]
     rows.sort(key=lambda r: r[0])
     write_master(folder, ["施策番号", "施策名", "基本目標", "所管課", "指標", "単位", "目標値", "前年度評価",
                           "前年度方向性"], rows)

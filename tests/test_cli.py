@@ -92,7 +92,7 @@ def test_messages_name_years_in_wareki(tmp_path):
     (["collect", "存在しないフォルダ"], "エラー: 「調査フォルダ」の値が正しくありません。フォルダ「存在しないフォルダ」がありません。"),
     (["init", "x", "--year", "二〇二一"], "エラー: 「--year」の値が正しくありません。「二〇二一」は西暦の年度（例: 2021）ではありません。"),
     (["init", "x", "--year", "1800"], "エラー: 「--year」の値が正しくありません。1800 は範囲（1989〜2200）の外です。"),
-    (["mail", ".", "send"], "エラー: 「種類」の値が正しくありません。「send」は使えません。distribute・remind・correct のいずれかを指定してください。"),
+    (["mail", ".", "send"], "エラー: 「種類」の値が正しくありません。「send」は使えません。distribute・remind・correct・receipt のいずれかを指定してください。"),
     (["summarize", ".", "extra"], "エラー: 余分な引数があります（extra）。"),
 ])
 def test_clicks_punctuation_is_japanese(tmp_path, args, said):

@@ -50,7 +50,8 @@ def test_columns_of_the_2025_template(s2025):
 def test_columns_of_the_2020_template(s2020):
     cols = L.columns(s2020)
     assert [c.header for c in cols if not c.input] == ["施策番号", "基本目標", "施策名", "指標・目標値", "前年度の評価・方向性"]
-    assert [c.key for c in cols if c.input] == ["評価", "方向性", "実績値", "取組実績", "課題・今後の取組"]
+    # the reason for a changed rating beside the rating it explains
+    assert [c.key for c in cols if c.input] == ["評価", "方向性", "評価の変更理由", "実績値", "取組実績", "課題・今後の取組"]
 
 
 def test_a_bare_master_gives_only_the_columns_it_has(tmp_path):

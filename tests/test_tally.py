@@ -808,7 +808,7 @@ def test_as_json_is_the_whole_tally_under_its_documented_keys(s2020, answers2020
     assert data["groups"] == [{"id": g.id, "name": g.name, "total": g.total, "ratings": g.ratings} for g in t.groups]
     assert data["groups"][0]["id"] == "1" and data["groups"][0]["name"]
     assert data["changes"][0] == {"measure": "1", "name": "施策1", "group": "1", "previous": "B",
-                                  "current": "A", "trend": IMPROVED}
+                                  "current": "A", "trend": IMPROVED, "reason": None}  # none given
     assert [c["measure"] for c in data["changes"]] == ["1", "2", "3", "4", "7", "9"]
     assert data["missing"] == [
         {"measure": "5", "name": "施策5", "department": "課A", "reason": "unanswered"},

@@ -65,8 +65,11 @@ def form(loaded, department=DEPT, answers=None, version=None, headers=None, reco
 
 
 def good_answers(loaded) -> dict:
-    return {"1": {"評価": text("A"), "方向性": text("計画どおり推進"), "実績値": RawCell(12.0, "n"), "取組実績": text("実施した")},
-            "2": {"評価": text("B"), "方向性": text("事業拡大"), "取組実績": text("一部実施")},
+    # both ratings differ from 前年度評価 (B, A): the 2020 template asks why
+    return {"1": {"評価": text("A"), "方向性": text("計画どおり推進"), "実績値": RawCell(12.0, "n"), "取組実績": text("実施した"),
+                  "評価の変更理由": text("新システムの運用を開始した")},
+            "2": {"評価": text("B"), "方向性": text("事業拡大"), "取組実績": text("一部実施"),
+                  "評価の変更理由": text("利用者数が目標に届かなかった")},
             "3": {"評価": text("終了"), "方向性": text("完了")}}
 
 
@@ -83,11 +86,14 @@ def test_a_well_filled_form(loaded):
     assert sub.problems == []
     assert (sub.identified, sub.department, sub.file, sub.sha256, sub.size, sub.saved_at, sub.mtime) == (
         True, DEPT, "返却.xlsx", "h", 10, "2022-05-09T01:00:00Z", "2022-05-10T09:00:00+09:00")
-    assert sub.answers == {"1": {"評価": "A", "方向性": "計画どおり推進", "実績値": 12, "取組実績": "実施した"},
-                           "2": {"評価": "B", "方向性": "事業拡大", "取組実績": "一部実施"},
+    assert sub.answers == {"1": {"評価": "A", "方向性": "計画どおり推進", "評価の変更理由": "新システムの運用を開始した",
+                                 "実績値": 12, "取組実績": "実施した"},
+                           "2": {"評価": "B", "方向性": "事業拡大", "評価の変更理由": "利用者数が目標に届かなかった",
+                                 "取組実績": "一部実施"},
                            "3": {"評価": "終了", "方向性": "完了"}}
     assert sub.invalid == set() and sub.respondent == {"記入者": "山田", "内線": "2021"}
-    assert sub.typed["1"] == {"評価": "A", "方向性": "計画どおり推進", "実績値": 12.0, "取組実績": "実施した"}
+    assert sub.typed["1"] == {"評価": "A", "方向性": "計画どおり推進", "評価の変更理由": "新システムの運用を開始した",
+                              "実績値": 12.0, "取組実績": "実施した"}
     assert (sub.errors, sub.warnings) == (0, 0)
 
 
@@ -186,21 +192,21 @@ def test_layout_changed_says_what(loaded):
     assert (p.code, p.sheet) == ("layout-changed", "調査票")
     assert p.message == "列の構成が変わっているため読み取れません（見出し行（「施策番号」の列）が見つかりません）" + tail
     assert sub.invalid == {"1", "2", "3"}
-    no_rating = [h if not h.startswith(("評価", "方向性")) else "" for h in headers]
+    no_rating = [h if h.split("\n")[0] not in ("評価", "方向性") else "" for h in headers]
     (p,) = check(loaded, form(loaded, headers=no_rating)).problems
     assert p.message == ("列の構成が変わっているため読み取れません（見出し「評価（必須）」「方向性（必須）」の列が見つかりません）"
                          + tail)
     twice = headers + ["方向性", "評価"]
     (p,) = check(loaded, form(loaded, headers=twice)).problems
-    assert p.message == ("列の構成が変わっているため読み取れません（見出し「評価（必須）」が 2 つの列（F・L 列）にあります、"
-                         "見出し「方向性（必須）」が 2 つの列（G・K 列）にあります）" + tail)
+    assert p.message == ("列の構成が変わっているため読み取れません（見出し「評価（必須）」が 2 つの列（F・M 列）にあります、"
+                         "見出し「方向性（必須）」が 2 つの列（G・L 列）にあります）" + tail)
 
 
 def test_columns_added_moved_and_fixed_ones_missing(loaded):
     cols = L.columns(loaded)
     headers = [c.header for c in cols] + ["メモ", "修正内容"]
     sub = check(loaded, form(loaded, headers=headers, answers=good_answers(loaded)))
-    assert codes(sub) == [("column-added", "K5", "")]  # the correction copy's reason column is no addition
+    assert codes(sub) == [("column-added", "L5", "")]  # the correction copy's reason column is no addition
     assert "メモ" in sub.problems[0].message
     no_group = [h if h != "基本目標" else "" for h in [c.header for c in cols]]
     sub = check(loaded, form(loaded, headers=no_group, answers=good_answers(loaded)))
@@ -442,7 +448,7 @@ def test_text_values(loaded):
     sub, got, read = answer(loaded, "取組実績", text("あ" * 401))
     assert got == ["too-long"] and read == "あ" * 401
     assert (sub.problems[0].cell, sub.problems[0].message) == (
-        "I6", "「取組実績」が 401 文字あり、上限 400 文字を超えています。短くしてください。")
+        "J6", "「取組実績」が 401 文字あり、上限 400 文字を超えています。短くしてください。")
     assert answer(loaded, "取組実績", text("あ" * 400))[1] == []
     assert answer(loaded, "取組実績", RawCell(12.0, "n"))[2] == "12"
     assert answer(loaded, "取組実績", RawCell(True, "b"))[2] == "TRUE"
@@ -566,7 +572,7 @@ def test_messages_of_error_and_formula_cells(loaded):
     assert sub.problems[0].message == "「評価」がエラー値「#DIV/0!」です。正しい値を入力してください。"
     sub, _codes, _ = answer(loaded, "実績値", RawCell(12.0, "n", True))
     assert (sub.problems[0].cell, sub.problems[0].message) == (
-        "H6", "「実績値」は数式のため、計算結果「12」を読み取りました。")
+        "I6", "「実績値」は数式のため、計算結果「12」を読み取りました。")
 
 
 def test_a_date_in_a_number_field_of_a_1904_workbook(loaded):
@@ -625,7 +631,7 @@ def test_every_problem_of_a_reworked_form_says_where(loaded):
     raw.cells[ID_SHEET][(100, 1)], raw.cells[ID_SHEET][(100, 2)] = text("measure"), text("99")  # on the form as made
     got = [(p.code, p.sheet, p.cell, p.measure, p.message) for p in check(loaded, raw).problems]
     assert got == [
-        ("column-added", "調査票", "K5", "", "追加された列「メモ」は集計に使いません。"),
+        ("column-added", "調査票", "L5", "", "追加された列「メモ」は集計に使いません。"),
         ("fixed-column-missing", "調査票", "", "",
          "固定の列「基本目標」が見つかりません（削除された可能性があります）。回答の読み取りには影響しません。"),
         ("measure-added", "調査票", "A20", "（空欄）",

@@ -60,6 +60,9 @@ def run_year(folder: Path, answers: dict[str, tuple[str, str]]) -> dict:
     names = file_names(loaded.survey, loaded.master.departments)
     typed = {n: {"評価": r, "方向性": d, "取組実績": f"施策{n}の{loaded.survey.year_label}の取組"}
              for n, (r, d) in answers.items()}
+    for n, (r, _d) in answers.items():  # a rating changed from last year's comes with its reason
+        if n in loaded.by_number and loaded.by_number[n].previous_rating not in ("", r):
+            typed[n]["評価の変更理由"] = f"施策{n}の状況が変わった"
     for department in loaded.asked:
         form = folder / "1_配布" / names[department]
         fill_form(form, folder / "2_回収" / form.name, typed)
@@ -159,11 +162,11 @@ def test_era_boundary_labels(years):
     assert book["評価別集計表"]["A1"].value == "令和元年度における評価別集計表"
     assert book["前年度比較"]["A1"].value == "前年度から評価が変わった施策（令和元年度、平成30年度との比較）"
     report = [r[0] for r in book["報告文案"].iter_rows(values_only=True) if r[0]]
-    assert "平成30年度C評価であった【No.４ 施策4】は、（理由を記入）B評価に改善した。" in report
-    assert "また、平成30年度B評価であった【No.５ 施策5】が、（理由を記入）C評価となった。" in report
+    assert "平成30年度C評価であった【No.４ 施策4】は、施策4の状況が変わったことにより、B評価に改善した。" in report
+    assert "また、平成30年度B評価であった【No.５ 施策5】が、施策5の状況が変わったことにより、C評価となった。" in report
     book3 = openpyxl.load_workbook(y3 / "3_集計" / "集計結果.xlsx", data_only=True)
     assert book3["評価別集計表"]["A1"].value == "令和２年度における評価別集計表"
-    assert "令和元年度A評価であった【No.１ 施策1】が、（理由を記入）B評価となった。" in \
+    assert "令和元年度A評価であった【No.１ 施策1】が、施策1の状況が変わったことにより、B評価となった。" in \
         [r[0] for r in book3["報告文案"].iter_rows(values_only=True)]
     assert openpyxl.load_workbook(y1 / "3_集計" / "集計結果.xlsx")["評価別集計表"]["A1"].value == \
         "平成30年度における評価別集計表"

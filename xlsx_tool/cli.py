@@ -404,14 +404,16 @@ def run(folder: Path, allow_missing: bool, deadline: str | None) -> None:
 
 @cli.command(options_metavar="[オプション]")
 @click.argument("folder", type=EXISTING_FOLDER, metavar="調査フォルダ")
-@click.argument("kind", type=click.Choice(["distribute", "remind", "correct"]), metavar="種類")
+@click.argument("kind", type=click.Choice(["distribute", "remind", "correct", "receipt"]), metavar="種類")
 @click.option("--send", is_flag=True, help="下書きではなく、survey.toml の [mail] のメールサーバーから送信します。")
 @click.option("--dry-run", is_flag=True, help="作成・送信せず、対象の一覧だけを表示します。")
 @click.option("--json", "as_json", is_flag=True, help="メールの一覧を JSON で標準出力に出します。")
 def mail(folder: Path, kind: str, send: bool, dry_run: bool, as_json: bool) -> None:
-    """所管課へのメールを作ります（種類: distribute 配布 / remind 督促 / correct 修正依頼）。
+    """所管課へのメールを作ります（種類: distribute 配布 / remind 督促 / correct 修正依頼 / receipt 受領通知）。
 
     \b
+    receipt は collect の後、提出ファイルを受領したことと確認の結果（問題なし、または修正が必要な点）を
+    知らせます（提出ファイルごとに一度だけ。新しいファイルが届くとまた送ります）。
     既定では 4_メール に下書き（.eml、Outlook で開くとそのまま送信できる）を作ります。
     --send で送信し、送信した記録を台帳に残します（同じメールは二度送りません）。
     パスワードは環境変数 XLSX_TOOL_SMTP_PASSWORD に設定します。

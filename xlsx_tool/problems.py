@@ -44,6 +44,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bad-rating-field": (ERROR, "rating_field「{value}」は fields にある選択式（choice）の項目ではありません。fields の選択式の項目名を指定してください。"),
     "bad-direction-field": (ERROR, "direction_field「{value}」は fields にある選択式（choice）の項目ではありません。fields の選択式の項目名を指定してください。"),
     "no-ended-value": (WARNING, "前年度方向性が「完了」の施策がありますが、評価の選択肢に「終了」がないため、通常の施策として調査します。"),
+    "reason-field-type": (ERROR, "項目「{field}」の required_when = \"rating-changed\"（評価を変えたときの理由）は、文章の項目（type = \"text\"）にだけ指定できます。"),
+    "reason-field-required": (ERROR, "項目「{field}」に required = true（常に必須）と required_when（評価を変えたときだけ必須）の両方があります。どちらか一方にしてください。"),
+    "reason-field-twice": (ERROR, "required_when = \"rating-changed\" の項目が「{value}」と「{field}」の2つあります。評価の変更理由の項目は1つにしてください。"),
     # --- measure master ---
     "master-missing": (ERROR, "施策マスタ「{file}」が見つかりません。survey.toml の master に正しいファイル名を指定してください。"),
     "master-unreadable": (ERROR, "読み込めません（{detail}）。"),
@@ -64,6 +67,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error-in-table": (WARNING, "エラー値「{detail}」が入っているため、空欄として扱います。数式や参照先を確認してください。"),
     "group-without-name": (WARNING, "{label}「{value}」に名称がありません。survey.toml の [[groups]] に id と name を書くと、集計表と報告文案に名称が入ります。"),
     # --- year after year ---
+    "reason-field-unused": (NOTICE, "前年度評価のある施策がないため、「{field}」（評価を変えた理由）の列は調査票に入れません（比べる前年度の評価がありません）。"),
     "previous-incomplete": (ERROR, "前年度の施策番号「{measure}」（{value}）に評価がありません。"),
     "previous-unreadable": (WARNING, "{detail}。前年度との比較（削除された施策の確認）はできません。"),
     "previous-number-unknown": (ERROR, "前年度施策番号「{value}」は前年度（{year}）の施策マスタにありません。番号を確認してください。"),
@@ -147,6 +151,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "respondent-missing": (WARNING, "調査票上部の{value}が空欄です。内容の確認でご連絡するため、記入した方の氏名と内線を入力してください。"),
     # --- collect: cells ---
     "required": (ERROR, "「{field}」が未入力です。入力してください。"),
+    "reason-required": (ERROR, "評価を前年度の「{previous}」から「{current}」に変えた場合は「{field}」が必要です。変えた理由を入力してください（例：新システムの運用を開始した）。"),
     "unknown-choice": (ERROR, "「{field}」の「{value}」は選択肢にありません。一覧（{choices}）から選んでください。"),
     "normalized": (NOTICE, "「{field}」の「{value}」を「{normalized}」として読み取りました。"),
     "not-selectable": (ERROR, "「{field}」の「{value}」はこの施策では選べません。{choices} から選んでください。"),
@@ -254,7 +259,7 @@ SHORT: dict[str, str] = {
     "measure-renamed-after-form": "作成後の施策名の変更", "measure-ambiguous-after-form": "作成後に番号が変わり特定できない施策",
     "newest-file-missing": "最新の提出が 2_回収 にない", "newest-file-gone-stale": "最新の提出が 2_回収 にない",
     "order-unknown": "新旧が不明な提出", "shown-differs": "表示と値が違うセル", "input-sheet-hidden": "非表示の調査票シート", "older-save-chosen": "保存日時が古い提出を採用",
-    "respondent-missing": "記入者・内線の空欄",
+    "respondent-missing": "記入者・内線の空欄", "reason-required": "評価の変更理由の未入力",
 }
 
 

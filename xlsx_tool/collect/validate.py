@@ -34,7 +34,7 @@ from xlsx_tool.wareki import fiscal_year_label
 
 # Which checker checked a stored result: bump it whenever a rule of this module (or of the reader
 # it relies on) changes, and every file still in 2_回収 is checked again by the next collect.
-CHECKER_VERSION = "6"  # 4: text fields read as shown (60%, 2025/4/1), <t> trimmed as Excel does; 5: a choice or number cell whose format shows another answer; 6: a hidden input sheet
+CHECKER_VERSION = "7"  # 4: text fields read as shown (60%, 2025/4/1), <t> trimmed as Excel does; 5: a choice or number cell whose format shows another answer; 6: a hidden input sheet; 7: the reason for a changed rating (issue 26)
 
 Versions = dict[str, dict[str, list[str]]]  # department -> form version -> its measures
 Names = dict[str, dict[str, dict[str, str]]]  # department -> form version -> measure -> name shown
@@ -318,8 +318,25 @@ class _FormCheck:
             value = self.read_value(f, cell, where, required=f.required and not ended)
             if value is not None:
                 answers[f.name] = value
+        if not ended:
+            self.check_reason(m, row, answers)
         sub.answers[m.number] = answers
         sub.typed[m.number] = typed
+
+    def check_reason(self, m: Measure, row: int, answers: dict[str, object]) -> None:
+        """A rating that differs from 前年度評価 needs its reason (the report's change sentence
+        carries it); a reason beside an unchanged rating is kept as it is."""
+        reason = self.survey.reason_field
+        rating = answers.get(self.survey.rating_field)
+        if reason is None or not m.previous_rating or rating is None or rating == m.previous_rating \
+                or answers.get(reason):
+            return
+        col = self.located.columns[reason]
+        cell = self.cells.get((row, col))
+        # an error value or a formula without a result has its own problem on this cell already
+        if cell is None or not (cell.kind == "e" or (cell.formula and cell.value is None)):
+            self.sub.add("reason-required", sheet=self.sheet, cell=L.cell_ref(row, col), measure=m.number,
+                         field=reason, previous=m.previous_rating, current=rating)
 
     def read_value(self, f: S.Field, cell: RawCell | None, where: dict, required: bool) -> object | None:
         sub = self.sub

@@ -551,6 +551,9 @@ def load(folder: Path, pool: Pool | None = None) -> tuple[Loaded | None, list[Pr
     found += check_previous(survey, master)
     found += check_department_spelling(master)
     master = normalise_previous(survey, master)
+    survey, more = S.ask_reason(survey, any(m.previous_rating and not is_ended(survey, m) for m in master.measures),
+                                master.file)
+    found += more
     listing, more = D.load_departments(survey, master, pool)
     found += more
     return Loaded(survey, master, listing), found

@@ -91,7 +91,7 @@ def _t(**keys: Key) -> dict[str, Key]:
     return keys
 
 
-MAIL_KINDS = ("distribute", "remind", "correct")
+MAIL_KINDS = ("distribute", "remind", "correct", "receipt")
 MESSAGE = _t(subject=Key("str", nonempty=True), body=Key("str", nonempty=True))
 
 SCHEMA: dict[str, Key] = _t(
@@ -135,6 +135,8 @@ SCHEMA: dict[str, Key] = _t(
         minimum=Key("number"), maximum=Key("number"), help=Key("str"),
         width=Key("number", low=4, high=80, hint="4〜80 の数値（列幅、全角1文字がおよそ2）にしてください。"),
         percent=Key("bool"),
+        required_when=Key("choice", choices=("rating-changed",),
+                          hint="\"rating-changed\"（評価が前年度評価と違うときだけ必須）を指定してください。"),
     )),
     mail=Key("table", keys=_t(**{
         "from": Key("mail"), "reply_to": Key("mail"), "smtp_host": Key("str", nonempty=True),

@@ -44,6 +44,9 @@ OPTIONAL_COLUMNS = (COL_INDICATOR, COL_UNIT, COL_TARGET, COL_PREV_RATING, COL_PR
 MASTER_COLUMNS = (COL_PREVIOUS_NUMBER,)  # known to the tool, never shown on a form
 ENDED = "終了"
 COMPLETED = "完了"
+# [[fields]] required_when: the field is asked where the chosen rating differs from 前年度評価
+# (評価の変更理由, which the report's change sentences carry).
+RATING_CHANGED = "rating-changed"
 # Excel limits for data validation messages.
 INPUT_TITLE_MAX = 32
 INPUT_MESSAGE_MAX = 255
@@ -100,6 +103,7 @@ class Field:
     help: str = ""
     width: float | None = None
     percent: bool = False  # a number typed as 75% is read as 75
+    required_when: str = ""  # RATING_CHANGED: required where the rating differs from 前年度評価
 
 
 @dataclass(frozen=True)
@@ -125,7 +129,8 @@ class Group:
 
 # Placeholders a mail subject or body may use (survey.toml [mail.<kind>]).
 MAIL_PLACEHOLDERS = ("所管課", "担当者", "年度", "調査名", "提出期限", "再提出期限", "問合せ先",
-                     "返送先", "未提出施策", "修正内容", "状況", "添付ファイル", "差出人", "期限", "署名")
+                     "返送先", "未提出施策", "修正内容", "状況", "添付ファイル", "差出人", "期限", "署名",
+                     "受領ファイル", "受付日時", "確認結果")
 
 
 @dataclass(frozen=True)
@@ -199,6 +204,11 @@ class Survey:
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
+
+    @property
+    def reason_field(self) -> str | None:
+        """The field asking why the rating changed from 前年度評価 (required_when), if asked."""
+        return next((f.name for f in self.fields if f.required_when == RATING_CHANGED), None)
 
     def path(self, *parts: str) -> Path:
         return self.folder.joinpath(*parts)
@@ -453,7 +463,8 @@ class _Builder:
     def fields(self, raw: object, scales: dict[str, Scale]) -> tuple[Field, ...]:
         if not isinstance(raw, list):
             return ()  # the schema has said so
-        fields, seen = [], set()
+        fields: list[Field] = []
+        seen: set[str] = set()
         reserved = {COL_NUMBER, COL_NAME, COL_DEPARTMENT, *OPTIONAL_COLUMNS, *MASTER_COLUMNS,
                     "記入者", "内線", "指標・目標値", "前年度の評価・方向性"}
         for item in raw:
@@ -492,13 +503,30 @@ class _Builder:
             if minimum is not None and maximum is not None and minimum > maximum:
                 self.problem("bad-range", field=name, low=_show_number(minimum), high=_show_number(maximum))
             width = _number(item.get("width"))
+            required_when = self.required_when(item, name, kind, fields)
             fields.append(Field(
                 name=name, type=kind, required=item.get("required") is True,
                 scale=scale if kind == "choice" else None, max_length=max_length,
                 minimum=minimum, maximum=maximum,
                 help=self.text(item, "help"), width=width if width and 4 <= width <= 80 else None,
-                percent=item.get("percent") is True))
+                percent=item.get("percent") is True, required_when=required_when))
         return tuple(fields)
+
+    def required_when(self, item: dict, name: str, kind: str, earlier: list[Field]) -> str:
+        """required_when = "rating-changed": a text field, not also always required, one per survey
+        (the report's change sentence carries one reason)."""
+        if item.get("required_when") != RATING_CHANGED:
+            return ""  # absent, or the schema has said so
+        if kind != "text":
+            self.problem("reason-field-type", field=name)
+        elif item.get("required") is True:
+            self.problem("reason-field-required", field=name)
+        elif any(f.required_when == RATING_CHANGED for f in earlier):
+            self.problem("reason-field-twice", field=name,
+                         value=next(f.name for f in earlier if f.required_when == RATING_CHANGED))
+        else:
+            return RATING_CHANGED
+        return ""
 
     def groups(self, raw: object) -> tuple[Group, ...]:
         if not isinstance(raw, list):
@@ -550,6 +578,17 @@ def _show_number(value: float) -> str:
 
 def _number(value: object) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def ask_reason(survey: Survey, previous_year: bool, master_file: str) -> tuple[Survey, list[Problem]]:
+    """The survey as its forms ask it: the reason for a changed rating only where the master has
+    a previous year (a 前年度評価 to differ from); otherwise the field is left out, with a notice."""
+    reason = survey.reason_field
+    if reason is None or previous_year:
+        return survey, []
+    fields = tuple(f for f in survey.fields if f.name != reason)
+    return dataclasses.replace(survey, fields=fields), [
+        P.make("reason-field-unused", file=master_file, column=COL_PREV_RATING, field=reason)]
 
 
 def definitions_message(scale: Scale) -> str:

@@ -35,6 +35,7 @@ HEADER_ROW = 4
 FIRST_ROW = HEADER_ROW + 1
 RESPONDENT = ("記入者", "内線")
 REQUIRED_MARK = "\n（必須）"  # on a line of its own: a narrow column must not break inside it
+CHANGED_MARK = "\n（評価を変えたら必須）"  # a field required where the rating differs from 前年度評価
 GROUP_KEY = "group"
 INDICATOR_KEY = "indicator"  # 指標・単位・目標値 in one column: the form must fit A4
 PREVIOUS_KEY = "previous"  # 前年度評価・前年度方向性 in one column
@@ -95,8 +96,8 @@ def _columns(loaded: Loaded) -> tuple[Column, ...]:
             width = 44.0 if (f.max_length or 0) > 100 else fit(f.name, [], 14, 24)
         else:
             width = fit(f.name, ["000000000"], 10, 14)
-        cols.append(Column(f.name, f.name + (REQUIRED_MARK if f.required else ""), True,
-                           float(f.width or width), f.type == "text", f))
+        mark = REQUIRED_MARK if f.required else CHANGED_MARK if f.required_when else ""
+        cols.append(Column(f.name, f.name + mark, True, float(f.width or width), f.type == "text", f))
     return tuple(cols)
 
 

@@ -153,6 +153,7 @@ class _FormWriter:
         self.f_table_head = f({**base, "bold": True, "bg_color": HEADER_FILL})
         self.lists: Any = None  # the hidden list sheet, made when a list is too long to inline
         self.list_row = 0
+        self.rating_col = next(i for i, c in enumerate(cols) if c.key == self.survey.rating_field)
 
     # --- the instructions sheet -------------------------------------------------------------
     def instructions(self) -> None:
@@ -238,8 +239,14 @@ class _FormWriter:
                 r += 1
             r += 1
         write_text(ws, r, 0, "入力項目", self.f_strong)
-        for i, f in enumerate(s.fields):
+        # the reason for a changed rating is said on the rating's line, not a line of its own: the
+        # instructions of a correction copy (its request on top) fill their one page already; the
+        # reason cell's header, highlight and input message say the rest
+        listed = [f for f in s.fields if not f.required_when]
+        for i, f in enumerate(listed):
             text = f"{f.name}{'（必須）' if f.required else ''}：{_kind_text(f)}" + (f"。{f.help}" if f.help else "")
+            if f.name == s.rating_field and s.reason_field:
+                text += f"。前年度から変えたときは「{s.reason_field}」も入力"
             write_text(ws, r + 1 + i, 1, text, self.f_note_wrap)
             fit_row(ws, r + 1 + i, [(text, 80)])
         ws.protect(s.password, {"format_columns": True, "format_rows": True})
@@ -327,7 +334,8 @@ class _FormWriter:
             long_text = long_text or bool(col.field and col.field.type == "text" and (col.field.max_length or 0) > 100)
             cell_marks = marks.get((m.number, col.key))
             if cell_marks:
-                self._mark(r, c, col.field, cell_marks)
+                changed = self._changed(r, m.previous_rating) if m.previous_rating and not is_end else ""
+                self._mark(r, c, col.field, cell_marks, changed)
                 # a message names its field already (「評価」の「良い」は…): no 「評価：」 before it
                 reasons += [mk.message if f"「{col.key}」" in mk.message else f"{col.key}：{mk.message}"
                             for mk in cell_marks]
@@ -338,14 +346,20 @@ class _FormWriter:
         # room to write by hand on paper; Excel grows the row further while typing
         fit_row(ws, r, shown, minimum=45 if long_text and not is_end else 0)
 
-    def _mark(self, r: int, c: int, f: Field | None, marks: list[Mark]) -> None:
+    def _mark(self, r: int, c: int, f: Field | None, marks: list[Mark], changed: str) -> None:
         """Red until the value changes to one that is no longer wrong (a conditional format)."""
         ref = L.cell_ref(r + 1, c + 1)
-        rules = [rule for mk in marks if (rule := _still_wrong(ref, f, mk))]
+        rules = [rule for mk in marks if (rule := _still_wrong(ref, f, mk, changed))]
         formula = rules[0] if len(rules) == 1 else f"OR({','.join(rules)})"
         ok(self.ws.conditional_format(r, c, r, c, {"type": "formula", "criteria": "=" + formula,
                                                    "format": self.f_mark, "stop_if_true": True}),
            "mark")
+
+    def _changed(self, r: int, previous: str) -> str:
+        """An Excel formula, TRUE while row r's rating is chosen and is not `previous` (its
+        前年度評価); relative to the row, so one rule serves every row of that 前年度評価."""
+        rating = f"${L.column_letters(self.rating_col + 1)}{r + 1}"
+        return f'AND(LEN({rating})>0,{rating}<>{_excel_text(previous)})'
 
     def _input_format(self, f: Field | None):
         if f is None:
@@ -380,12 +394,55 @@ class _FormWriter:
             f = col.field
             if f is None:
                 continue
+            if f.required_when == S.RATING_CHANGED:
+                self._reason_rules(c, f)
+                continue
             ok(ws.data_validation(r1, c, r2, c, self._validation(f)), f"validation {f.name}")
             if f.required:
                 # Highlight empty required cells until filled, ended rows excluded.
                 for a, b in self._open_row_runs():
                     ok(ws.conditional_format(a, c, b, c, {"type": "blanks", "format": self.f_required}),
                        f"highlight {f.name}")
+
+    def _reason_rules(self, c: int, f: Field) -> None:
+        """The reason for a changed rating: the rows sharing a 前年度評価 get an input message naming
+        it, and a highlight (orange, as an empty required cell) while their rating differs from it
+        and no reason is typed. Rows without a previous rating (new measures) are told that nothing
+        is needed; ended rows are locked and need nothing.
+
+        One rule per previous value over all its rows, not one per row: xlsxwriter spends ~0.3 ms
+        writing each rule's formula, and a rule per row was a third of a 20-measure form's time. The
+        rows are a range list in one column, topmost first (「H6:H7 H9」): Excel takes a rule's formula
+        relative to the top-left cell of its first range, and LibreOffice highlights every range of
+        it by its own row (tests/test_reasons.py prints one)."""
+        ws = self.ws
+        rows: dict[str, list[tuple[int, int]]] = {}  # 前年度評価 -> its runs of rows, top down
+        for i, m in enumerate(self.measures):
+            r = L.FIRST_ROW + i
+            if is_ended(self.survey, m):
+                continue
+            runs = rows.setdefault(m.previous_rating, [])
+            if runs and runs[-1][1] == r - 1:
+                runs[-1] = (runs[-1][0], r)
+            else:
+                runs.append((r, r))
+        letter = L.column_letters(c + 1)
+        for previous, runs in rows.items():
+            first, last = runs[0][0], runs[-1][1]
+            where = " ".join(f"{letter}{a + 1}" if a == b else f"{letter}{a + 1}:{letter}{b + 1}" for a, b in runs)
+            rule = self._validation(f)
+            rule["multi_range"] = where
+            if previous:
+                rule["input_message"] = _clip(
+                    f"前年度評価は「{previous}」です。評価を「{previous}」から変えた場合は、変えた理由を"
+                    f"入力してください（{f.max_length or 32767}文字以内）。" + (f"{f.help}" if f.help else ""))
+                top = self._changed(first, previous)
+                ok(ws.conditional_format(first, c, last, c, {
+                    "type": "formula", "criteria": f"=AND(LEN({letter}{first + 1})=0,{top})",
+                    "format": self.f_required, "multi_range": where}), f"highlight {f.name}")
+            else:
+                rule["input_message"] = "前年度評価のない施策のため、入力は不要です。"
+            ok(ws.data_validation(first, c, last, c, rule), f"validation {f.name}")
 
     def _open_row_runs(self) -> list[tuple[int, int]]:
         runs: list[tuple[int, int]] = []
@@ -460,8 +517,11 @@ class _FormWriter:
 _REASON_WIDTH = 30.0
 
 
-def _still_wrong(ref: str, f: Field | None, mark: Mark) -> str | None:
-    """An Excel formula, TRUE while the cell still holds what was wrong."""
+def _still_wrong(ref: str, f: Field | None, mark: Mark, changed: str = "") -> str | None:
+    """An Excel formula, TRUE while the cell still holds what was wrong. `changed`: TRUE while the
+    row's rating differs from 前年度評価 (a reason is wanted only then)."""
+    if mark.code == "reason-required":
+        return f"AND(LEN({ref})=0,{changed})" if changed else f"LEN({ref})=0"
     if mark.code in ("required", "error-value", "formula-no-value", "number-is-date",
                      "number-is-percent", "measure-added-after-form"):
         return f"LEN({ref})=0"
@@ -483,6 +543,11 @@ def _still_wrong(ref: str, f: Field | None, mark: Mark) -> str | None:
     if isinstance(value, str) and 0 < len(value) <= 200:  # Excel limit: 255 characters in a formula string
         return f'{ref}="{value.replace(chr(34), chr(34) * 2)}"'
     return f"LEN({ref})=0"
+
+
+def _excel_text(value: str) -> str:
+    """A string literal in an Excel formula (quotes doubled)."""
+    return '"' + value.replace('"', '""') + '"'
 
 
 def _kind_text(f: Field) -> str:

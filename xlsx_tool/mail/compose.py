@@ -2,8 +2,10 @@
 
 distribute: every asked department, its current form attached. remind: departments 未提出
 or 要修正 at the last collect (the form again, or the correction copy). correct: departments
-要修正, their correction copy attached. The text comes from the defaults below or from
-survey.toml [mail.<kind>], with named placeholders ({所管課}, {提出期限}, …).
+要修正, their correction copy attached. receipt: every department whose chosen file has had no
+receipt yet (受領しました, the file and when it came, and whether anything needs fixing). The
+text comes from the defaults below or from survey.toml [mail.<kind>], with named placeholders
+({所管課}, {提出期限}, …).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from urllib.parse import quote
 
+from xlsx_tool import problems as P
 from xlsx_tool.define import survey as S
 from xlsx_tool.define.departments import in_list_order
 from xlsx_tool.define.master import Loaded
@@ -28,10 +31,10 @@ from xlsx_tool.define.schema import envelope
 from xlsx_tool.errors import ToolError
 from xlsx_tool.ledger import AnswersState, current_answers, open_ledger
 
-DISTRIBUTE, REMIND, CORRECT = "distribute", "remind", "correct"
-KINDS = (DISTRIBUTE, REMIND, CORRECT)
-FOLDERS = {DISTRIBUTE: "配布", REMIND: "督促", CORRECT: "修正依頼"}
-LABELS = {DISTRIBUTE: "配布", REMIND: "督促", CORRECT: "修正依頼"}
+DISTRIBUTE, REMIND, CORRECT, RECEIPT = "distribute", "remind", "correct", "receipt"
+KINDS = (DISTRIBUTE, REMIND, CORRECT, RECEIPT)
+FOLDERS = {DISTRIBUTE: "配布", REMIND: "督促", CORRECT: "修正依頼", RECEIPT: "受領"}
+LABELS = {DISTRIBUTE: "配布", REMIND: "督促", CORRECT: "修正依頼", RECEIPT: "受領通知"}
 MAIL_DIR = "4_メール"
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
@@ -71,6 +74,15 @@ DEFAULTS: dict[str, tuple[str, str]] = {
         "右端の「修正内容」欄に理由を記載しています。\n"
         "修正のうえ、{期限}までに再提出をお願いします。\n"
         "返送先：{返送先}\n\n"
+        "よろしくお願いいたします。\n\n{署名}"),
+    RECEIPT: (
+        "【受領】{年度} {調査名}の調査票を受け付けました（{所管課}）",
+        "{所管課}\n{担当者} 様\n\n"
+        "お疲れ様です。{差出人}です。\n"
+        "{年度}の「{調査名}」について、貴課の調査票を受領しました。ありがとうございました。\n\n"
+        "受領したファイル：{受領ファイル}\n"
+        "受付日時：{受付日時}\n\n"
+        "{確認結果}\n\n"
         "よろしくお願いいたします。\n\n{署名}"),
 }
 RULE = "―" * 24  # the lines around a signature block, as Japanese office mail draws them
@@ -130,7 +142,7 @@ def plan(loaded: Loaded, kind: str) -> Plan:
     snap = current_answers(loaded)
     if snap.state == AnswersState.NEVER or not snap.status:
         raise ToolError(f"まだ回収（collect）の結果がありません。xlsx-tool collect {survey.folder} を実行してから"
-                        "督促・修正依頼のメールを作ってください。")
+                        f"{LABELS[kind]}のメールを作ってください。")
     if not snap.current:
         raise ToolError("最後の回収（collect）の後に調査定義または施策マスタが変更されています。"
                         f"xlsx-tool collect {survey.folder} を実行してからメールを作ってください。")
@@ -141,6 +153,8 @@ def plan(loaded: Loaded, kind: str) -> Plan:
     with open_ledger(survey.path(S.LEDGER_FILE)) as ledger:
         forms = ledger.distributions()
     problems = {d: [p.as_dict() for p in found if p.is_error] for d, found in snap.problems.items()}
+    if kind == RECEIPT:
+        return _receipts(loaded, snap.chosen, snap.status, problems)
     out = Plan(kind)
     for d in in_list_order(loaded.master.departments, loaded.departments_list):
         status = snap.status.get(d, "missing")
@@ -172,6 +186,48 @@ def plan(loaded: Loaded, kind: str) -> Plan:
     return out
 
 
+def _receipts(loaded: Loaded, chosen: dict[str, str], status: dict[str, str],
+              problems: dict[str, list[dict]]) -> Plan:
+    """One receipt per department for the file whose answers count (its sha256 is the key: a
+    new file is a new receipt), saying what checking it found."""
+    from xlsx_tool.collect.corrections import CORRECTIONS_DIR, correction_name
+    from xlsx_tool.collect.decide import received
+    from xlsx_tool.collect.status_book import local_time
+    from xlsx_tool.wareki import datetime_label
+
+    survey = loaded.survey
+    out = Plan(RECEIPT)
+    with open_ledger(survey.path(S.LEDGER_FILE)) as ledger:
+        for d in in_list_order(loaded.master.departments, loaded.departments_list):
+            sha = chosen.get(d)
+            sub = ledger.stored(sha) if sha else None
+            if sha is None or sub is None:
+                continue  # nothing received from it (or unreadable files only: whose they are is unknown)
+            when = local_time(received(sub))
+            found = problems.get(d, []) if status.get(d) == "needs_fix" else []
+            copy = survey.path(S.OUTPUT_DIR, CORRECTIONS_DIR, correction_name(loaded, d))
+            contact = loaded.departments_list.get(d) if loaded.departments_list else None
+            # the correction request may have gone out already (its key: the copy's hash)
+            requested = bool(found) and copy.is_file() and contact is not None and bool(contact.email) \
+                and ledger.delivered(d, CORRECT, hashlib.sha256(copy.read_bytes()).hexdigest()[:16], contact.email)
+            extra = {"受領ファイル": Path(sub.file).name, "受付日時": datetime_label(when) if when else "（不明）",
+                     "確認結果": _checked(found, requested)}
+            out.messages.append(_message(loaded, d, RECEIPT, None, sha, extra, survey.deadline))
+    return out
+
+
+def _checked(problems: list[dict], requested: bool) -> str:
+    """What checking the file found, in brief: nothing, or the problems and where to fix them."""
+    if not problems:
+        return "確認の結果、内容に問題はありませんでした。"
+    counts = P.summary([P.Problem(**p) for p in problems], limit=6)
+    copy = ("修正箇所を示した調査票を、お送りした修正依頼のメールに添付しています。" if requested
+            else "修正箇所を示した調査票を、修正依頼のメールで別途お送りします。")
+    return (f"確認の結果、修正が必要な箇所が {len(problems)} 件ありました（{counts}）。\n"
+            f"{_corrections(problems, limit=5, rest='修正依頼の調査票の「修正内容」欄をご覧ください')}\n"
+            f"{copy}その調査票で修正のうえ、再提出をお願いします。")
+
+
 def copy_deadline(data: bytes) -> str:
     """The resubmission deadline a correction copy carries (its document properties)."""
     import io
@@ -192,7 +248,7 @@ def copy_deadline(data: bytes) -> str:
     return ""
 
 
-def _corrections(problems: list[dict], limit: int = 15) -> str:
+def _corrections(problems: list[dict], limit: int = 15, rest: str = "添付の調査票の「修正内容」欄をご覧ください") -> str:
     lines = []
     for p in problems[:limit]:
         message, field = p.get("message", ""), p.get("field") or ""
@@ -202,7 +258,7 @@ def _corrections(problems: list[dict], limit: int = 15) -> str:
                                      "" if named else field) if v)
         lines.append("・" + (f"{where}：" if where else "") + message)
     if len(problems) > limit:
-        lines.append(f"（ほか {len(problems) - limit} 件。添付の調査票の「修正内容」欄をご覧ください）")
+        lines.append(f"（ほか {len(problems) - limit} 件。{rest}）")
     return "\n".join(lines)
 
 

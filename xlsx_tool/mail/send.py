@@ -2,7 +2,7 @@
 
 Every delivery is recorded in the ledger (department, kind, what made it new, time,
 Message-ID), so a re-run never sends the same message twice; a new form version, a new
-correction copy or a reminder after a new collect counts as new. One recipient refused
+correction copy, a reminder after a new collect or a receipt for a new file counts as new. One recipient refused
 does not stop the others.
 """
 
@@ -21,7 +21,7 @@ from xlsx_tool.define.master import Loaded
 from xlsx_tool.define.schema import envelope
 from xlsx_tool.errors import ToolError
 from xlsx_tool.ledger import open_ledger
-from xlsx_tool.mail.compose import FOLDERS, LABELS, MAIL_DIR, Message, Plan, build, plan
+from xlsx_tool.mail.compose import FOLDERS, LABELS, MAIL_DIR, RECEIPT, Message, Plan, build, plan
 from xlsx_tool.textnorm import safe_file_name
 from xlsx_tool.xlsxout import atomic_write
 
@@ -71,7 +71,8 @@ def mail(loaded: Loaded, kind: str, send: bool = False, dry_run: bool = False,
         for m in result.messages:
             if not m.to:
                 m.outcome, m.detail = "no-address", "所管課一覧にメールアドレスがありません"
-            elif send and ledger.delivered(m.department, kind, m.key, m.to):
+            # a receipt is owed once per file: drafts too leave out one already sent (--send)
+            elif (send or kind == RECEIPT) and ledger.delivered(m.department, kind, m.key, m.to):
                 m.outcome, m.detail = "already-sent", "同じ内容を送信済みです"
         todo = [m for m in result.messages if not m.outcome]
         if dry_run:

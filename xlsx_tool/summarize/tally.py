@@ -68,7 +68,7 @@ class Change:
     previous: str
     current: str
     trend: str
-    reason: str = ""  # why it changed, in the department's words (none yet: the report asks for it)
+    reason: str = ""  # why it changed, in the department's words (survey.reason_field); "" when not given
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,8 @@ class Tally:
                            for d in self.directions],
             "groups": [{"id": g.id, "name": g.name, "total": g.total, "ratings": g.ratings} for g in self.groups],
             "changes": [{"measure": c.measure, "name": c.name, "group": c.group, "previous": c.previous,
-                         "current": c.current, "trend": c.trend} for c in self.changes],
+                         "current": c.current, "trend": c.trend, "reason": c.reason or None}
+                        for c in self.changes],
             "missing": [{"measure": m.number, "name": m.name, "department": m.department,
                          "reason": "needs_fix" if m.number in self.invalid else "unanswered"}
                         for m in self.missing],
@@ -158,6 +159,12 @@ def tally(survey: Survey, master: Master, answers: Mapping[str, Mapping[str, obj
         GroupRow(g.id, g.name, sum(by_group[(g.id, v)] for v in categories), {v: by_group[(g.id, v)] for v in categories})
         for g in survey.groups)
     changes = tuple(Change(x.measure.number, x.measure.name, x.measure.group, x.measure.previous_rating,
-                           x.rating, x.change) for x in lines if x.change)
+                           x.rating, x.change, _reason(survey, x)) for x in lines if x.change)
     return Tally(survey.fiscal_year, len(lines), categories, ratings, directions, groups, changes,
                  tuple(missing), tuple(lines), frozenset(m.number for m in missing if m.number in invalid))
+
+
+def _reason(survey: Survey, line: MeasureLine) -> str:
+    """The department's reason for the change, as it typed it (the wording normalises it)."""
+    value = line.answers.get(survey.reason_field) if survey.reason_field else None
+    return value.strip() if isinstance(value, str) else ""

@@ -263,20 +263,24 @@ class Wording:
 
     def change_sentences(self, changes: Sequence[Change],
                          about: Callable[[Sequence[Change]], str] = lambda _c: "") -> list[Runs]:
-        """Skeletons for the section to complete: one sentence per move (previous → current) of
-        the group, the measures that made the same move named together as the 2020 report does
+        """One sentence per move (previous → current) of the group and reason, the measures that
+        made the same move for the same reason named together as the 2020 report does
         (「また、【No27 …】、【No40 …】、【No41 …】は、…A評価に改善した。」). A move to or from an
         unranked value (その他) is told too; 終了 is not a change to explain. Where a change
-        carries its reason it is written (「…ことにより、」); otherwise 「（理由を記入）」, with
+        carries its reason it is written in (reason_runs); otherwise 「（理由を記入）」, with
         `about(changes)` (the departments' answers) as its help."""
-        moves: dict[tuple[str, str, str, str], list[Change]] = {}
+        # a move's measures are named together only where one reason covers them all, as the
+        # report joins No.27, 40 and 41: a different reason (or none) is a sentence of its own
+        moves: dict[tuple[str, str, str], dict[str, list[Change]]] = {}
         for c in changes:
             if c.trend in (IMPROVED, DECLINED, UNRANKED) and c.current != ENDED:
-                moves.setdefault((c.previous, c.current, c.trend, c.reason), []).append(c)
+                moves.setdefault((c.previous, c.current, c.trend), {}).setdefault(
+                    reason_text(c.reason), []).append(c)
         out = []
-        for i, ((previous, current, trend_, reason), group) in enumerate(moves.items()):
+        sentences = [(move, reason, group) for move, by_reason in moves.items() for reason, group in by_reason.items()]
+        for i, ((previous, current, trend_), reason, group) in enumerate(sentences):
             who = "、".join(self.measure_tag(c.measure, c.name) for c in group)
-            slot: Run = f"{reason}ことにより、" if reason else Placeholder(REASON, about(group))
+            slot = reason_runs(reason, about(group)) if reason else (Placeholder(REASON, about(group)),)
             before = f"{'また、' if i else ''}{self.previous_year}{self._was(previous)}であった{who}"
             if trend_ == IMPROVED:
                 out.append(merged(f"{before}は、", slot, f"{self._now(current)}に改善した。"))
@@ -343,6 +347,50 @@ class Wording:
         rest = Placeholder("（今後の予定を記入）", f"{nxt}に向けた予定を「また、…」に続けて記入してください。"
                                               "例：次期計画の策定、国や他自治体の動向を踏まえた方向性の検討。")
         return merged(where, standing), merged("また、", rest)
+
+
+# --- a department's reason in the report's sentence ---------------------------------------------
+# 「…は、<reason>ことにより、A評価に改善した。」: a reason ending in a plain predicate (「運用を開始した」)
+# takes 「ことにより、」; one ending in 「こと」 takes 「により、」; one that already says why (「…ため」,
+# 「…により」, 「…しており」) takes only 「、」, as the reference's 「維持しているため、」 and 「進捗しており、」.
+# Anything else (です・ます調, a noun phrase, several sentences) is quoted as the department wrote it and
+# highlighted for the writer: a guess at rewriting it would put words in the department's mouth.
+_POLITE = re.compile(r"(ます|ました|ません|です|でした|でしょう|ください|ございます)")
+_CAUSAL = ("により", "によって", "ため", "ので", "から", "ことで", "おり", "あり", "ず")
+_CONTINUING = re.compile(r"(?<!ま)[てで]$")  # 「導入して」「進んで」「…の影響で」, not 「…まで」
+_PREDICATE = re.compile(r"(?:[^まで]た|[んい]だ|る|ない|[うすつぬぶむぐ])$")
+_SENTENCE_END = "。．."
+
+
+def reason_text(reason: str) -> str:
+    """A reason as the report takes it: whitespace trimmed, lines joined, a trailing 。 (or 、) dropped."""
+    lines = [line.strip() for line in reason.splitlines() if line.strip()]
+    text = "\n".join(lines)
+    while text and (text[-1] in _SENTENCE_END + "、，," or text[-1].isspace()):
+        text = text[:-1]
+    return text
+
+
+def reason_runs(reason: str, about: str = "") -> Runs:
+    """The slot of the change sentence for a reason (reason_text'ed): 「<reason>ことにより、」, or the
+    reason quoted and highlighted with why and the departments' answers as its help."""
+    why = ""
+    if "\n" in reason or "。" in reason:  # not 「.」: 「1.5倍」, 「No.4」
+        why = "複数の文のため"
+    elif _POLITE.search(reason):
+        why = "です・ます調のため"
+    elif reason.endswith("こと"):
+        return (f"{reason}により、",)
+    elif reason.endswith(_CAUSAL) or _CONTINUING.search(reason):
+        return (f"{reason}、",)
+    elif _PREDICATE.search(reason):
+        return (f"{reason}ことにより、",)
+    else:
+        why = "名詞で終わるなど、文末が「ことにより」に続く形ではないため"
+    quoted = reason.replace("\n", "　")
+    help_text = (f"所管課の回答した変更理由をそのまま引用しています（{why}）。「…ことにより、」に続く形"
+                 "（例：「新システムの運用を開始した」）に書き直し、「」を外してください。")
+    return (Placeholder(f"「{quoted}」ことにより", help_text + (f"\n\n{about}" if about else "")), "、")
 
 
 def _digit_format(unit: str) -> str:

@@ -349,20 +349,24 @@ class _SummaryWriter:
 
     def changes(self) -> None:
         s, t, words = self.survey, self.t, self.words
-        widths = (8, 44, 18, 11, 11, 8)
+        # with the departments' reasons (評価の変更理由) beside the moves they explain
+        reason = s.reason_field
+        widths: tuple[float, ...] = (7, 30, 16, 10, 10, 6, 50) if reason else (8, 44, 18, 11, 11, 8)
         ws = self.sheet(SHEET_CHANGES, widths, landscape=True)
         self.text(ws, 0, 0, f"前年度から評価が変わった施策（{words.this_year}、{words.previous_year}との比較）", self.f_title)
-        for c, h in enumerate(("番号", "施策名", s.group_label, words.previous_year, words.this_year, "変化")):
+        heads = ("番号", "施策名", s.group_label, words.previous_year, words.this_year, "変化") + ((reason,) if reason else ())
+        for c, h in enumerate(heads):
             self.text(ws, 2, c, h, self.f_head)
         order = {g.id: i for i, g in enumerate(s.groups)}
         rows = sorted(t.changes, key=lambda ch: order.get(ch.group, len(order)))
         for i, ch in enumerate(rows):
             group = s.group(ch.group)
             values = (ch.measure, ch.name, words.group_label(group) if group else ch.group,
-                      words.rating_label(ch.previous), words.rating_label(ch.current), TREND_LABEL[ch.trend])
+                      words.rating_label(ch.previous), words.rating_label(ch.current), TREND_LABEL[ch.trend]) \
+                + ((ch.reason,) if reason else ())
             for j, value in enumerate(values):
                 self.text(ws, 3 + i, j, value, self.f_text)
-            fit_row(ws, 3 + i, [(ch.name, widths[1])])
+            fit_row(ws, 3 + i, [(ch.name, widths[1])] + ([(ch.reason, widths[6])] if reason else []))
         if not rows:
             self.text(ws, 3, 0, "前年度から評価が変わった施策はありません。")
         improved = sum(c.trend == "improved" for c in t.changes)
