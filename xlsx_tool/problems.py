@@ -209,6 +209,22 @@ SENTENCES: dict[str, str] = {
     "ledger-cannot-open": "開けません。ファイルのアクセス権や空き容量を確認してください",
     # a path longer than the system takes (Windows: 260 characters unless long paths are enabled)
     "too-long-path": "パスが長すぎます（{length} 文字）。調査フォルダを浅い場所（例: C:\\調査）に移すか、Windows の長いパスの設定を有効にしてから再実行してください",
+    "mail-forms-missing": "調査票がまだ作られていない所管課があります（{departments}）。xlsx-tool generate {folder} を実行してから配布してください。",
+    "mail-not-collected": "まだ回収（collect）の結果がありません。xlsx-tool collect {folder} を実行してから{kind}のメールを作ってください。",
+    "mail-stale": "最後の回収（collect）の後に調査定義または施策マスタが変更されています。xlsx-tool collect {folder} を実行してからメールを作ってください。",
+    "mail-copy-missing": "{department} の修正依頼の調査票 {file} がありません。xlsx-tool collect を実行し直してください。",
+    "mail-no-host": "survey.toml の [mail] に smtp_host（送信に使うメールサーバー）がありません。下書き（--send なし）を作るか、smtp_host と smtp_port を設定してください。",
+    "mail-no-sender": "survey.toml の [mail] に from（差出人アドレス）がありません。設定してから送信してください。",
+    "mail-no-password": "メールサーバーのパスワードを環境変数 {variable} に設定してください（パスワードはファイルに書きません）。",
+    "xlsx-write-failed": "Excel ファイルの書き込みに失敗しました（{what}、コード {ret}）。",
+    "xlsx-close-failed": "Excel ファイルを作成できませんでした（{detail}）。",
+    "output-unwritable": "{path} に書き込めません。{why}。",
+    "output-disk-full": "ディスクの空き容量が足りません。空き容量を増やしてから再実行してください",
+    "output-read-only": "書き込みできない場所（読み取り専用）です。書き込めるフォルダで実行してください",
+    "output-open-in-excel": "Excel で開いたままか、書き込む権限がありません。ファイルを閉じ、フォルダやファイルの読み取り専用の設定を確認してから再実行してください",
+    "output-file-in-the-way": "同じ名前のファイルがあるためフォルダを作れません。そのファイルの名前を変えてから再実行してください",
+    "output-folder-in-the-way": "同じ名前のフォルダがあります。フォルダの名前を変えてから再実行してください",
+    "output-other": "書き込めませんでした。ディスクやネットワークの状態を確認してから再実行してください",
     # why the section's own table (施策マスタ, 所管課一覧) cannot be read: the detail of master-unreadable
     "table-too-large": "ファイルが大きすぎます（上限 50 MB）",
     "table-no-permission": "読み取る権限がありません",
@@ -231,7 +247,7 @@ SENTENCES: dict[str, str] = {
 }
 
 
-def sentence(code: str, **kw: Any) -> str:
+def sentence(code: str, /, **kw: Any) -> str:
     """One sentence of SENTENCES, every placeholder filled (a missing one is a KeyError)."""
     return SENTENCES[code].format(**kw)
 

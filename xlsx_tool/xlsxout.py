@@ -243,7 +243,7 @@ def shrink_widths(widths: list[float], floors: list[float], budget: float) -> li
 def ok(ret: int | None, what: str) -> None:
     """xlsxwriter reports trouble by return code (-1 out of range, -2 bad value, -3 …)."""
     if ret is not None and ret < 0:
-        raise FormWriteError(f"Excel ファイルの書き込みに失敗しました（{what}、コード {ret}）。")
+        raise FormWriteError(P.sentence("xlsx-write-failed", what=what, ret=ret))
 
 
 def fit_text(text: str) -> tuple[str, bool]:
@@ -274,7 +274,7 @@ def close_to_bytes(wb: Any, buffer: io.BytesIO) -> bytes:
     try:
         wb.close()
     except Exception as exc:  # xlsxwriter raises its own exception classes on close
-        raise FormWriteError(f"Excel ファイルを作成できませんでした（{type(exc).__name__}）。") from exc
+        raise FormWriteError(P.sentence("xlsx-close-failed", detail=type(exc).__name__)) from exc
     return buffer.getvalue()
 
 
@@ -334,21 +334,20 @@ def write_failure(path: Path, exc: OSError) -> OutputError:
     """What to tell a user whose output could not be written, by what went wrong."""
     code = exc.errno
     if length := path_too_long(exc, path):
-        return OutputError(f"{path} に書き込めません。{too_long_remedy(length)}。")
+        return OutputError(P.sentence("output-unwritable", path=path, why=too_long_remedy(length)))
     if code == errno.ENOSPC or code == getattr(errno, "EDQUOT", -1):
-        why = "ディスクの空き容量が足りません。空き容量を増やしてから再実行してください"
+        why = "output-disk-full"
     elif code == errno.EROFS:
-        why = "書き込みできない場所（読み取り専用）です。書き込めるフォルダで実行してください"
+        why = "output-read-only"
     elif isinstance(exc, PermissionError):
-        why = ("Excel で開いたままか、書き込む権限がありません。ファイルを閉じ、"
-               "フォルダやファイルの読み取り専用の設定を確認してから再実行してください")
+        why = "output-open-in-excel"
     elif code in (errno.ENOTDIR, errno.EEXIST) or isinstance(exc, NotADirectoryError | FileExistsError):
-        why = "同じ名前のファイルがあるためフォルダを作れません。そのファイルの名前を変えてから再実行してください"
+        why = "output-file-in-the-way"
     elif isinstance(exc, IsADirectoryError):
-        why = "同じ名前のフォルダがあります。フォルダの名前を変えてから再実行してください"
+        why = "output-folder-in-the-way"
     else:
-        why = "書き込めませんでした。ディスクやネットワークの状態を確認してから再実行してください"
-    return OutputError(f"{path} に書き込めません。{why}。")
+        why = "output-other"
+    return OutputError(P.sentence("output-unwritable", path=path, why=P.sentence(why)))
 
 
 def ensure_folder(folder: Path) -> None:

@@ -130,9 +130,8 @@ def plan(loaded: Loaded, kind: str) -> Plan:
         wanted = [(d, forms.get(d)) for d in in_list_order(loaded.asked, loaded.departments_list)]
         missing = [d for d, rec in wanted if rec is None or not survey.path(S.FORMS_DIR, rec["file"]).is_file()]
         if missing:
-            raise ToolError(f"調査票がまだ作られていない所管課があります（{'、'.join(missing[:5])}"
-                            f"{' ほか' if len(missing) > 5 else ''}）。xlsx-tool generate {survey.folder} を"
-                            "実行してから配布してください。")
+            shown = "、".join(missing[:5]) + (" ほか" if len(missing) > 5 else "")
+            raise ToolError(P.sentence("mail-forms-missing", departments=shown, folder=survey.folder))
         out = Plan(kind)
         for d, rec in wanted:
             assert rec is not None
@@ -141,11 +140,9 @@ def plan(loaded: Loaded, kind: str) -> Plan:
         return out
     snap = current_answers(loaded)
     if snap.state == AnswersState.NEVER or not snap.status:
-        raise ToolError(f"まだ回収（collect）の結果がありません。xlsx-tool collect {survey.folder} を実行してから"
-                        f"{LABELS[kind]}のメールを作ってください。")
+        raise ToolError(P.sentence("mail-not-collected", folder=survey.folder, kind=LABELS[kind]))
     if not snap.current:
-        raise ToolError("最後の回収（collect）の後に調査定義または施策マスタが変更されています。"
-                        f"xlsx-tool collect {survey.folder} を実行してからメールを作ってください。")
+        raise ToolError(P.sentence("mail-stale", folder=survey.folder))
     from xlsx_tool.collect.corrections import CORRECTIONS_DIR, correction_name
     from xlsx_tool.forms.layout import file_names
 
@@ -165,8 +162,7 @@ def plan(loaded: Loaded, kind: str) -> Plan:
             continue
         if status == "needs_fix":
             if not copy.is_file():
-                raise ToolError(f"{d} の修正依頼の調査票 {copy.name} がありません。xlsx-tool collect を"
-                                "実行し直してください。")
+                raise ToolError(P.sentence("mail-copy-missing", department=d, file=copy.name))
             data = copy.read_bytes()
             key = hashlib.sha256(data).hexdigest()[:16]
             attachment = copy

@@ -99,10 +99,9 @@ def _connect(loaded: Loaded) -> smtplib.SMTP:
     """A connection to the office's mail server, logged in; what stops it is one sentence."""
     settings = loaded.survey.mail
     if not settings.smtp_host:
-        raise ToolError("survey.toml の [mail] に smtp_host（送信に使うメールサーバー）がありません。"
-                        "下書き（--send なし）を作るか、smtp_host と smtp_port を設定してください。")
+        raise ToolError(P.sentence("mail-no-host"))
     if not settings.sender:
-        raise ToolError("survey.toml の [mail] に from（差出人アドレス）がありません。設定してから送信してください。")
+        raise ToolError(P.sentence("mail-no-sender"))
     port = settings.smtp_port or (465 if settings.ssl else 587 if settings.starttls else 25)
     where = f"{settings.smtp_host}:{port}"
     context = ssl.create_default_context()
@@ -117,8 +116,7 @@ def _connect(loaded: Loaded) -> smtplib.SMTP:
         if settings.username:
             password = os.environ.get(PASSWORD_ENV)
             if password is None:
-                raise ToolError(f"メールサーバーのパスワードを環境変数 {PASSWORD_ENV} に設定してください"
-                                "（パスワードはファイルに書きません）。")
+                raise ToolError(P.sentence("mail-no-password", variable=PASSWORD_ENV))
             server.login(settings.username, password)
     except ToolError:
         _close(server)
