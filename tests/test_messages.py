@@ -11,7 +11,7 @@ from pathlib import Path
 
 from xlsx_tool import problems as P
 
-PACKAGE = Path(__file__).resolve().parents[1] / "xlsx_tool"
+PACKAGE = Path(P.__file__).resolve().parent  # the package under test, wherever it is installed
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 POSITION = {"file", "sheet", "cell", "row", "column", "measure", "field", "department"}
 # the functions that fill a sentence from keywords (P.make and the wrappers around it, P.sentence),
@@ -52,6 +52,7 @@ def calls_naming_a_code() -> list[tuple[str, int, str, str, set[str], bool]]:
 
 def test_every_code_of_the_table_is_used_somewhere():
     text = "\n".join(t for p, t in sources().items() if p.name != "problems.py")
+    assert len(text) > 100_000  # the package's source was found
     unused = sorted(c for c in [*P.MESSAGES, *P.SENTENCES] if f'"{c}"' not in text)
     assert unused == []
     assert set(P.SHORT) <= set(P.MESSAGES)
