@@ -8,7 +8,7 @@ that shadows the installed package (pytest in the repository), they are those fo
 from __future__ import annotations
 
 from importlib import resources
-from importlib.abc import Traversable
+from importlib.resources.abc import Traversable  # not importlib.abc (deprecated in 3.12)
 from pathlib import Path
 
 
